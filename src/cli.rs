@@ -1,0 +1,193 @@
+//! Command-line syntax (clap). Nothing below [`crate::config`] sees these types: commands
+//! turn them into a resolved [`crate::config::Config`] first.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// keyhound finds leaked API keys (OpenAI first) in files, git history and staged changes.
+///
+/// Exit codes: 0 no secrets found, 1 secrets found, 2 error (bad arguments, missing path,
+/// invalid rules or config, or an incomplete scan).
+#[derive(Debug, Parser)]
+#[command(name = "keyhound", version, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Report format [default: text, or the config file's `format`].
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets whole instead of redacted (never do this in CI logs).
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+    /// Extra rule file, or directory of `*.toml` rule files (repeatable).
+    #[arg(long, global = true, value_name = "FILE_OR_DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file [default: .keyhound.toml at the target's repository root].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip files larger than this (e.g. 512KiB, 20MiB) [default: 20MiB].
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Worker threads [default: available cores].
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// When to colour text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Do not print the summary on standard error.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directory trees.
+    Scan(ScanArgs),
+    /// Scan the entire history of a git repository.
+    History(HistoryArgs),
+    /// Scan what the next commit adds (the staged index).
+    Staged(StagedArgs),
+    /// Install or remove the git hooks.
+    Hook {
+        /// Install or uninstall.
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// List the rules or check rule files.
+    Rules {
+        /// List or check.
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+    /// Record current findings so that later scans report only new ones.
+    Baseline {
+        /// What to do with the baseline.
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
+}
+
+/// `keyhound scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan [default: .].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+/// `keyhound history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The repository [default: the one the current directory is in].
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+    /// Scan only what the commits in A..B introduced.
+    #[arg(long, value_name = "A..B", conflicts_with = "since")]
+    pub range: Option<String>,
+    /// Scan only what commits after REV introduced (REV..HEAD).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Show progress on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+/// `keyhound staged`.
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository [default: the one the current directory is in].
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+    /// Also block on secrets that HEAD already contains.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `keyhound hook …`.
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Install the pre-commit hook (and the pre-push hook with --pre-push).
+    Install {
+        /// Also install a pre-push hook that scans the commits being pushed.
+        #[arg(long)]
+        pre_push: bool,
+        /// Replace an existing hook instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove keyhound's hooks and restore what was there before.
+    Uninstall,
+}
+
+/// `keyhound rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List the rules in use.
+    List,
+    /// Validate rule files and run their examples [default: the rules in use].
+    Check {
+        /// Rule files or directories to check.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `keyhound baseline …`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Scan and record every current finding in a baseline file.
+    Create {
+        /// Files and directories to scan [default: .].
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["keyhound", "scan", "src", "--format", "json", "--show-secrets"]).unwrap();
+        assert_eq!(cli.global.format, Some(Format::Json));
+        assert!(cli.global.show_secrets);
+    }
+}

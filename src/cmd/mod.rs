@@ -1,0 +1,48 @@
+//! One module per command: each turns its arguments into a [`Config`], runs a source through
+//! the pipeline, and hands the outcome to [`emit`].
+
+pub mod rules;
+pub mod scan;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::report::{self, summary};
+use crate::scan::ScanOutcome;
+
+/// Writes the report (to `--output` or standard output) and the summary (to standard
+/// error), and picks the exit status. A closed standard output is not an error.
+pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
+    write_report(config, outcome)?;
+    if !config.quiet {
+        let mut stderr = io::stderr().lock();
+        for line in summary::lines(outcome) {
+            // Nothing useful can be done if standard error is closed.
+            let _ = writeln!(stderr, "keyhound: {line}");
+        }
+    }
+    Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
+}
+
+fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {
+    let (target, result) = match &config.output {
+        Some(path) => {
+            let file =
+                File::create(path).map_err(|source| Error::Output { target: path.display().to_string(), source })?;
+            let mut out = BufWriter::new(file);
+            (path.display().to_string(), report::write(config.format, outcome, &config.rules, &config.report, &mut out))
+        }
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            ("<stdout>".to_string(), report::write(config.format, outcome, &config.rules, &config.report, &mut out))
+        }
+    };
+    match result {
+        Err(source) if source.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(Error::Output { target, source }),
+        Ok(()) => Ok(()),
+    }
+}

@@ -1,0 +1,62 @@
+//! `keyhound rules list` and `keyhound rules check [FILE]...`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cli::{GlobalArgs, RulesAction};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::rules::check::check_examples;
+use crate::rules::{RuleSet, RuleSource};
+
+/// Runs the command.
+pub fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
+    match action {
+        RulesAction::List => list(global),
+        RulesAction::Check { files } => check(files, global),
+    }
+}
+
+fn list(global: &GlobalArgs) -> Result<ExitStatus> {
+    let config = Config::resolve(global, &PathBuf::from("."))?;
+    let mut out = io::stdout().lock();
+    let write = |out: &mut io::StdoutLock, line: String| writeln!(out, "{line}");
+    let mut result = write(&mut out, format!("{:<32} {:<9} {:<10} {}", "ID", "SEVERITY", "CONFIDENCE", "DESCRIPTION"));
+    for rule in config.rules.rules() {
+        let spec = &rule.spec;
+        if result.is_ok() {
+            let line = format!("{:<32} {:<9} {:<10} {}", spec.id, spec.severity, spec.confidence, spec.description);
+            result = write(&mut out, line);
+        }
+    }
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Output { target: "<stdout>".into(), source: e }),
+        _ => Ok(ExitStatus::Clean),
+    }
+}
+
+fn check(files: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
+    let rules = if files.is_empty() {
+        let config = Config::resolve(global, &PathBuf::from("."))?;
+        config.rules.compile_all()?;
+        config.rules
+    } else {
+        let sources: Vec<RuleSource> = files.iter().cloned().map(RuleSource::Path).collect();
+        Arc::new(RuleSet::load(&sources)?)
+    };
+    let failures = check_examples(rules.clone());
+    let mut stderr = io::stderr().lock();
+    for failure in &failures {
+        let _ = writeln!(stderr, "keyhound: {failure}");
+    }
+    let examples: usize = rules.rules().iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
+    if failures.is_empty() {
+        let _ = writeln!(stderr, "keyhound: {} rule(s) valid, {examples} example(s) passed", rules.rules().len());
+        Ok(ExitStatus::Clean)
+    } else {
+        let _ = writeln!(stderr, "keyhound: {} problem(s) in {} rule(s)", failures.len(), rules.rules().len());
+        Ok(ExitStatus::Error)
+    }
+}

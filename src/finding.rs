@@ -1,0 +1,179 @@
+//! A finding: a secret placed at a location, with a content fingerprint and a redacted form.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::{Confidence, Rule, Severity};
+
+/// The commit a finding from history is attributed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full commit id (hex).
+    pub id: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+    /// First line of the commit message.
+    pub summary: String,
+}
+
+/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Line of the secret's first character.
+    pub line: usize,
+    /// Column of the secret's first character.
+    pub column: usize,
+    /// Line of the secret's last character.
+    pub end_line: usize,
+    /// Column just after the secret's last character.
+    pub end_column: usize,
+}
+
+/// A reported secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Id of the rule that found it.
+    pub rule_id: String,
+    /// The rule's description.
+    pub description: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's confidence.
+    pub confidence: Confidence,
+    /// Path of the file (as given on the command line, or within the repository).
+    pub path: String,
+    /// Where in the file.
+    pub position: Position,
+    /// The secret, whole. Reporters redact it unless asked not to.
+    pub secret: String,
+    /// Length of the family prefix kept when redacting (`sk-proj-`).
+    pub prefix_len: usize,
+    /// Content fingerprint: rule id and a salted hash of the secret.
+    pub fingerprint: String,
+    /// The commit that introduced it, for history scans.
+    pub commit: Option<Arc<CommitInfo>>,
+}
+
+impl Finding {
+    /// Builds a finding for `secret` in `haystack`, found by `rule`.
+    pub fn new(rule: &Rule, haystack: &[u8], secret: Range<usize>, prefix_len: usize, path: String) -> Self {
+        let text = String::from_utf8_lossy(&haystack[secret.clone()]).into_owned();
+        Finding {
+            rule_id: rule.spec.id.clone(),
+            description: rule.spec.description.clone(),
+            severity: rule.spec.severity,
+            confidence: rule.spec.confidence,
+            path,
+            position: position_of(haystack, secret),
+            fingerprint: fingerprint(&rule.spec.id, text.as_bytes()),
+            secret: text,
+            prefix_len,
+            commit: None,
+        }
+    }
+
+    /// The secret as it may be printed: family prefix and last four characters only.
+    pub fn redacted_secret(&self) -> String {
+        redact(&self.secret, self.prefix_len)
+    }
+
+    /// The key used to order findings: path, line, column, rule.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str) {
+        (&self.path, self.position.line, self.position.column, &self.rule_id)
+    }
+}
+
+/// The content fingerprint of a secret found by a rule: `rule-id:` and 16 hex digits of a
+/// SHA-256 over a fixed domain string, the rule id and the secret. It never contains the
+/// secret, does not change when the secret moves, and differs between rules.
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"keyhound-fingerprint-v1\0");
+    hasher.update(rule_id.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(secret);
+    let digest = hasher.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{rule_id}:{hex}")
+}
+
+/// Shortest random part (after the prefix) whose last four characters may be shown.
+const MIN_LEN_TO_SHOW_TAIL: usize = 16;
+
+/// Keeps the family prefix and the last four characters: `sk-proj-…Ab3A`, the way OpenAI's
+/// dashboard lists keys. Short secrets show no tail at all.
+pub fn redact(secret: &str, prefix_len: usize) -> String {
+    let prefix = secret.get(..prefix_len).unwrap_or("");
+    let rest = &secret[prefix.len()..];
+    let rest_chars = rest.chars().count();
+    if rest_chars < MIN_LEN_TO_SHOW_TAIL {
+        return format!("{prefix}…");
+    }
+    let tail: String = rest.chars().skip(rest_chars - 4).collect();
+    format!("{prefix}…{tail}")
+}
+
+/// 1-based line and column (in characters) of both ends of `span`.
+pub fn position_of(haystack: &[u8], span: Range<usize>) -> Position {
+    let (line, column) = line_and_column(haystack, span.start);
+    let (end_line, end_column) = line_and_column(haystack, span.end);
+    Position { line, column, end_line, end_column }
+}
+
+fn line_and_column(haystack: &[u8], offset: usize) -> (usize, usize) {
+    let before = &haystack[..offset];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    (line, char_count(&haystack[line_start..offset]) + 1)
+}
+
+/// Characters in UTF-8 bytes (bytes of invalid sequences count one each).
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// The line(s) holding `span`, without the newline.
+pub fn lines_around(haystack: &[u8], span: Range<usize>) -> &[u8] {
+    let start = memchr::memrchr(b'\n', &haystack[..span.start]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &haystack[span.end..]).map_or(haystack.len(), |i| span.end + i);
+    &haystack[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_prefix_and_last_four() {
+        assert_eq!(redact("sk-proj-abcdefghijklmnopqrstAb3A", 8), "sk-proj-…Ab3A");
+        assert_eq!(redact("abcdefghijklmnopqrstAb3A", 0), "…Ab3A");
+        assert_eq!(redact("hunter2", 0), "…");
+        assert_eq!(redact("tok_short", 4), "tok_…");
+    }
+
+    #[test]
+    fn fingerprint_is_stable_per_rule_and_hides_the_secret() {
+        let a = fingerprint("openai-api-key", b"secret-value-1234");
+        assert_eq!(a, fingerprint("openai-api-key", b"secret-value-1234"));
+        assert_ne!(a, fingerprint("other-rule", b"secret-value-1234"));
+        assert_ne!(a, fingerprint("openai-api-key", b"secret-value-1235"));
+        assert!(a.starts_with("openai-api-key:") && !a.contains("secret-value"));
+        assert_eq!(a.len(), "openai-api-key:".len() + 16);
+    }
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let text = "first\nsecond é KEY here\n".as_bytes();
+        let start = text.windows(3).position(|w| w == b"KEY").unwrap();
+        let position = position_of(text, start..start + 3);
+        assert_eq!(position, Position { line: 2, column: 10, end_line: 2, end_column: 13 });
+        assert_eq!(lines_around(text, start..start + 3), "second é KEY here".as_bytes());
+    }
+}

@@ -1,0 +1,41 @@
+//! keyhound finds leaked API keys — OpenAI's first — in working trees, git history and staged
+//! changes.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! Config → source (worktree | history | staged) → bytes
+//!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
+//!        → scan (position, inline allow) → Finding → filter (allowlists) → sort
+//!        → report (text | json | jsonl | …) → ExitStatus
+//! ```
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod exit;
+pub mod filter;
+pub mod finding;
+pub mod matcher;
+pub mod precision;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+
+pub use error::{Error, Result};
+pub use exit::ExitStatus;
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    match &cli.command {
+        Command::Scan(args) => cmd::scan::run(args, &cli.global),
+        Command::Rules { action } => cmd::rules::run(action, &cli.global),
+        Command::History(_) | Command::Staged(_) | Command::Hook { .. } | Command::Baseline { .. } => {
+            Err(Error::Usage("this command is not available yet".into()))
+        }
+    }
+}

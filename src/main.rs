@@ -1,0 +1,20 @@
+//! The `keyhound` binary: parses arguments, runs, and maps the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use keyhound::cli::Cli;
+use keyhound::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match keyhound::run(cli) {
+        Ok(status) => status,
+        Err(error) if error.is_broken_pipe() => ExitStatus::Clean,
+        Err(error) => {
+            eprintln!("keyhound: error: {error}");
+            ExitStatus::Error
+        }
+    };
+    ExitCode::from(status.code() as u8)
+}

@@ -1,0 +1,286 @@
+//! The hot loop: finds the secrets in a byte slice. Knows rules and regexes, nothing of files,
+//! paths or output.
+//!
+//! A keyword pass (one Aho-Corasick automaton over every rule's literal keywords, ASCII
+//! case-insensitive) picks the candidate rules for a blob; only their regexes run, each over the
+//! whole blob, and each candidate secret then goes through the rule's filters. Compiled rules
+//! are shared; the per-thread [`Scratch`] holds the candidate set.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input};
+
+use crate::precision::{self, Rejection};
+use crate::rules::{Rule, RuleSet};
+
+/// A secret found by a rule, before it is placed on a line or filtered by location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Index of the rule in the [`RuleSet`].
+    pub rule: usize,
+    /// Byte range of the secret.
+    pub secret: Range<usize>,
+    /// Length of the family prefix at the start of the secret (kept when redacting).
+    pub prefix_len: usize,
+}
+
+/// A regex match together with the verdict of the rule's filters (for `rules check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The match.
+    pub found: RawMatch,
+    /// Why it is not a secret, or `None` if it is reported.
+    pub rejection: Option<Rejection>,
+}
+
+/// Per-thread working memory for [`Matcher::find`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    is_candidate: Vec<bool>,
+    candidates: Vec<usize>,
+}
+
+/// Matches a [`RuleSet`] against byte slices. Cheap to share between threads.
+#[derive(Debug)]
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    keywords: Option<AhoCorasick>,
+    /// For each keyword pattern, the rules it makes candidates.
+    rules_by_keyword: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every blob.
+    unconditional: Vec<usize>,
+}
+
+impl Matcher {
+    /// Builds the keyword automaton for the rules.
+    pub fn new(rules: Arc<RuleSet>) -> Self {
+        let mut patterns: Vec<String> =
+            rules.rules().iter().flat_map(|rule| rule.spec.keywords.iter().map(|k| k.to_ascii_lowercase())).collect();
+        patterns.sort();
+        patterns.dedup();
+        // A keyword K that occurs inside keyword L also selects L's rules: the search below
+        // reports, of overlapping keywords, the one that ends first, which may be K.
+        let rules_by_keyword = patterns
+            .iter()
+            .map(|pattern| {
+                (0..rules.rules().len())
+                    .filter(|&index| {
+                        rules
+                            .get(index)
+                            .spec
+                            .keywords
+                            .iter()
+                            .any(|keyword| keyword.to_ascii_lowercase().contains(pattern.as_str()))
+                    })
+                    .collect()
+            })
+            .collect();
+        let unconditional =
+            (0..rules.rules().len()).filter(|&index| rules.get(index).spec.keywords.is_empty()).collect();
+        let keywords = (!patterns.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+                .expect("keyword literals always build an automaton")
+        });
+        Matcher { rules, keywords, rules_by_keyword, unconditional }
+    }
+
+    /// The rules this matcher applies.
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Appends to `out` every secret in `haystack`, in rule order then position order.
+    pub fn find(&self, haystack: &[u8], scratch: &mut Scratch, out: &mut Vec<RawMatch>) {
+        self.for_each_candidate(haystack, scratch, |candidate| {
+            if candidate.rejection.is_none() {
+                out.push(candidate.found);
+            }
+        });
+    }
+
+    /// Every regex match with its filter verdict, accepted or not.
+    pub fn candidates(&self, haystack: &[u8]) -> Vec<Candidate> {
+        let mut all = Vec::new();
+        self.for_each_candidate(haystack, &mut Scratch::default(), |candidate| all.push(candidate));
+        all
+    }
+
+    fn for_each_candidate(&self, haystack: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(Candidate)) {
+        self.select_candidate_rules(haystack, scratch);
+        scratch.candidates.sort_unstable();
+        for &index in &scratch.candidates {
+            let rule = self.rules.get(index);
+            for_each_regex_match(rule, haystack, |secret, prefix_len| {
+                let rejection = rejection(rule, &haystack[secret.clone()]);
+                emit(Candidate { found: RawMatch { rule: index, secret, prefix_len }, rejection });
+            });
+        }
+    }
+
+    /// Fills `scratch.candidates` with the rules whose keywords occur in the haystack.
+    fn select_candidate_rules(&self, haystack: &[u8], scratch: &mut Scratch) {
+        let rule_count = self.rules.rules().len();
+        scratch.is_candidate.clear();
+        scratch.is_candidate.resize(rule_count, false);
+        scratch.candidates.clear();
+        for &index in &self.unconditional {
+            scratch.is_candidate[index] = true;
+            scratch.candidates.push(index);
+        }
+        let Some(keywords) = &self.keywords else { return };
+        let mut start = 0;
+        while start < haystack.len() && scratch.candidates.len() < rule_count {
+            let Some(hit) = keywords.find(Input::new(haystack).span(start..haystack.len())) else {
+                break;
+            };
+            for &index in &self.rules_by_keyword[hit.pattern().as_usize()] {
+                if !scratch.is_candidate[index] {
+                    scratch.is_candidate[index] = true;
+                    scratch.candidates.push(index);
+                }
+            }
+            // Restart just after the hit's start, so a longer keyword overlapping it is seen.
+            start = hit.start() + 1;
+        }
+    }
+}
+
+/// Calls `emit(secret_range, prefix_len)` for each match of the rule's regex. The search
+/// resumes at the end of each secret rather than of the whole match, so a delimiter consumed
+/// after one secret can open the next (`key1,key2`).
+fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range<usize>, usize)) {
+    let compiled = rule.compiled();
+    let mut locations = compiled.regex.capture_locations();
+    let mut start = 0;
+    while start <= haystack.len() {
+        let Some(whole) = compiled.regex.captures_read_at(&mut locations, haystack, start) else {
+            break;
+        };
+        let secret = locations.get(compiled.secret_group).map_or(whole.range(), |(s, e)| s..e);
+        let prefix_len = compiled
+            .prefix_group
+            .and_then(|group| locations.get(group))
+            .filter(|&(s, e)| s == secret.start && e <= secret.end)
+            .map_or(0, |(s, e)| e - s);
+        start = secret.end.max(whole.start() + 1);
+        if !secret.is_empty() {
+            emit(secret, prefix_len);
+        }
+    }
+}
+
+/// The rule's own filters and the shared ones, in order of cost.
+fn rejection(rule: &Rule, secret: &[u8]) -> Option<Rejection> {
+    let spec = &rule.spec;
+    if spec.entropy.is_some_and(|minimum| precision::shannon_entropy(secret) < minimum) {
+        return Some(Rejection::LowEntropy);
+    }
+    if spec.placeholder_filter {
+        if let Some(rejection) = precision::shared_rejection(secret) {
+            return Some(rejection);
+        }
+    }
+    if precision::has_stopword(secret, rule.stopwords()) {
+        return Some(Rejection::Stopword);
+    }
+    if rule.compiled().allow.iter().any(|allow| allow.is_match(secret)) {
+        return Some(Rejection::AllowedByRule);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(toml: &str) -> Matcher {
+        Matcher::new(Arc::new(RuleSet::from_toml(toml, "test.toml").expect("valid rules")))
+    }
+
+    fn secrets(matcher: &Matcher, haystack: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        matcher.find(haystack, &mut Scratch::default(), &mut out);
+        out.iter().map(|m| String::from_utf8_lossy(&haystack[m.secret.clone()]).into_owned()).collect()
+    }
+
+    const TOKEN_RULE: &str = r#"
+[[rule]]
+id = "tok"
+description = "token"
+regex = '(?:\A|[^A-Za-z0-9])(?P<secret>(?P<prefix>tok_)[A-Za-z0-9]{8})(?:[^A-Za-z0-9]|\z)'
+keywords = ["tok_"]
+"#;
+
+    #[test]
+    fn adjacent_secrets_sharing_a_delimiter_are_both_found() {
+        let m = matcher(TOKEN_RULE);
+        assert_eq!(secrets(&m, b"tok_Q8mZ3vL0,tok_R7nB5kX9"), ["tok_Q8mZ3vL0", "tok_R7nB5kX9"]);
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_gate_the_regex() {
+        let m = matcher(TOKEN_RULE);
+        assert_eq!(secrets(&m, b"nothing here"), Vec::<String>::new());
+        let mut scratch = Scratch::default();
+        m.select_candidate_rules(b"xx TOK_ yy", &mut scratch);
+        assert_eq!(scratch.candidates, [0]);
+    }
+
+    #[test]
+    fn prefix_group_length_is_reported() {
+        let m = matcher(TOKEN_RULE);
+        let mut out = Vec::new();
+        m.find(b"a tok_Q8mZ3vL0 b", &mut Scratch::default(), &mut out);
+        assert_eq!(out[0].prefix_len, 4);
+    }
+
+    #[test]
+    fn overlapping_keywords_select_both_rules() {
+        let m = matcher(
+            r#"
+[[rule]]
+id = "short"
+description = "d"
+regex = 'ab(c)'
+keywords = ["ab"]
+[[rule]]
+id = "long"
+description = "d"
+regex = 'xabcd(e)'
+keywords = ["xabcd"]
+"#,
+        );
+        let mut scratch = Scratch::default();
+        m.select_candidate_rules(b"xabcde", &mut scratch);
+        scratch.candidates.sort();
+        assert_eq!(scratch.candidates, [0, 1]);
+    }
+
+    #[test]
+    fn filters_reject_with_a_reason() {
+        let m = matcher(
+            r#"
+[[rule]]
+id = "tok"
+description = "token"
+regex = 'tok_([A-Za-z0-9]{8})'
+keywords = ["tok_"]
+entropy = 2.5
+stopwords = ["q8mz"]
+allow = ['^R7']
+"#,
+        );
+        let verdicts: Vec<_> = m
+            .candidates(b"tok_aaaaaaaa tok_Q8mZ3vL0 tok_R7nB5kX9 tok_Zp4Wd7Lx")
+            .into_iter()
+            .map(|c| c.rejection)
+            .collect();
+        assert_eq!(
+            verdicts,
+            [Some(Rejection::LowEntropy), Some(Rejection::Stopword), Some(Rejection::AllowedByRule), None]
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! JSON and JSON Lines reports.
+//!
+//! # Format
+//!
+//! `--format json` writes one array; `--format jsonl` one object per line. Each finding:
+//!
+//! ```json
+//! {
+//!   "rule": "openai-api-key",
+//!   "description": "OpenAI API key",
+//!   "severity": "critical",
+//!   "confidence": "high",
+//!   "path": "app/settings.py",
+//!   "line": 12,
+//!   "column": 18,
+//!   "end_line": 12,
+//!   "end_column": 182,
+//!   "secret": "sk-proj-…Ab3A",
+//!   "fingerprint": "openai-api-key:3f9a0c1d2e4b5a69",
+//!   "commit": null
+//! }
+//! ```
+//!
+//! `secret` is redacted unless `--show-secrets`. `commit` is `null` outside history scans and
+//! otherwise an object with `id`, `author`, `email`, `date` (RFC 3339) and `summary`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::ReportOptions;
+use crate::finding::{CommitInfo, Finding};
+use crate::rules::{Confidence, Severity};
+
+/// The wire form of a finding.
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    description: &'a str,
+    severity: Severity,
+    confidence: Confidence,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    secret: String,
+    fingerprint: &'a str,
+    commit: Option<&'a CommitInfo>,
+}
+
+impl<'a> JsonFinding<'a> {
+    fn new(finding: &'a Finding, options: &ReportOptions) -> Self {
+        JsonFinding {
+            rule: &finding.rule_id,
+            description: &finding.description,
+            severity: finding.severity,
+            confidence: finding.confidence,
+            path: &finding.path,
+            line: finding.position.line,
+            column: finding.position.column,
+            end_line: finding.position.end_line,
+            end_column: finding.position.end_column,
+            secret: options.secret_text(finding),
+            fingerprint: &finding.fingerprint,
+            commit: finding.commit.as_deref(),
+        }
+    }
+}
+
+/// Writes all findings as one pretty-printed JSON array.
+pub fn write_array(findings: &[Finding], options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let wire: Vec<JsonFinding> = findings.iter().map(|f| JsonFinding::new(f, options)).collect();
+    serde_json::to_writer_pretty(&mut *out, &wire)?;
+    writeln!(out)
+}
+
+/// Writes one compact JSON object per line.
+pub fn write_lines(findings: &[Finding], options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    for finding in findings {
+        serde_json::to_writer(&mut *out, &JsonFinding::new(finding, options))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{finding, finding_in_commit};
+
+    fn render(findings: &[Finding], show_secrets: bool) -> serde_json::Value {
+        let mut out = Vec::new();
+        write_array(findings, &ReportOptions { show_secrets, color: false }, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn fields_and_redaction() {
+        let value = render(&[finding("a.py", 3)], false);
+        let object = &value[0];
+        for key in ["rule", "description", "path", "line", "column", "secret", "fingerprint", "commit"] {
+            assert!(object.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(object["secret"], "sk-proj-…zz9Q");
+        assert_eq!(object["commit"], serde_json::Value::Null);
+        assert_eq!(object["line"], 3);
+    }
+
+    #[test]
+    fn show_secrets_and_commit_object() {
+        let value = render(&[finding_in_commit("a.py", 3)], true);
+        assert!(value[0]["secret"].as_str().unwrap().ends_with("FAKEzz9Q"));
+        assert_eq!(value[0]["commit"]["author"], "Ada");
+    }
+
+    #[test]
+    fn jsonl_is_one_object_per_line() {
+        let mut out = Vec::new();
+        write_lines(&[finding("a", 1), finding("b", 2)], &ReportOptions::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for line in text.lines() {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+    }
+}

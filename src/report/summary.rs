@@ -1,0 +1,111 @@
+//! The summary written to stderr after a scan: what was found, what was scanned, and every
+//! reason something was not (so a scan is never silently "clean").
+
+use crate::scan::ScanOutcome;
+use crate::source::{display_path, human_bytes};
+
+/// Most skipped paths named individually before the rest are counted.
+const MAX_NAMED: usize = 10;
+
+/// The summary lines for `outcome`, without trailing newlines.
+pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
+    let stats = &outcome.stats;
+    let mut lines = Vec::new();
+    for warning in &stats.warnings {
+        lines.push(format!("warning: {warning}"));
+    }
+    if !stats.skipped.is_empty() {
+        let names: Vec<String> = stats
+            .skipped
+            .iter()
+            .take(MAX_NAMED)
+            .map(|skip| format!("{} ({})", display_path(&skip.path), skip.reason))
+            .collect();
+        let more = stats.skipped.len().saturating_sub(MAX_NAMED);
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        lines.push(format!(
+            "warning: skipped {} file(s): {}{tail}; raise --max-file-size to scan them",
+            stats.skipped.len(),
+            names.join(", ")
+        ));
+    }
+    if stats.ignored > 0 {
+        lines.push(format!(
+            "note: {} file(s) excluded by .gitignore/.ignore rules (--no-ignore scans them)",
+            stats.ignored
+        ));
+    }
+    if stats.not_regular > 0 {
+        lines.push(format!(
+            "note: {} entr(y/ies) not scanned because they are not regular files (symlinks, FIFOs, sockets, devices)",
+            stats.not_regular
+        ));
+    }
+    if !outcome.dropped.is_empty() {
+        let reasons: Vec<String> =
+            outcome.dropped.iter().map(|(reason, count)| format!("{count} by {}", reason.describe())).collect();
+        let total: usize = outcome.dropped.values().sum();
+        lines.push(format!("note: {total} finding(s) suppressed ({})", reasons.join(", ")));
+    }
+    for error in &stats.errors {
+        lines.push(format!("error: {error}"));
+    }
+    lines.push(headline(outcome));
+    lines
+}
+
+fn headline(outcome: &ScanOutcome) -> String {
+    let stats = &outcome.stats;
+    let scanned =
+        format!("{} blob(s), {} in {:.2}s", stats.blobs, human_bytes(stats.bytes), outcome.elapsed.as_secs_f64());
+    let found = outcome.findings.len();
+    if outcome.is_incomplete() {
+        format!(
+            "scan incomplete: {} error(s); {found} secret(s) found in what was scanned ({scanned})",
+            stats.errors.len()
+        )
+    } else if found > 0 {
+        format!("{found} secret(s) found ({scanned} scanned)")
+    } else if stats.blobs == 0 {
+        format!("nothing was scanned ({scanned})")
+    } else {
+        format!("no secrets found ({scanned} scanned)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{SkipReason, Skipped, SourceStats};
+
+    #[test]
+    fn clean_scan_says_what_it_covered() {
+        let outcome =
+            ScanOutcome { stats: SourceStats { blobs: 3, bytes: 2048, ..Default::default() }, ..Default::default() };
+        let text = lines(&outcome).join("\n");
+        assert!(text.starts_with("no secrets found (3 blob(s), 2.0 KiB"), "{text}");
+    }
+
+    #[test]
+    fn nothing_scanned_is_never_called_clean() {
+        let stats = SourceStats { ignored: 4, warnings: vec!["t: every file is ignored".into()], ..Default::default() };
+        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        assert!(text.contains("warning: t: every file is ignored"));
+        assert!(text.contains("nothing was scanned"));
+        assert!(!text.contains("no secrets found"));
+    }
+
+    #[test]
+    fn skipped_files_are_named_and_errors_make_it_incomplete() {
+        let stats = SourceStats {
+            blobs: 1,
+            skipped: vec![Skipped { path: "big.bin".into(), reason: SkipReason::TooLarge { size: 30 << 20 } }],
+            errors: vec!["secret.txt: Permission denied".into()],
+            ..Default::default()
+        };
+        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        assert!(text.contains("skipped 1 file(s): big.bin (too large (30.0 MiB))"), "{text}");
+        assert!(text.contains("error: secret.txt: Permission denied"));
+        assert!(text.contains("scan incomplete"));
+    }
+}

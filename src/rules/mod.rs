@@ -1,0 +1,476 @@
+//! Rules as data: the TOML rule format, loading (embedded files plus the user's), validation
+//! and lazy compilation of each rule's regexes.
+//!
+//! # Format
+//!
+//! A rule file holds one or more `[[rule]]` tables:
+//!
+//! ```toml
+//! [[rule]]
+//! id = "openai-api-key"                # stable kebab-case id: never renamed or reused
+//! description = "OpenAI API key"
+//! regex = '''(?:\A|[^\w-])(?P<secret>(?P<prefix>sk-)\w{20}T3BlbkFJ\w{20})(?:[^\w-]|\z)'''
+//! keywords = ["T3BlbkFJ"]              # literals; the regex runs only where one occurs
+//! entropy = 3.0                        # optional minimum Shannon entropy (bits per char)
+//! severity = "critical"                # critical | high | medium | low
+//! confidence = "high"                  # high | medium | low
+//! env_var = "OPENAI_API_KEY"           # where the secret belongs instead
+//! remediation = "Revoke the key ..."
+//! stopwords = ["example"]              # a secret containing one is not reported
+//! allow = ['^sk-ant-']                 # regexes: a secret matching one is not reported
+//! examples = ["key = sk-...", { text = "...", secret = "sk-..." }]
+//! negative_examples = ["sk-your-key-here"]
+//! ```
+//!
+//! The secret is the regex's `secret` group, else its first group, else the whole match.
+//! An optional `prefix` group inside it names the family prefix kept when redacting.
+
+pub mod check;
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// How much damage a leaked secret of this kind can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Little on its own (e.g. a short-lived client secret).
+    Low,
+    /// Access to some data or a paid service.
+    Medium,
+    /// Broad access or billable usage.
+    #[default]
+    High,
+    /// Administrative or organisation-wide access.
+    Critical,
+}
+
+/// How sure a match of this rule is to be a real secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Generic shapes (`password = "..."`): worth a look, often noise.
+    Low,
+    /// A distinctive shape that needs context to be sure.
+    Medium,
+    /// A vendor-specific format that is rarely anything else.
+    #[default]
+    High,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+    }
+}
+
+/// One example in a rule file: plain text, or text with the exact secret it must yield.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Example {
+    /// Text in which the rule must (or must not) find something.
+    Text(String),
+    /// Text in which the rule must find exactly `secret`.
+    Exact {
+        /// The text to scan.
+        text: String,
+        /// The secret the rule must report, whole.
+        secret: String,
+    },
+}
+
+impl Example {
+    /// The text to scan.
+    pub fn text(&self) -> &str {
+        match self {
+            Example::Text(text) | Example::Exact { text, .. } => text,
+        }
+    }
+
+    /// The exact secret expected, if the example pins one.
+    pub fn expected_secret(&self) -> Option<&str> {
+        match self {
+            Example::Text(_) => None,
+            Example::Exact { secret, .. } => Some(secret),
+        }
+    }
+}
+
+/// A rule as written in a rule file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable kebab-case identifier; baselines, SARIF and allow comments quote it.
+    pub id: String,
+    /// One line saying what the secret is.
+    pub description: String,
+    /// Byte regex; the secret is the `secret` group, else group 1, else the whole match.
+    pub regex: String,
+    /// Literals (matched ASCII case-insensitively) that must occur for the regex to run.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy of the secret, in bits per character.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// How bad a leak is.
+    #[serde(default)]
+    pub severity: Severity,
+    /// How likely a match is to be a real secret.
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// The environment variable the secret should be read from instead.
+    #[serde(default)]
+    pub env_var: Option<String>,
+    /// What to do about a leak of this secret.
+    #[serde(default)]
+    pub remediation: String,
+    /// Case-insensitive substrings that mark a secret as a placeholder for this rule.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Regexes over the secret; a secret matching any of them is not reported.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Whether the shared placeholder and filler filters apply (default true).
+    #[serde(default = "default_true")]
+    pub placeholder_filter: bool,
+    /// Texts the rule must match.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+    /// Texts the rule must not match.
+    #[serde(default)]
+    pub negative_examples: Vec<Example>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<RuleSpec>,
+}
+
+/// The compiled regexes of a rule, built on first use.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The rule's main regex.
+    pub regex: Regex,
+    /// Index of the capture group holding the secret.
+    pub secret_group: usize,
+    /// Index of the `prefix` group, if the rule has one.
+    pub prefix_group: Option<usize>,
+    /// The rule's allow regexes.
+    pub allow: Vec<Regex>,
+}
+
+/// A loaded rule: its spec, where it came from, and its regexes compiled on demand.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule as written.
+    pub spec: RuleSpec,
+    /// The file it came from (`<builtin>/openai.toml` for embedded rules).
+    pub origin: String,
+    /// Lowercased stopwords, prepared once.
+    stopwords_lower: Vec<String>,
+    compiled: OnceLock<CompiledRule>,
+}
+
+impl Rule {
+    fn new(spec: RuleSpec, origin: String) -> Self {
+        let stopwords_lower = spec.stopwords.iter().map(|s| s.to_ascii_lowercase()).collect();
+        Rule { spec, origin, stopwords_lower, compiled: OnceLock::new() }
+    }
+
+    /// The rule's id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The rule's lowercased stopwords.
+    pub fn stopwords(&self) -> &[String] {
+        &self.stopwords_lower
+    }
+
+    /// The compiled regexes. Loading validated them (user rules are compiled eagerly; the
+    /// embedded ones by the test suite), so compiling again cannot fail.
+    pub fn compiled(&self) -> &CompiledRule {
+        self.compiled
+            .get_or_init(|| compile(&self.spec).expect("rule regexes are validated when the rule set is loaded"))
+    }
+
+    /// Compiles the rule now, reporting an invalid regex as an error.
+    fn compile_now(&self) -> Result<()> {
+        if self.compiled.get().is_none() {
+            let compiled = compile(&self.spec).map_err(|message| Error::RuleFile {
+                origin: self.origin.clone(),
+                message: format!("rule {}: {message}", self.spec.id),
+            })?;
+            let _ = self.compiled.set(compiled);
+        }
+        Ok(())
+    }
+}
+
+fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
+    let regex = Regex::new(&spec.regex).map_err(|e| format!("invalid regex: {e}"))?;
+    let names: Vec<Option<&str>> = regex.capture_names().collect();
+    let named = |wanted: &str| names.iter().position(|name| *name == Some(wanted));
+    let secret_group = named("secret").unwrap_or(if names.len() > 1 { 1 } else { 0 });
+    let prefix_group = named("prefix");
+    let allow = spec
+        .allow
+        .iter()
+        .map(|pattern| Regex::new(pattern).map_err(|e| format!("invalid allow regex {pattern:?}: {e}")))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(CompiledRule { regex, secret_group, prefix_group, allow })
+}
+
+/// Where rules come from.
+#[derive(Debug, Clone)]
+pub enum RuleSource {
+    /// The rule files embedded in the binary.
+    Builtin,
+    /// A rule file, or a directory whose `*.toml` files are rule files.
+    Path(PathBuf),
+}
+
+/// An ordered, validated collection of rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Loads rules from the given sources in order. A later rule with an id already loaded
+    /// replaces the earlier one, so a user can tune a built-in rule by redefining it.
+    pub fn load(sources: &[RuleSource]) -> Result<Self> {
+        let mut rules: Vec<Rule> = Vec::new();
+        for source in sources {
+            for rule in load_source(source)? {
+                match rules.iter_mut().find(|existing| existing.id() == rule.id()) {
+                    Some(existing) => *existing = rule,
+                    None => rules.push(rule),
+                }
+            }
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// The built-in rules only.
+    pub fn builtin() -> Result<Self> {
+        Self::load(&[RuleSource::Builtin])
+    }
+
+    /// Builds a set from one rule file's text (used by `rules check` and tests).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let rules = parse_rule_file(text, origin)?;
+        for rule in &rules {
+            rule.compile_now()?;
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// Drops the rules whose ids are listed.
+    pub fn without(mut self, disabled: &[String]) -> Self {
+        self.rules.retain(|rule| !disabled.iter().any(|id| id == rule.id()));
+        self
+    }
+
+    /// Keeps only the rules the predicate accepts.
+    pub fn retain(mut self, keep: impl Fn(&Rule) -> bool) -> Self {
+        self.rules.retain(|rule| keep(rule));
+        self
+    }
+
+    /// The rules in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule at `index`.
+    pub fn get(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// Compiles every rule now, so that an invalid regex is reported up front.
+    pub fn compile_all(&self) -> Result<()> {
+        self.rules.iter().try_for_each(Rule::compile_now)
+    }
+}
+
+fn load_source(source: &RuleSource) -> Result<Vec<Rule>> {
+    match source {
+        RuleSource::Builtin => {
+            let mut rules = Vec::new();
+            for (name, text) in BUILTIN_RULE_FILES {
+                rules.extend(parse_rule_file(text, &format!("<builtin>/{name}"))?);
+            }
+            Ok(rules)
+        }
+        RuleSource::Path(path) => {
+            let mut rules = Vec::new();
+            for file in rule_files_at(path)? {
+                let text = fs::read_to_string(&file)
+                    .map_err(|e| Error::RuleFile { origin: file.display().to_string(), message: e.to_string() })?;
+                let parsed = parse_rule_file(&text, &file.display().to_string())?;
+                for rule in &parsed {
+                    rule.compile_now()?;
+                }
+                rules.extend(parsed);
+            }
+            Ok(rules)
+        }
+    }
+}
+
+/// The rule files at a path: the file itself, or a directory's `*.toml` files in name order.
+fn rule_files_at(path: &Path) -> Result<Vec<PathBuf>> {
+    let metadata = fs::metadata(path)
+        .map_err(|e| Error::RuleFile { origin: path.display().to_string(), message: e.to_string() })?;
+    if !metadata.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = fs::read_dir(path)
+        .map_err(|e| Error::RuleFile { origin: path.display().to_string(), message: e.to_string() })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Parses and validates one rule file (regexes are compiled later, or by the caller).
+pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
+    let file: RuleFile = toml::from_str(text)
+        .map_err(|e| Error::RuleFile { origin: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
+    let mut seen = std::collections::HashSet::new();
+    for spec in &file.rule {
+        validate(spec).map_err(|message| Error::RuleFile {
+            origin: origin.to_string(),
+            message: format!("rule {:?}: {message}", spec.id),
+        })?;
+        if !seen.insert(spec.id.as_str()) {
+            return Err(Error::RuleFile {
+                origin: origin.to_string(),
+                message: format!("rule id {:?} is defined twice", spec.id),
+            });
+        }
+    }
+    Ok(file.rule.into_iter().map(|spec| Rule::new(spec, origin.to_string())).collect())
+}
+
+fn validate(spec: &RuleSpec) -> std::result::Result<(), String> {
+    let kebab = !spec.id.is_empty()
+        && spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !spec.id.starts_with('-')
+        && !spec.id.ends_with('-');
+    if !kebab {
+        return Err("id must be kebab-case (lowercase letters, digits and '-')".into());
+    }
+    if spec.description.trim().is_empty() {
+        return Err("description is empty".into());
+    }
+    if spec.keywords.iter().any(|k| k.is_empty()) {
+        return Err("a keyword is empty".into());
+    }
+    if let Some(entropy) = spec.entropy {
+        if !(0.0..=8.0).contains(&entropy) {
+            return Err(format!("entropy {entropy} is outside 0..=8 bits per character"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load_and_compile() {
+        let rules = RuleSet::builtin().expect("builtin rules parse");
+        assert!(!rules.rules().is_empty());
+        rules.compile_all().expect("builtin regexes compile");
+    }
+
+    #[test]
+    fn builtin_rule_ids_are_unique_across_files() {
+        let mut ids = std::collections::HashSet::new();
+        for (name, text) in BUILTIN_RULE_FILES {
+            for rule in parse_rule_file(text, name).expect("parses") {
+                assert!(ids.insert(rule.id().to_string()), "duplicate id {}", rule.id());
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_toml_names_file_and_line() {
+        let err = parse_rule_file("[[rule]]\nid = \n", "bad.toml").unwrap_err().to_string();
+        assert!(err.contains("bad.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let text = "[[rule]]\nid='a'\ndescription='d'\nregex='x'\nkeyword=['x']\n";
+        let err = parse_rule_file(text, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn bad_id_and_bad_regex_are_rejected() {
+        let bad_id = "[[rule]]\nid='Not Kebab'\ndescription='d'\nregex='x'\n";
+        assert!(parse_rule_file(bad_id, "t.toml").unwrap_err().to_string().contains("kebab"));
+        let bad_regex = "[[rule]]\nid='a'\ndescription='d'\nregex='(unclosed'\n";
+        let err = RuleSet::from_toml(bad_regex, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("invalid regex"), "{err}");
+    }
+
+    #[test]
+    fn later_rule_with_same_id_replaces_earlier() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.toml");
+        let builtin = RuleSet::builtin().unwrap();
+        let first = builtin.rules()[0].id().to_string();
+        fs::write(&file, format!("[[rule]]\nid='{first}'\ndescription='mine'\nregex='x(y)'\n")).unwrap();
+        let rules = RuleSet::load(&[RuleSource::Builtin, RuleSource::Path(file)]).unwrap();
+        assert_eq!(rules.rules().len(), builtin.rules().len());
+        let replaced = rules.rules().iter().find(|r| r.id() == first).unwrap();
+        assert_eq!(replaced.spec.description, "mine");
+    }
+
+    #[test]
+    fn secret_group_defaults() {
+        let named = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='(x)(?P<secret>y)'\n", "t").unwrap();
+        assert_eq!(named.get(0).compiled().secret_group, 2);
+        let first = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\n", "t").unwrap();
+        assert_eq!(first.get(0).compiled().secret_group, 1);
+        let whole = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='xy'\n", "t").unwrap();
+        assert_eq!(whole.get(0).compiled().secret_group, 0);
+    }
+}
