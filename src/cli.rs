@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
+use crate::rules::Confidence;
 
 /// keyhound finds leaked API keys (OpenAI first) in files, git history and staged changes.
 ///
@@ -49,6 +50,9 @@ pub struct GlobalArgs {
     /// When to colour text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Report only rules of at least this confidence [default: low; `staged`: medium].
+    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
+    pub confidence: Option<Confidence>,
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -112,12 +116,16 @@ pub struct HistoryArgs {
     /// The repository [default: the one the current directory is in].
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
-    /// Scan only what the commits in A..B introduced.
+    /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
     #[arg(long, value_name = "A..B", conflicts_with = "since")]
     pub range: Option<String>,
     /// Scan only what commits after REV introduced (REV..HEAD).
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
+    /// Leave out commits reachable from any remote-tracking branch (with `--range B`: what a
+    /// push of a new branch B adds).
+    #[arg(long)]
+    pub exclude_remotes: bool,
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,

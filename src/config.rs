@@ -28,7 +28,7 @@ use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::filter::{normalize, Allowlist};
 use crate::report::{Format, ReportOptions};
-use crate::rules::{RuleSet, RuleSource};
+use crate::rules::{Confidence, RuleSet, RuleSource};
 use crate::source::parse_size;
 
 /// The configuration file's name, looked for at the target's repository root.
@@ -189,7 +189,8 @@ fn load_rules(args: &GlobalArgs, file: &ConfigFile, base: Option<&Path>) -> Resu
         sources.push(RuleSource::Path(anchored));
     }
     sources.extend(args.rules.iter().cloned().map(RuleSource::Path));
-    Ok(RuleSet::load(&sources)?.without(&file.rules.disabled))
+    let minimum = args.confidence.unwrap_or(Confidence::Low);
+    Ok(RuleSet::load(&sources)?.without(&file.rules.disabled).retain(|rule| rule.spec.confidence >= minimum))
 }
 
 fn use_color(choice: ColorChoice, format: Format, to_file: bool) -> bool {
@@ -235,6 +236,14 @@ mod tests {
         assert!(err.contains(".keyhound.toml") && err.contains("line 2"), "{err}");
         fs::write(&path, "[allowlst]\n").unwrap();
         assert!(read_config_file(&path).unwrap_err().to_string().contains("unknown field"));
+    }
+
+    #[test]
+    fn confidence_floor_drops_weaker_rules() {
+        let args = GlobalArgs { confidence: Some(Confidence::High), ..GlobalArgs::default() };
+        let config = Config::resolve(&args, Path::new(".")).unwrap();
+        assert!(config.rules.rules().iter().all(|rule| rule.spec.confidence == Confidence::High));
+        assert!(config.rules.rules().iter().any(|rule| rule.id() == "openai-api-key"));
     }
 
     #[test]

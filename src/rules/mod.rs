@@ -55,7 +55,7 @@ pub enum Severity {
 }
 
 /// How sure a match of this rule is to be a real secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// Generic shapes (`password = "..."`): worth a look, often noise.
