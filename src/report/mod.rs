@@ -1,14 +1,18 @@
 //! Reporters: pure functions from a [`ScanOutcome`] to bytes on a writer. Every format
 //! redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
+mod csv;
+mod github;
 mod json;
+mod junit;
+mod sarif;
 pub mod summary;
 pub mod text;
 
 use std::io::{self, Write};
 
 use crate::finding::Finding;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOutcome;
 
 /// Output formats.
@@ -21,6 +25,14 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::`), shown as annotations.
+    Github,
+    /// JUnit XML, for Jenkins and GitLab test reports: one failed test case per finding.
+    Junit,
+    /// Comma-separated values (RFC 4180) with a header row.
+    Csv,
 }
 
 /// Options every reporter honours.
@@ -55,9 +67,48 @@ pub fn write(
         Format::Text => text::write(outcome, rules, options, out),
         Format::Json => json::write_array(&outcome.findings, options, out),
         Format::Jsonl => json::write_lines(&outcome.findings, options, out),
+        Format::Sarif => sarif::write(outcome, rules, options, out),
+        Format::Github => github::write(outcome, rules, options, out),
+        Format::Junit => junit::write(outcome, rules, options, out),
+        Format::Csv => csv::write(outcome, options, out),
     }?;
     out.flush()
 }
+
+/// How loudly CI systems should flag a finding of this severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// Critical and high severity.
+    Error,
+    /// Medium severity.
+    Warning,
+    /// Low severity.
+    Note,
+}
+
+impl Level {
+    fn of(severity: Severity) -> Self {
+        match severity {
+            Severity::Critical | Severity::High => Level::Error,
+            Severity::Medium => Level::Warning,
+            Severity::Low => Level::Note,
+        }
+    }
+}
+
+/// One line naming what was found: `OpenAI API key (openai-api-key): sk-proj-…Ab3A`, plus the
+/// commit for history findings.
+fn headline(finding: &Finding, options: &ReportOptions) -> String {
+    let mut line = format!("{} ({}): {}", finding.description, finding.rule_id, options.secret_text(finding));
+    if let Some(commit) = &finding.commit {
+        let short = commit.id.get(..12).unwrap_or(&commit.id);
+        line.push_str(&format!(" in commit {short} by {} on {}", commit.author, commit.date));
+    }
+    line
+}
+
+#[cfg(test)]
+mod golden;
 
 #[cfg(test)]
 pub(crate) mod test_support {

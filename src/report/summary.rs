@@ -47,6 +47,9 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
         let total: usize = outcome.dropped.values().sum();
         lines.push(format!("note: {total} finding(s) suppressed ({})", reasons.join(", ")));
     }
+    for entry in &outcome.unused {
+        lines.push(format!("note: {entry}"));
+    }
     for error in &stats.errors {
         lines.push(format!("error: {error}"));
     }

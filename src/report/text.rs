@@ -54,7 +54,7 @@ fn write_finding(finding: &Finding, fix: String, options: &ReportOptions, out: &
 
 /// The one-line fix for a rule's findings.
 pub fn fix_for(rules: &RuleSet, rule_id: &str) -> String {
-    let env_var = rules.rules().iter().find(|rule| rule.id() == rule_id).and_then(|rule| rule.spec.env_var.as_deref());
+    let env_var = rules.find(rule_id).and_then(|rule| rule.spec.env_var.as_deref());
     let destination = match env_var {
         Some(name) => format!("move it to an environment variable such as {name} and read it from there"),
         None => "move it out of the code, into an environment variable or a secrets manager".to_string(),

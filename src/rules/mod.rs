@@ -10,6 +10,7 @@
 //! id = "openai-api-key"                # stable kebab-case id: never renamed or reused
 //! description = "OpenAI API key"
 //! regex = '''(?:\A|[^\w-])(?P<secret>(?P<prefix>sk-)\w{20}T3BlbkFJ\w{20})(?:[^\w-]|\z)'''
+//! secret_group = 2                     # optional: the group holding the secret, by index
 //! keywords = ["T3BlbkFJ"]              # literals; the regex runs only where one occurs
 //! entropy = 3.0                        # optional minimum Shannon entropy (bits per char)
 //! severity = "critical"                # critical | high | medium | low
@@ -22,7 +23,8 @@
 //! negative_examples = ["sk-your-key-here"]
 //! ```
 //!
-//! The secret is the regex's `secret` group, else its first group, else the whole match.
+//! The secret is the group `secret_group` names, else the regex's `secret` group, else its
+//! first group, else the whole match.
 //! An optional `prefix` group inside it names the family prefix kept when redacting.
 
 pub mod check;
@@ -130,6 +132,9 @@ pub struct RuleSpec {
     pub description: String,
     /// Byte regex; the secret is the `secret` group, else group 1, else the whole match.
     pub regex: String,
+    /// Index of the capture group holding the secret, overriding the `secret`-group default.
+    #[serde(default)]
+    pub secret_group: Option<usize>,
     /// Literals (matched ASCII case-insensitively) that must occur for the regex to run.
     #[serde(default)]
     pub keywords: Vec<String>,
@@ -240,7 +245,10 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let regex = Regex::new(&spec.regex).map_err(|e| format!("invalid regex: {e}"))?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
     let named = |wanted: &str| names.iter().position(|name| *name == Some(wanted));
-    let secret_group = named("secret").unwrap_or(if names.len() > 1 { 1 } else { 0 });
+    if let Some(group) = spec.secret_group.filter(|&group| group >= names.len()) {
+        return Err(format!("secret_group {group} does not exist: the regex has {} group(s)", names.len() - 1));
+    }
+    let secret_group = spec.secret_group.or(named("secret")).unwrap_or(if names.len() > 1 { 1 } else { 0 });
     let prefix_group = named("prefix");
     let allow = spec
         .allow
@@ -257,6 +265,13 @@ pub enum RuleSource {
     Builtin,
     /// A rule file, or a directory whose `*.toml` files are rule files.
     Path(PathBuf),
+    /// Rules built in memory (translated from another scanner's configuration).
+    Specs {
+        /// Where they came from, for error messages.
+        origin: String,
+        /// The rules.
+        specs: Vec<RuleSpec>,
+    },
 }
 
 /// An ordered, validated collection of rules.
@@ -312,6 +327,11 @@ impl RuleSet {
         &self.rules
     }
 
+    /// The rule with this id, if it is in the set.
+    pub fn find(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id() == id)
+    }
+
     /// The rule at `index`.
     pub fn get(&self, index: usize) -> &Rule {
         &self.rules[index]
@@ -337,15 +357,18 @@ fn load_source(source: &RuleSource) -> Result<Vec<Rule>> {
             for file in rule_files_at(path)? {
                 let text = fs::read_to_string(&file)
                     .map_err(|e| Error::RuleFile { origin: file.display().to_string(), message: e.to_string() })?;
-                let parsed = parse_rule_file(&text, &file.display().to_string())?;
-                for rule in &parsed {
-                    rule.compile_now()?;
-                }
-                rules.extend(parsed);
+                rules.extend(compiled(parse_rule_file(&text, &file.display().to_string())?)?);
             }
             Ok(rules)
         }
+        RuleSource::Specs { origin, specs } => compiled(validated(specs.clone(), origin)?),
     }
+}
+
+/// Compiles user rules eagerly, so that a bad regex is an error up front.
+fn compiled(rules: Vec<Rule>) -> Result<Vec<Rule>> {
+    rules.iter().try_for_each(Rule::compile_now)?;
+    Ok(rules)
 }
 
 /// The rule files at a path: the file itself, or a directory's `*.toml` files in name order.
@@ -369,8 +392,13 @@ fn rule_files_at(path: &Path) -> Result<Vec<PathBuf>> {
 pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text)
         .map_err(|e| Error::RuleFile { origin: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
+    validated(file.rule, origin)
+}
+
+/// Validates rule specs (ids unique, fields sane) and wraps them as rules from `origin`.
+fn validated(specs: Vec<RuleSpec>, origin: &str) -> Result<Vec<Rule>> {
     let mut seen = std::collections::HashSet::new();
-    for spec in &file.rule {
+    for spec in &specs {
         validate(spec).map_err(|message| Error::RuleFile {
             origin: origin.to_string(),
             message: format!("rule {:?}: {message}", spec.id),
@@ -382,7 +410,7 @@ pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
             });
         }
     }
-    Ok(file.rule.into_iter().map(|spec| Rule::new(spec, origin.to_string())).collect())
+    Ok(specs.into_iter().map(|spec| Rule::new(spec, origin.to_string())).collect())
 }
 
 fn validate(spec: &RuleSpec) -> std::result::Result<(), String> {

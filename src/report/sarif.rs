@@ -1,0 +1,199 @@
+//! SARIF 2.1.0, the format GitHub code scanning (and most SARIF viewers) read.
+//!
+//! One run whose `tool.driver.rules` lists every rule in use (id, descriptions, help from the
+//! rule's remediation, and `security-severity` for GitHub's severity column), and one result
+//! per finding: `ruleId`, `level`, a message with the redacted secret, the location
+//! (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose `endColumn` is
+//! exclusive, columns in Unicode code points), `partialFingerprints["keyhound/v1"]` set to
+//! the content fingerprint so results survive line moves, and `properties.commit` for
+//! history findings. The output is checked against the official schema by a test.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::{headline, text::fix_for, Level, ReportOptions};
+use crate::finding::Finding;
+use crate::rules::{Rule, RuleSet, Severity};
+use crate::scan::ScanOutcome;
+
+/// The key under which results carry keyhound's content fingerprint.
+pub const FINGERPRINT_KEY: &str = "keyhound/v1";
+
+/// Writes the outcome as one pretty-printed SARIF log.
+pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let results: Vec<Value> = outcome.findings.iter().map(|finding| result(finding, rules, options)).collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "keyhound",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules.rules().iter().map(|rule| descriptor(rule, rules)).collect::<Vec<_>>(),
+            }},
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The directory keyhound ran in." } } },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match Level::of(severity) {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
+    }
+}
+
+/// GitHub's `security-severity`: critical is above 9.0, high 7.0–8.9, medium 4.0–6.9, low below.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn remediation(rule: &Rule, rules: &RuleSet) -> String {
+    let text = rule.spec.remediation.trim();
+    if text.is_empty() {
+        let fix = fix_for(rules, rule.id());
+        let mut chars = fix.chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
+    } else {
+        text.to_string()
+    }
+}
+
+fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
+    let spec = &rule.spec;
+    let help = remediation(rule, rules);
+    let full = format!(
+        "{}. Severity {}; a {}-confidence rule. Its findings are secrets that must not be in source code or history.",
+        spec.description, spec.severity, spec.confidence
+    );
+    let markdown = format!(
+        "**{}** (`{}`)\n\n{help}\n\nA false positive can be silenced with a `keyhound:allow` comment on its line, \
+         or by adding its fingerprint to `.keyhoundignore`.",
+        spec.description, spec.id
+    );
+    json!({
+        "id": spec.id,
+        "name": spec.id,
+        "shortDescription": { "text": spec.description },
+        "fullDescription": { "text": full },
+        "help": { "text": help, "markdown": markdown },
+        "defaultConfiguration": { "level": level_name(spec.severity) },
+        "properties": {
+            "tags": ["security", "secret"],
+            "severity": spec.severity,
+            "confidence": spec.confidence,
+            "security-severity": security_severity(spec.severity),
+            "precision": match spec.confidence {
+                crate::rules::Confidence::High => "very-high",
+                crate::rules::Confidence::Medium => "high",
+                crate::rules::Confidence::Low => "medium",
+            },
+        },
+    })
+}
+
+fn result(finding: &Finding, rules: &RuleSet, options: &ReportOptions) -> Value {
+    let position = &finding.position;
+    let mut result = json!({
+        "ruleId": finding.rule_id,
+        "level": level_name(finding.severity),
+        "message": { "text": format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id)) },
+        "locations": [{ "physicalLocation": {
+            "artifactLocation": artifact_location(&finding.path),
+            "region": {
+                "startLine": position.line,
+                "startColumn": position.column,
+                "endLine": position.end_line,
+                "endColumn": position.end_column,
+            },
+        }}],
+        "partialFingerprints": { FINGERPRINT_KEY: finding.fingerprint },
+        "properties": { "fingerprint": finding.fingerprint, "confidence": finding.confidence },
+    });
+    if let Some(index) = rules.rules().iter().position(|rule| rule.id() == finding.rule_id) {
+        result["ruleIndex"] = json!(index);
+    }
+    if let Some(commit) = &finding.commit {
+        result["properties"]["commit"] = json!(commit.as_ref());
+    }
+    result
+}
+
+/// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one a `file://` URI.
+fn artifact_location(path: &str) -> Value {
+    let slashed = crate::source::forward_slashes(path);
+    let relative = slashed.strip_prefix("./").unwrap_or(&slashed);
+    if let Some(absolute) = relative.strip_prefix('/') {
+        json!({ "uri": format!("file:///{}", percent_encode(absolute)) })
+    } else {
+        json!({ "uri": percent_encode(relative), "uriBaseId": "%SRCROOT%" })
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{finding, finding_in_commit};
+
+    fn render(findings: Vec<Finding>, show_secrets: bool) -> Value {
+        let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
+        let mut out = Vec::new();
+        let options = ReportOptions { show_secrets, color: false };
+        write(&outcome, &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn results_carry_location_fingerprint_and_redacted_message() {
+        let log = render(vec![finding("./app dir/.env", 3)], false);
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "openai-api-key");
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "app%20dir/.env");
+        assert_eq!(location["region"]["startLine"], 3);
+        assert_eq!(location["region"]["endColumn"], 61);
+        assert_eq!(result["partialFingerprints"][FINGERPRINT_KEY], "openai-api-key:0123456789abcdef");
+        let message = result["message"]["text"].as_str().unwrap();
+        assert!(message.contains("sk-proj-…zz9Q") && !message.contains("FAKEfake"), "{message}");
+        let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], "openai-api-key");
+        assert_eq!(rules[index]["properties"]["security-severity"], "9.5");
+        assert!(rules[index]["help"]["text"].as_str().unwrap().contains("Revoke"));
+    }
+
+    #[test]
+    fn history_findings_name_their_commit_and_show_secrets_is_honoured() {
+        let log = render(vec![finding_in_commit("/abs/a.py", 1)], true);
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["properties"]["commit"]["author"], "Ada");
+        assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "file:///abs/a.py");
+        assert!(result["message"]["text"].as_str().unwrap().contains("FAKEzz9Q"));
+    }
+}
