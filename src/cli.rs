@@ -53,6 +53,13 @@ pub struct GlobalArgs {
     /// Report only rules of at least this confidence [default: low; `staged`: medium].
     #[arg(long, global = true, value_enum, value_name = "LEVEL")]
     pub confidence: Option<Confidence>,
+    /// Report only findings not recorded in this baseline file (see `baseline create`)
+    /// [default: the config file's `baseline`].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// List baseline and .keyhoundignore entries that matched no finding.
+    #[arg(long, global = true)]
+    pub report_unused: bool,
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -174,7 +181,8 @@ pub enum RulesAction {
 /// `keyhound baseline …`.
 #[derive(Debug, Subcommand)]
 pub enum BaselineAction {
-    /// Scan and record every current finding in a baseline file.
+    /// Scan and record every current finding in a baseline file (`--output`, default
+    /// `.keyhound-baseline`).
     Create {
         /// Files and directories to scan [default: .].
         #[arg(value_name = "PATH")]

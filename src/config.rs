@@ -7,6 +7,7 @@
 //! # .keyhound.toml at the repository root
 //! format = "text"                       # default report format
 //! max_file_size = "20MiB"
+//! baseline = ".keyhound-baseline"       # report only findings not in this baseline
 //!
 //! [rules]
 //! paths = ["security/rules"]            # extra rule files or directories (relative to this file)
@@ -17,18 +18,26 @@
 //! regexes = ['^sk-test-']               # secrets matching one are not reported
 //! stopwords = ["dummy"]                 # secrets containing one are not reported
 //! ```
+//!
+//! `--config` also accepts a gitleaks configuration (recognised by its shape; see
+//! [`crate::gitleaks`]), translated into the same model. An invalid file is an error that
+//! names the file, the line and the problem.
 
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use toml::Spanned;
 
+use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::filter::{normalize, Allowlist};
+use crate::filter::{check_glob, check_regex, normalize, Allowlist, Filters};
+use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
-use crate::rules::{Confidence, RuleSet, RuleSource};
+use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
 use crate::source::parse_size;
 
 /// The configuration file's name, looked for at the target's repository root.
@@ -46,13 +55,22 @@ pub struct ConfigFile {
     pub format: Option<Format>,
     /// Default size limit.
     #[serde(default)]
-    pub max_file_size: Option<String>,
+    pub max_file_size: Option<Spanned<String>>,
+    /// Baseline file, relative to the config file.
+    #[serde(default)]
+    pub baseline: Option<Spanned<PathBuf>>,
     /// Extra and disabled rules.
     #[serde(default)]
     pub rules: RulesSection,
     /// What not to report.
     #[serde(default)]
     pub allowlist: AllowlistSection,
+    /// The file's text, for line numbers in errors.
+    #[serde(skip)]
+    pub text: String,
+    /// What a translation from another scanner's format left out.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[rules]` in `.keyhound.toml`.
@@ -65,6 +83,9 @@ pub struct RulesSection {
     /// Rule ids to turn off.
     #[serde(default)]
     pub disabled: Vec<String>,
+    /// Rules defined in the configuration itself (translated gitleaks rules).
+    #[serde(skip)]
+    pub specs: Vec<RuleSpec>,
 }
 
 /// `[allowlist]` in `.keyhound.toml`.
@@ -73,13 +94,16 @@ pub struct RulesSection {
 pub struct AllowlistSection {
     /// Path globs, relative to the config file's directory.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub paths: Vec<Spanned<String>>,
     /// Regexes over secrets.
     #[serde(default)]
-    pub regexes: Vec<String>,
+    pub regexes: Vec<Spanned<String>>,
     /// Case-insensitive substrings of secrets.
     #[serde(default)]
     pub stopwords: Vec<String>,
+    /// Regexes over paths (translated gitleaks allowlists).
+    #[serde(skip)]
+    pub path_regexes: Vec<String>,
 }
 
 /// Everything a command needs to know, resolved once.
@@ -87,8 +111,8 @@ pub struct AllowlistSection {
 pub struct Config {
     /// The rules in use.
     pub rules: Arc<RuleSet>,
-    /// Global allowlists.
-    pub allowlist: Allowlist,
+    /// Allowlists, ignore file and baseline.
+    pub filters: Filters,
     /// Report format.
     pub format: Format,
     /// Report destination (`None`: standard output).
@@ -103,6 +127,8 @@ pub struct Config {
     pub quiet: bool,
     /// The configuration file in use, if any.
     pub config_file: Option<PathBuf>,
+    /// Warnings about the configuration, for the summary.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -118,19 +144,32 @@ impl Config {
             None => ConfigFile::default(),
         };
         let base = config_path.as_deref().and_then(config_dir);
-        let rules = load_rules(args, &file, base.as_deref())?;
-        let allowlist =
-            Allowlist::new(base.clone(), &file.allowlist.paths, &file.allowlist.regexes, &file.allowlist.stopwords)
-                .map_err(|e| config_error(config_path.as_deref(), e))?;
-        let max_file_size = match args.max_file_size.as_deref().or(file.max_file_size.as_deref()) {
-            Some(text) => parse_size(text).map_err(|e| Error::Usage(format!("--max-file-size: {e}")))?,
-            None => DEFAULT_MAX_FILE_SIZE,
+        let rules = load_rules(args, &file, config_path.as_deref(), base.as_deref())?;
+        let located =
+            |span: Range<usize>, message: String| located_error(config_path.as_deref(), &file.text, span, message);
+        let max_file_size = match (&args.max_file_size, &file.max_file_size) {
+            (Some(text), _) => parse_size(text).map_err(|e| Error::Usage(format!("--max-file-size: {e}")))?,
+            (None, Some(text)) => {
+                parse_size(text.get_ref()).map_err(|e| located(text.span(), format!("max_file_size: {e}")))?
+            }
+            (None, None) => DEFAULT_MAX_FILE_SIZE,
+        };
+        let baseline_path = match (&args.baseline, &file.baseline) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(path)) => Some(anchored(base.as_deref(), path.get_ref())),
+            (None, None) => None,
+        };
+        let filters = Filters {
+            allowlist: allowlist(&file, base, &located).map_err(|e| config_error(config_path.as_deref(), e))?,
+            ignore: find_repo_file(anchor, ignore_file::FILE_NAME).map(|path| IgnoreFile::load(&path)).transpose()?,
+            baseline: baseline_path.map(|path| Baseline::load(&path)).transpose()?,
+            report_unused: args.report_unused,
         };
         let format = args.format.or(file.format).unwrap_or(Format::Text);
         let color = use_color(args.color, format, args.output.is_some());
         Ok(Config {
             rules: Arc::new(rules),
-            allowlist,
+            filters,
             format,
             output: args.output.clone(),
             report: ReportOptions { show_secrets: args.show_secrets, color },
@@ -138,12 +177,53 @@ impl Config {
             threads: args.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.quiet,
             config_file: config_path,
+            warnings: file.warnings,
         })
+    }
+}
+
+/// The allowlist of a config file, with each glob and regex checked where it is written.
+fn allowlist(
+    file: &ConfigFile,
+    base: Option<PathBuf>,
+    located: &dyn Fn(Range<usize>, String) -> Error,
+) -> Result<Allowlist> {
+    let section = &file.allowlist;
+    for glob in &section.paths {
+        check_glob(glob.get_ref()).map_err(|message| located(glob.span(), message))?;
+    }
+    for regex in &section.regexes {
+        check_regex(regex.get_ref()).map_err(|message| located(regex.span(), message))?;
+    }
+    let plain = |items: &[Spanned<String>]| items.iter().map(|item| item.get_ref().clone()).collect::<Vec<_>>();
+    Allowlist::new(base, &plain(&section.paths), &plain(&section.regexes), &section.stopwords)?
+        .with_path_regexes(&section.path_regexes)
+}
+
+/// An error at `span` of the config file's text (no line when the span is empty, as for
+/// values translated from another format).
+fn located_error(path: Option<&Path>, text: &str, span: Range<usize>, message: String) -> Error {
+    let message = match text.get(..span.start) {
+        Some(before) if !span.is_empty() => format!("line {}: {message}", before.matches('\n').count() + 1),
+        _ => message,
+    };
+    match path {
+        Some(path) => Error::Config { path: path.to_path_buf(), message },
+        None => Error::Usage(message),
+    }
+}
+
+/// A path from the config file, relative to its directory.
+fn anchored(base: Option<&Path>, path: &Path) -> PathBuf {
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
     }
 }
 
 fn config_error(path: Option<&Path>, error: Error) -> Error {
     match path {
+        Some(_) if matches!(error, Error::Config { .. }) => error,
         Some(path) => Error::Config { path: path.to_path_buf(), message: error.to_string() },
         None => error,
     }
@@ -159,6 +239,11 @@ fn config_dir(config: &Path) -> Option<PathBuf> {
 /// repository root (outside a repository, up to the current directory when the anchor is
 /// below it), then in the current directory.
 pub fn find_config_file(anchor: &Path) -> Option<PathBuf> {
+    find_repo_file(anchor, CONFIG_FILE_NAME)
+}
+
+/// Looks for a file named `name` the way [`find_config_file`] looks for the config file.
+pub fn find_repo_file(anchor: &Path, name: &str) -> Option<PathBuf> {
     let cwd = std::env::current_dir().ok()?;
     let absolute = normalize(&cwd.join(anchor));
     let start = if absolute.is_dir() { absolute.as_path() } else { absolute.parent()? };
@@ -167,27 +252,38 @@ pub fn find_config_file(anchor: &Path) -> Option<PathBuf> {
         .ancestors()
         .take_while(|dir| dir.starts_with(last))
         .chain(std::iter::once(cwd.as_path()))
-        .map(|dir| dir.join(CONFIG_FILE_NAME))
+        .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }
 
-/// Reads and parses a configuration file.
+/// Reads and parses a configuration file: keyhound's own format, or a gitleaks
+/// configuration (recognised by its shape), translated.
 pub fn read_config_file(path: &Path) -> Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
-    toml::from_str(&text)
-        .map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })
+    let toml_error =
+        |e: toml::de::Error| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() };
+    let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
+    let mut file = if crate::gitleaks::is_gitleaks(&table) {
+        crate::gitleaks::translate(table, path)?
+    } else {
+        toml::from_str::<ConfigFile>(&text).map_err(toml_error)?
+    };
+    file.text = text;
+    Ok(file)
 }
 
-fn load_rules(args: &GlobalArgs, file: &ConfigFile, base: Option<&Path>) -> Result<RuleSet> {
+fn load_rules(
+    args: &GlobalArgs,
+    file: &ConfigFile,
+    config_path: Option<&Path>,
+    base: Option<&Path>,
+) -> Result<RuleSet> {
     let mut sources = vec![RuleSource::Builtin];
-    for path in &file.rules.paths {
-        let anchored = match base {
-            Some(base) if path.is_relative() => base.join(path),
-            _ => path.clone(),
-        };
-        sources.push(RuleSource::Path(anchored));
+    if let (false, Some(path)) = (file.rules.specs.is_empty(), config_path) {
+        sources.push(RuleSource::Specs { origin: path.display().to_string(), specs: file.rules.specs.clone() });
     }
+    sources.extend(file.rules.paths.iter().map(|path| RuleSource::Path(anchored(base, path))));
     sources.extend(args.rules.iter().cloned().map(RuleSource::Path));
     let minimum = args.confidence.unwrap_or(Confidence::Low);
     Ok(RuleSet::load(&sources)?.without(&file.rules.disabled).retain(|rule| rule.spec.confidence >= minimum))
@@ -236,6 +332,54 @@ mod tests {
         assert!(err.contains(".keyhound.toml") && err.contains("line 2"), "{err}");
         fs::write(&path, "[allowlst]\n").unwrap();
         assert!(read_config_file(&path).unwrap_err().to_string().contains("unknown field"));
+    }
+
+    fn resolve_error(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE_NAME);
+        fs::write(&path, text).unwrap();
+        let args = GlobalArgs { config: Some(path.clone()), ..GlobalArgs::default() };
+        let err = Config::resolve(&args, dir.path()).unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()), "the error must name the file: {err}");
+        err
+    }
+
+    #[test]
+    fn every_kind_of_bad_config_names_file_line_and_problem() {
+        let cases = [
+            ("format = \n", "line 1", "invalid string"),
+            ("\ncolour = 'always'\n", "line 2", "unknown field `colour`"),
+            ("format = 'xml'\n", "line 1", "unknown variant `xml`"),
+            ("[rules]\ndisabled = 'one'\n", "line 2", "invalid type"),
+            ("[allowlist]\n\npaths = ['docs/**', 'a/[']\n", "line 3", "invalid allowlist glob \"a/[\""),
+            ("[allowlist]\nregexes = [\n  '(unclosed',\n]\n", "line 3", "invalid allowlist regex"),
+            ("max_file_size = 'huge'\n", "line 1", "max_file_size"),
+        ];
+        for (text, line, problem) in cases {
+            let err = resolve_error(text);
+            assert!(err.contains(line) && err.contains(problem), "{text:?} gave: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_config_file_is_named() {
+        let args = GlobalArgs { config: Some(PathBuf::from("no/such/keyhound.toml")), ..GlobalArgs::default() };
+        let err = Config::resolve(&args, Path::new(".")).unwrap_err().to_string();
+        assert!(err.contains("no/such/keyhound.toml") && err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn baseline_path_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("ci")).unwrap();
+        fs::write(dir.path().join("ci/known"), format!("{}\n", crate::baseline::HEADER)).unwrap();
+        let path = dir.path().join(CONFIG_FILE_NAME);
+        fs::write(&path, "baseline = 'ci/known'\n").unwrap();
+        let args = GlobalArgs { config: Some(path), ..GlobalArgs::default() };
+        assert!(Config::resolve(&args, dir.path()).unwrap().filters.baseline.is_some());
+        fs::write(dir.path().join(CONFIG_FILE_NAME), "baseline = 'ci/missing'\n").unwrap();
+        let args = GlobalArgs { config: Some(dir.path().join(CONFIG_FILE_NAME)), ..GlobalArgs::default() };
+        assert!(Config::resolve(&args, dir.path()).unwrap_err().to_string().contains("ci/missing"));
     }
 
     #[test]

@@ -30,6 +30,16 @@ pub enum Error {
         /// What is wrong, with line and column where known.
         message: String,
     },
+    /// A line of a baseline or ignore file is invalid.
+    #[error("{}:{line}: {message}", path.display())]
+    ListFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A git operation failed.
     #[error("{context}: {source}")]
     Git {

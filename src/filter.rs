@@ -1,13 +1,16 @@
-//! Filters that drop findings after matching: inline `keyhound:allow` comments and the
-//! configured allowlists. Pure functions over findings; every drop is counted by reason.
+//! Filters that drop findings after matching, in this order: inline `keyhound:allow`
+//! comments (applied while scanning), the configured allowlists, the `.keyhoundignore` file,
+//! and the baseline. Pure functions over findings; every drop is counted by reason.
 
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
+use crate::baseline::Baseline;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
+use crate::ignore_file::IgnoreFile;
 
 /// The marker that suppresses findings on its line.
 pub const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";
@@ -26,6 +29,10 @@ pub enum DropReason {
     AllowlistedPath,
     /// The secret matches an allowlisted regex or stopword.
     AllowlistedSecret,
+    /// An entry of the `.keyhoundignore` file.
+    IgnoreFile,
+    /// An entry of the baseline.
+    Baseline,
 }
 
 impl DropReason {
@@ -35,6 +42,8 @@ impl DropReason {
             DropReason::InlineAllow => "keyhound:allow comment",
             DropReason::AllowlistedPath => "allowlisted path",
             DropReason::AllowlistedSecret => "allowlisted secret",
+            DropReason::IgnoreFile => ".keyhoundignore entry",
+            DropReason::Baseline => "baseline",
         }
     }
 }
@@ -45,6 +54,8 @@ pub struct Allowlist {
     /// Directory that relative path globs are anchored at (the config file's directory).
     base: Option<PathBuf>,
     paths: GlobSet,
+    /// Regexes over paths (translated gitleaks allowlists).
+    path_regexes: Vec<Regex>,
     secret_regexes: Vec<Regex>,
     stopwords_lower: Vec<String>,
 }
@@ -54,22 +65,21 @@ impl Allowlist {
     pub fn new(base: Option<PathBuf>, paths: &[String], regexes: &[String], stopwords: &[String]) -> Result<Self> {
         let mut globs = GlobSetBuilder::new();
         for pattern in paths {
-            let glob =
-                Glob::new(pattern).map_err(|e| Error::Usage(format!("invalid allowlist glob {pattern:?}: {e}")))?;
-            globs.add(glob);
+            globs.add(Glob::new(pattern).map_err(|e| Error::Usage(glob_problem(pattern, &e)))?);
         }
-        let secret_regexes = regexes
-            .iter()
-            .map(|pattern| {
-                Regex::new(pattern).map_err(|e| Error::Usage(format!("invalid allowlist regex {pattern:?}: {e}")))
-            })
-            .collect::<Result<_>>()?;
         Ok(Allowlist {
             base,
             paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {e}")))?,
-            secret_regexes,
+            path_regexes: Vec::new(),
+            secret_regexes: compile_regexes(regexes)?,
             stopwords_lower: stopwords.iter().map(|s| s.to_lowercase()).collect(),
         })
+    }
+
+    /// Adds regexes that allowlist every path they match (anywhere in the path).
+    pub fn with_path_regexes(mut self, regexes: &[String]) -> Result<Self> {
+        self.path_regexes.extend(compile_regexes(regexes)?);
+        Ok(self)
     }
 
     /// Why this finding is allowlisted, if it is.
@@ -85,21 +95,62 @@ impl Allowlist {
 
     /// Whether a path matches an allowlisted glob, as given or relative to the base.
     pub fn path_is_allowed(&self, path: &Path) -> bool {
+        let stripped = path.strip_prefix("./").unwrap_or(path);
+        if self.path_regexes.iter().any(|re| re.is_match(&stripped.to_string_lossy())) {
+            return true;
+        }
         if self.paths.is_empty() {
             return false;
         }
-        let stripped = path.strip_prefix("./").unwrap_or(path);
         if self.paths.is_match(stripped) {
             return true;
         }
         let Some(base) = &self.base else { return false };
-        let absolute = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            std::env::current_dir().map(|cwd| cwd.join(stripped)).unwrap_or_else(|_| path.to_path_buf())
-        };
-        normalize(&absolute).strip_prefix(base).is_ok_and(|relative| self.paths.is_match(relative))
+        relative_to(base, path).is_some_and(|relative| self.paths.is_match(relative))
     }
+}
+
+fn compile_regexes(patterns: &[String]) -> Result<Vec<Regex>> {
+    patterns.iter().map(|pattern| Regex::new(pattern).map_err(|e| Error::Usage(regex_problem(pattern, &e)))).collect()
+}
+
+fn glob_problem(pattern: &str, error: &globset::Error) -> String {
+    format!("invalid allowlist glob {pattern:?}: {error}")
+}
+
+fn regex_problem(pattern: &str, error: &regex::Error) -> String {
+    format!("invalid allowlist regex {pattern:?}: {error}")
+}
+
+/// Checks an allowlist path glob, saying what is wrong with it.
+pub fn check_glob(pattern: &str) -> std::result::Result<(), String> {
+    Glob::new(pattern).map(drop).map_err(|e| glob_problem(pattern, &e))
+}
+
+/// Checks an allowlist regex, saying what is wrong with it.
+pub fn check_regex(pattern: &str) -> std::result::Result<(), String> {
+    Regex::new(pattern).map(drop).map_err(|e| regex_problem(pattern, &e))
+}
+
+/// `path` (absolute, or relative to the current directory) relative to `base`, if it is
+/// below it.
+pub fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
+    normalize(&absolute).strip_prefix(base).ok().map(Path::to_path_buf)
+}
+
+/// The path of a finding as suppression files (`.keyhoundignore`, baselines) record it:
+/// relative to the directory `base` holding the file, with `/` separators. History findings
+/// carry repository paths already; a path outside `base` is kept as the finding has it.
+pub fn suppression_path(finding: &Finding, base: &Path) -> String {
+    let path = Path::new(&finding.path);
+    let relative = match finding.commit {
+        Some(_) => None,
+        None => relative_to(base, path),
+    };
+    let path = relative.as_deref().unwrap_or(path);
+    let text = crate::source::forward_slashes(&path.to_string_lossy());
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
 /// Removes `.` and resolves `..` lexically (the file may be gone, so no canonicalize).
@@ -117,13 +168,71 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Splits findings into kept ones and the counts of dropped ones by reason.
-pub fn apply(findings: Vec<Finding>, allowlist: &Allowlist, dropped: &mut Vec<DropReason>) -> Vec<Finding> {
+/// Every filter that runs after the scan, in the order they apply.
+#[derive(Debug, Default)]
+pub struct Filters {
+    /// The configured allowlists.
+    pub allowlist: Allowlist,
+    /// The `.keyhoundignore` file, if there is one.
+    pub ignore: Option<IgnoreFile>,
+    /// The baseline given by `--baseline` or the config file.
+    pub baseline: Option<Baseline>,
+    /// Whether to list ignore-file and baseline entries that matched nothing.
+    pub report_unused: bool,
+}
+
+/// What the filters kept, and what they say about themselves.
+#[derive(Debug, Default)]
+pub struct Filtered {
+    /// The findings to report.
+    pub kept: Vec<Finding>,
+    /// Why each of the others was dropped.
+    pub dropped: Vec<DropReason>,
+    /// Ignore-file and baseline entries that matched no finding (only with `report_unused`).
+    pub unused: Vec<String>,
+}
+
+impl Filters {
+    /// Applies allowlist, ignore file and baseline, in that order. `dropped` holds the drops
+    /// made earlier (inline allow comments).
+    pub fn apply(&self, findings: Vec<Finding>, dropped: Vec<DropReason>) -> Filtered {
+        let mut out = Filtered { dropped, ..Filtered::default() };
+        let mut kept = drop_where(findings, &mut out.dropped, |finding| self.allowlist.drop_reason(finding));
+        if let Some(ignore) = &self.ignore {
+            let mut used = vec![false; ignore.len()];
+            kept = drop_where(kept, &mut out.dropped, |finding| {
+                let entry = ignore.matching(finding)?;
+                used[entry] = true;
+                Some(DropReason::IgnoreFile)
+            });
+            if self.report_unused {
+                out.unused.extend(ignore.describe_unused(&used));
+            }
+        }
+        if let Some(baseline) = &self.baseline {
+            let matched = baseline.filter(kept);
+            out.dropped.extend(std::iter::repeat_n(DropReason::Baseline, matched.suppressed));
+            kept = matched.new;
+            if self.report_unused {
+                out.unused.extend(matched.unused);
+            }
+        }
+        out.kept = kept;
+        out
+    }
+}
+
+/// Keeps the findings `reason` says nothing about; records the reasons of the others.
+fn drop_where(
+    findings: Vec<Finding>,
+    dropped: &mut Vec<DropReason>,
+    mut reason: impl FnMut(&Finding) -> Option<DropReason>,
+) -> Vec<Finding> {
     findings
         .into_iter()
-        .filter(|finding| match allowlist.drop_reason(finding) {
-            Some(reason) => {
-                dropped.push(reason);
+        .filter(|finding| match reason(finding) {
+            Some(why) => {
+                dropped.push(why);
                 false
             }
             None => true,
@@ -132,12 +241,12 @@ pub fn apply(findings: Vec<Finding>, allowlist: &Allowlist, dropped: &mut Vec<Dr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::Position;
     use crate::rules::{Confidence, Severity};
 
-    fn finding(path: &str, secret: &str) -> Finding {
+    pub(crate) fn finding(path: &str, secret: &str) -> Finding {
         Finding {
             rule_id: "r".into(),
             description: "d".into(),
@@ -147,7 +256,7 @@ mod tests {
             position: Position { line: 1, column: 1, end_line: 1, end_column: 2 },
             secret: secret.into(),
             prefix_len: 0,
-            fingerprint: "r:0".into(),
+            fingerprint: crate::finding::fingerprint("r", secret.as_bytes()),
             commit: None,
         }
     }
@@ -171,13 +280,15 @@ mod tests {
     #[test]
     fn secrets_allowed_by_regex_or_stopword_and_counted() {
         let allow = Allowlist::new(None, &[], &["^tok_test".into()], &["dummy".into()]).unwrap();
-        let mut dropped = Vec::new();
-        let kept = apply(
+        let filters = Filters { allowlist: allow, ..Filters::default() };
+        let out = filters.apply(
             vec![finding("a", "tok_test1"), finding("b", "tok_DUMMY"), finding("c", "tok_real")],
-            &allow,
-            &mut dropped,
+            vec![DropReason::InlineAllow],
         );
-        assert_eq!(kept.len(), 1);
-        assert_eq!(dropped, [DropReason::AllowlistedSecret, DropReason::AllowlistedSecret]);
+        assert_eq!(out.kept.len(), 1);
+        assert_eq!(
+            out.dropped,
+            [DropReason::InlineAllow, DropReason::AllowlistedSecret, DropReason::AllowlistedSecret]
+        );
     }
 }

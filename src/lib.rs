@@ -6,10 +6,12 @@
 //! ```text
 //! Config → source (worktree | history | staged) → bytes
 //!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
-//!        → scan (position, inline allow) → Finding → filter (allowlists) → sort
-//!        → report (text | json | jsonl | …) → ExitStatus
+//!        → scan (position, inline allow) → Finding
+//!        → filter (allowlists → .keyhoundignore → baseline) → sort
+//!        → report (text | json | jsonl | sarif | github | junit | csv) → ExitStatus
 //! ```
 
+pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -17,6 +19,8 @@ pub mod error;
 pub mod exit;
 pub mod filter;
 pub mod finding;
+pub mod gitleaks;
+pub mod ignore_file;
 pub mod matcher;
 pub mod precision;
 pub mod report;
@@ -34,7 +38,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Rules { action } => cmd::rules::run(action, &cli.global),
-        Command::History(_) | Command::Staged(_) | Command::Hook { .. } | Command::Baseline { .. } => {
+        Command::Baseline { action } => cmd::baseline::run(action, &cli.global),
+        Command::History(_) | Command::Staged(_) | Command::Hook { .. } => {
             Err(Error::Usage("this command is not available yet".into()))
         }
     }

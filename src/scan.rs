@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::filter::{self, Allowlist, DropReason};
+use crate::filter::{self, DropReason, Filters};
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::SourceStats;
@@ -86,6 +86,8 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     /// How many findings were dropped, by reason.
     pub dropped: BTreeMap<DropReason, usize>,
+    /// Ignore-file and baseline entries that matched nothing (with `--report-unused`).
+    pub unused: Vec<String>,
     /// What the source read and skipped.
     pub stats: SourceStats,
     /// Wall-clock time of the scan.
@@ -93,16 +95,16 @@ pub struct ScanOutcome {
 }
 
 impl ScanOutcome {
-    /// Applies the allowlist, sorts, and counts drops.
-    pub fn new(sink: FindingSink, allowlist: &Allowlist, stats: SourceStats, elapsed: Duration) -> Self {
-        let mut dropped_reasons = sink.dropped;
-        let mut findings = filter::apply(sink.findings, allowlist, &mut dropped_reasons);
+    /// Applies the filters (allowlist, ignore file, baseline), sorts, and counts drops.
+    pub fn new(sink: FindingSink, filters: &Filters, stats: SourceStats, elapsed: Duration) -> Self {
+        let filter::Filtered { kept: mut findings, dropped: dropped_reasons, unused } =
+            filters.apply(sink.findings, sink.dropped);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut dropped = BTreeMap::new();
         for reason in dropped_reasons {
             *dropped.entry(reason).or_insert(0) += 1;
         }
-        ScanOutcome { findings, dropped, stats, elapsed }
+        ScanOutcome { findings, dropped, unused, stats, elapsed }
     }
 
     /// True when something could not be scanned.

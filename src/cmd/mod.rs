@@ -1,6 +1,7 @@
 //! One module per command: each turns its arguments into a [`Config`], runs a source through
 //! the pipeline, and hands the outcome to [`emit`].
 
+pub mod baseline;
 pub mod rules;
 pub mod scan;
 
@@ -19,7 +20,7 @@ pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
     write_report(config, outcome)?;
     if !config.quiet {
         let mut stderr = io::stderr().lock();
-        for line in summary::lines(outcome) {
+        for line in config.warnings.iter().cloned().chain(summary::lines(outcome)) {
             // Nothing useful can be done if standard error is closed.
             let _ = writeln!(stderr, "keyhound: {line}");
         }

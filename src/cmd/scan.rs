@@ -39,5 +39,5 @@ pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, config: &Config) -> 
             shared.flush(&mut local);
         }
     })?;
-    Ok(ScanOutcome::new(shared.into_inner(), &config.allowlist, stats, started.elapsed()))
+    Ok(ScanOutcome::new(shared.into_inner(), &config.filters, stats, started.elapsed()))
 }

@@ -1,0 +1,296 @@
+//! Baselines: the findings a repository already has, recorded by `keyhound baseline create`,
+//! so that a scan with `--baseline FILE` reports only new ones.
+//!
+//! # File format (a wire format: stable across versions)
+//!
+//! ```text
+//! # keyhound baseline v1
+//! # …more comment lines…
+//! openai-api-key:3f9a0c1d2e4b5a69 app/settings.py
+//! openai-api-key:77e0b1c2d3a4f5e6 deploy/.env
+//! ```
+//!
+//! The first line is the header `# keyhound baseline v1`. Other lines starting with `#` and
+//! blank lines are ignored. Each entry is `FINGERPRINT PATH`: the finding's content
+//! fingerprint (`rule-id:` and 16 hex digits of a salted SHA-256 of rule id and secret, so
+//! the file never holds a secret or an unsalted hash of one), one space, and the path
+//! relative to the baseline file's directory with `/` separators (history findings: the path
+//! in the repository). In the path, `\` is written `\\`, a newline `\n`, a carriage return
+//! `\r`. Entries are sorted and unique, one a line, so the file diffs and merges cleanly.
+//!
+//! # Matching
+//!
+//! Lines and columns are not recorded, so moving a secret within its file, reformatting, and
+//! editing other lines keep it baselined. A finding is baselined when an entry has its
+//! fingerprint and path. A **rename** keeps it baselined too: a finding whose fingerprint has
+//! an entry whose path no finding has any more is taken to be that entry, moved. A **copy**
+//! does not: when the recorded path still holds the secret, the same secret in another file
+//! is reported as new.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::filter::{normalize, suppression_path};
+use crate::finding::Finding;
+
+/// The first line of every baseline file.
+pub const HEADER: &str = "# keyhound baseline v1";
+
+/// The file `baseline create` writes when `--output` is not given.
+pub const DEFAULT_FILE_NAME: &str = ".keyhound-baseline";
+
+/// One recorded finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Entry {
+    /// The finding's content fingerprint.
+    pub fingerprint: String,
+    /// Its path, relative to the baseline's directory.
+    pub path: String,
+}
+
+/// A loaded (or freshly created) baseline.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// The directory recorded paths are relative to.
+    base: PathBuf,
+    entries: BTreeSet<Entry>,
+}
+
+/// What [`Baseline::filter`] kept and used.
+#[derive(Debug, Default)]
+pub struct Matched {
+    /// Findings not in the baseline.
+    pub new: Vec<Finding>,
+    /// How many findings the baseline suppressed.
+    pub suppressed: usize,
+    /// Entries that matched no finding, described for the summary.
+    pub unused: Vec<String>,
+}
+
+impl Baseline {
+    /// The baseline of `findings`, for a file to be written at `file`.
+    pub fn of(file: &Path, findings: &[Finding]) -> Self {
+        let base = base_of(file);
+        let entries = findings
+            .iter()
+            .map(|finding| Entry { fingerprint: finding.fingerprint.clone(), path: suppression_path(finding, &base) })
+            .collect();
+        Baseline { base, entries }
+    }
+
+    /// Reads a baseline file.
+    pub fn load(file: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
+        Self::parse(&text, file)
+    }
+
+    /// Parses a baseline file's text; `file` anchors its paths and names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Self> {
+        let invalid = |line: usize, message: String| Error::ListFile { path: file.to_path_buf(), line, message };
+        if text.lines().next().map(str::trim_end) != Some(HEADER) {
+            return Err(invalid(1, format!("not a keyhound baseline: the first line must be {HEADER:?}")));
+        }
+        let mut entries = BTreeSet::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (fingerprint, path) =
+                line.split_once(' ').ok_or_else(|| invalid(index + 1, "expected `FINGERPRINT PATH`".to_string()))?;
+            check_fingerprint(fingerprint).map_err(|message| invalid(index + 1, message))?;
+            let path = unescape(path).map_err(|message| invalid(index + 1, message))?;
+            entries.insert(Entry { fingerprint: fingerprint.to_string(), path });
+        }
+        Ok(Baseline { base: base_of(file), entries })
+    }
+
+    /// The file's text: header, explanation, sorted entries.
+    pub fn render(&self) -> String {
+        let mut text = format!(
+            "{HEADER}\n\
+             # Findings that scans with `--baseline` do not report. Written by `keyhound baseline create`;\n\
+             # regenerate it rather than editing it. Each line: FINGERPRINT PATH. The fingerprint is the\n\
+             # rule id and a salted hash of the secret (never the secret); the path is relative to this file.\n"
+        );
+        for entry in &self.entries {
+            text.push_str(&format!("{} {}\n", entry.fingerprint, escape(&entry.path)));
+        }
+        text
+    }
+
+    /// The entries, sorted.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// Splits findings into new ones and baselined ones (see the module docs for renames).
+    pub fn filter(&self, findings: Vec<Finding>) -> Matched {
+        let keyed: Vec<(Entry, Finding)> = findings
+            .into_iter()
+            .map(|finding| {
+                (
+                    Entry { fingerprint: finding.fingerprint.clone(), path: suppression_path(&finding, &self.base) },
+                    finding,
+                )
+            })
+            .collect();
+        let exact: BTreeSet<&Entry> =
+            keyed.iter().map(|(key, _)| key).filter(|key| self.entries.contains(*key)).collect();
+        // Entries no finding has exactly are candidates for a rename; each is claimed by the
+        // first new path its fingerprint shows up at.
+        let mut renamed: HashMap<&Entry, &str> = HashMap::new();
+        let mut matched = Matched::default();
+        for (key, finding) in &keyed {
+            let baselined = exact.contains(key) || {
+                let candidates = self.entries.iter().filter(|entry| {
+                    entry.fingerprint == key.fingerprint && !exact.contains(entry) && entry.path != key.path
+                });
+                let mut claimed = false;
+                for entry in candidates {
+                    let to = renamed.entry(entry).or_insert(key.path.as_str());
+                    if *to == key.path {
+                        claimed = true;
+                        break;
+                    }
+                }
+                claimed
+            };
+            if baselined {
+                matched.suppressed += 1;
+            } else {
+                matched.new.push(finding.clone());
+            }
+        }
+        matched.unused = self
+            .entries
+            .iter()
+            .filter(|entry| !exact.contains(entry) && !renamed.contains_key(entry))
+            .map(|entry| format!("baseline entry no longer found: {} {}", entry.fingerprint, escape(&entry.path)))
+            .collect();
+        matched
+    }
+}
+
+/// The directory a baseline or ignore file's relative paths are anchored at.
+pub fn base_of(file: &Path) -> PathBuf {
+    let absolute = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_path_buf());
+    normalize(&absolute).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Checks the shape `rule-id:` + 16 lowercase hex digits.
+pub fn check_fingerprint(text: &str) -> std::result::Result<(), String> {
+    let valid = text.rsplit_once(':').is_some_and(|(rule, hash)| {
+        !rule.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("{text:?} is not a fingerprint (rule-id:16 hex digits, as reports print it)"))
+    }
+}
+
+fn escape(path: &str) -> String {
+    path.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+}
+
+fn unescape(text: &str) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            other => return Err(format!("unknown escape \\{} in path", other.map(String::from).unwrap_or_default())),
+        }
+    }
+    if out.is_empty() {
+        return Err("the path is empty".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::tests::finding;
+    use crate::finding::Position;
+
+    fn at(path: &str, secret: &str, line: usize) -> Finding {
+        let mut finding = finding(path, secret);
+        finding.position = Position { line, column: 1, end_line: line, end_column: 9 };
+        finding
+    }
+
+    fn file() -> PathBuf {
+        std::env::current_dir().unwrap().join(DEFAULT_FILE_NAME)
+    }
+
+    fn round_trip(findings: &[Finding]) -> Baseline {
+        let text = Baseline::of(&file(), findings).render();
+        Baseline::parse(&text, &file()).unwrap()
+    }
+
+    #[test]
+    fn file_is_sorted_unique_and_holds_no_secret() {
+        let baseline =
+            Baseline::of(&file(), &[at("b.env", "tok_one", 1), at("./a.env", "tok_two", 2), at("b.env", "tok_one", 7)]);
+        let text = baseline.render();
+        assert!(text.starts_with(HEADER));
+        let entries: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(entries.len(), 2);
+        assert!(entries[0].ends_with(" a.env") && entries[1].ends_with(" b.env"), "{text}");
+        assert!(!text.contains("tok_"), "{text}");
+    }
+
+    #[test]
+    fn line_moves_stay_baselined_and_new_secrets_do_not() {
+        let baseline = round_trip(&[at("a.env", "tok_one", 3)]);
+        let matched = baseline.filter(vec![at("a.env", "tok_one", 40), at("a.env", "tok_new", 3)]);
+        assert_eq!(matched.suppressed, 1);
+        assert_eq!(matched.new.len(), 1);
+        assert_eq!(matched.new[0].secret, "tok_new");
+        assert!(matched.unused.is_empty());
+    }
+
+    #[test]
+    fn renames_stay_baselined_but_copies_are_new() {
+        let baseline = round_trip(&[at("old.env", "tok_one", 1)]);
+        let renamed = baseline.filter(vec![at("new.env", "tok_one", 1), at("new.env", "tok_one", 9)]);
+        assert_eq!((renamed.suppressed, renamed.new.len()), (2, 0));
+        let copied = baseline.filter(vec![at("old.env", "tok_one", 1), at("copy.env", "tok_one", 1)]);
+        assert_eq!(copied.new.len(), 1);
+        assert_eq!(copied.new[0].path, "copy.env");
+    }
+
+    #[test]
+    fn unused_entries_are_listed() {
+        let baseline = round_trip(&[at("a.env", "tok_one", 1), at("b.env", "tok_two", 1)]);
+        let matched = baseline.filter(vec![at("a.env", "tok_one", 1)]);
+        assert_eq!(matched.unused.len(), 1);
+        assert!(matched.unused[0].ends_with(" b.env"), "{:?}", matched.unused);
+    }
+
+    #[test]
+    fn odd_paths_round_trip() {
+        let path = "dir with space/back\\slash\nnewline.env";
+        let baseline = round_trip(&[at(path, "tok_one", 1)]);
+        assert_eq!(baseline.entries().next().unwrap().path, path);
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let err = Baseline::parse("[rules]\n", &file()).unwrap_err().to_string();
+        assert!(err.contains(":1:") && err.contains("not a keyhound baseline"), "{err}");
+        let err = Baseline::parse(&format!("{HEADER}\n\nr:xyz a.env\n"), &file()).unwrap_err().to_string();
+        assert!(err.contains(":3:") && err.contains("not a fingerprint"), "{err}");
+        let err = Baseline::parse(&format!("{HEADER}\nr:0123456789abcdef\n"), &file()).unwrap_err().to_string();
+        assert!(err.contains("FINGERPRINT PATH"), "{err}");
+    }
+}

@@ -1,0 +1,49 @@
+//! `keyhound baseline create [PATH]...`: scans like `scan` and records every finding in a
+//! baseline file (`--output`, default `.keyhound-baseline` in the current directory) instead
+//! of reporting them. An existing baseline is not applied: the new one records everything.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use crate::baseline::{Baseline, DEFAULT_FILE_NAME};
+use crate::cli::{BaselineAction, GlobalArgs};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::report::summary;
+use crate::source::worktree::WalkOptions;
+
+/// Runs the command.
+pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
+    match action {
+        BaselineAction::Create { paths } => create(paths, global),
+    }
+}
+
+fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
+    let roots = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let mut config = Config::resolve(global, &roots[0])?;
+    config.filters.baseline = None;
+    let options =
+        WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
+    let outcome = super::scan::scan_paths(&roots, &options, &config)?;
+    let file = config.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_NAME));
+    let baseline = Baseline::of(&file, &outcome.findings);
+    std::fs::write(&file, baseline.render())
+        .map_err(|source| Error::Output { target: file.display().to_string(), source })?;
+    if !config.quiet {
+        let mut stderr = io::stderr().lock();
+        let mut lines = summary::lines(&outcome);
+        lines.extend(config.warnings.iter().cloned());
+        lines.push(format!(
+            "recorded {} finding(s) as {} entr(y/ies) in {}",
+            outcome.findings.len(),
+            baseline.entries().count(),
+            file.display()
+        ));
+        for line in lines {
+            let _ = writeln!(stderr, "keyhound: {line}");
+        }
+    }
+    Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
+}
