@@ -31,7 +31,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::filter::{normalize, suppression_path};
+use crate::filter::{directory_of, suppression_path};
 use crate::finding::Finding;
 
 /// The first line of every baseline file.
@@ -71,7 +71,7 @@ pub struct Matched {
 impl Baseline {
     /// The baseline of `findings`, for a file to be written at `file`.
     pub fn of(file: &Path, findings: &[Finding]) -> Self {
-        let base = base_of(file);
+        let base = directory_of(file);
         let entries = findings
             .iter()
             .map(|finding| Entry { fingerprint: finding.fingerprint.clone(), path: suppression_path(finding, &base) })
@@ -103,7 +103,7 @@ impl Baseline {
             let path = unescape(path).map_err(|message| invalid(index + 1, message))?;
             entries.insert(Entry { fingerprint: fingerprint.to_string(), path });
         }
-        Ok(Baseline { base: base_of(file), entries })
+        Ok(Baseline { base: directory_of(file), entries })
     }
 
     /// The file's text: header, explanation, sorted entries.
@@ -127,40 +127,23 @@ impl Baseline {
 
     /// Splits findings into new ones and baselined ones (see the module docs for renames).
     pub fn filter(&self, findings: Vec<Finding>) -> Matched {
-        let keyed: Vec<(Entry, Finding)> = findings
-            .into_iter()
-            .map(|finding| {
-                (
-                    Entry { fingerprint: finding.fingerprint.clone(), path: suppression_path(&finding, &self.base) },
-                    finding,
-                )
+        let keys: Vec<Entry> = findings
+            .iter()
+            .map(|finding| Entry {
+                fingerprint: finding.fingerprint.clone(),
+                path: suppression_path(finding, &self.base),
             })
             .collect();
-        let exact: BTreeSet<&Entry> =
-            keyed.iter().map(|(key, _)| key).filter(|key| self.entries.contains(*key)).collect();
-        // Entries no finding has exactly are candidates for a rename; each is claimed by the
-        // first new path its fingerprint shows up at.
+        let exact: BTreeSet<&Entry> = keys.iter().filter(|key| self.entries.contains(*key)).collect();
+        // An entry no finding has exactly stands for a rename: the first other path its
+        // fingerprint shows up at takes it over.
         let mut renamed: HashMap<&Entry, &str> = HashMap::new();
         let mut matched = Matched::default();
-        for (key, finding) in &keyed {
-            let baselined = exact.contains(key) || {
-                let candidates = self.entries.iter().filter(|entry| {
-                    entry.fingerprint == key.fingerprint && !exact.contains(entry) && entry.path != key.path
-                });
-                let mut claimed = false;
-                for entry in candidates {
-                    let to = renamed.entry(entry).or_insert(key.path.as_str());
-                    if *to == key.path {
-                        claimed = true;
-                        break;
-                    }
-                }
-                claimed
-            };
-            if baselined {
+        for (key, finding) in keys.iter().zip(findings) {
+            if exact.contains(key) || self.take_over(key, &exact, &mut renamed) {
                 matched.suppressed += 1;
             } else {
-                matched.new.push(finding.clone());
+                matched.new.push(finding);
             }
         }
         matched.unused = self
@@ -171,12 +154,20 @@ impl Baseline {
             .collect();
         matched
     }
-}
 
-/// The directory a baseline or ignore file's relative paths are anchored at.
-pub fn base_of(file: &Path) -> PathBuf {
-    let absolute = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_path_buf());
-    normalize(&absolute).parent().map(Path::to_path_buf).unwrap_or_default()
+    /// Whether an entry with `key`'s fingerprint but another path, unmatched by any finding,
+    /// is (or now becomes) the renamed form of `key`.
+    fn take_over<'a>(
+        &'a self,
+        key: &'a Entry,
+        exact: &BTreeSet<&Entry>,
+        renamed: &mut HashMap<&'a Entry, &'a str>,
+    ) -> bool {
+        self.entries
+            .iter()
+            .filter(|entry| entry.fingerprint == key.fingerprint && entry.path != key.path && !exact.contains(entry))
+            .any(|entry| *renamed.entry(entry).or_insert(key.path.as_str()) == key.path)
+    }
 }
 
 /// Checks the shape `rule-id:` + 16 lowercase hex digits.

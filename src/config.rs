@@ -34,7 +34,7 @@ use toml::Spanned;
 use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::filter::{check_glob, check_regex, normalize, Allowlist, Filters};
+use crate::filter::{check_glob, check_regex, directory_of, normalize, Allowlist, Filters};
 use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
@@ -127,6 +127,8 @@ pub struct Config {
     pub quiet: bool,
     /// The configuration file in use, if any.
     pub config_file: Option<PathBuf>,
+    /// The baseline file named by `--baseline` or the config file, if any.
+    pub baseline_file: Option<PathBuf>,
     /// Warnings about the configuration, for the summary.
     pub warnings: Vec<String>,
 }
@@ -135,6 +137,16 @@ impl Config {
     /// Resolves the options for a command whose target is `anchor` (a scanned path or a
     /// repository), where `.keyhound.toml` is looked for unless `--config` names one.
     pub fn resolve(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+        Self::resolve_with(args, anchor, true)
+    }
+
+    /// Like [`Config::resolve`], but the baseline (`--baseline` or the config file's) is only
+    /// named in [`Config::baseline_file`], not read or applied: for `baseline create`.
+    pub fn resolve_without_baseline(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+        Self::resolve_with(args, anchor, false)
+    }
+
+    fn resolve_with(args: &GlobalArgs, anchor: &Path, apply_baseline: bool) -> Result<Config> {
         let config_path = match &args.config {
             Some(path) => Some(path.clone()),
             None => find_config_file(anchor),
@@ -143,7 +155,7 @@ impl Config {
             Some(path) => read_config_file(path)?,
             None => ConfigFile::default(),
         };
-        let base = config_path.as_deref().and_then(config_dir);
+        let base = config_path.as_deref().map(directory_of);
         let rules = load_rules(args, &file, config_path.as_deref(), base.as_deref())?;
         let located =
             |span: Range<usize>, message: String| located_error(config_path.as_deref(), &file.text, span, message);
@@ -162,7 +174,10 @@ impl Config {
         let filters = Filters {
             allowlist: allowlist(&file, base, &located).map_err(|e| config_error(config_path.as_deref(), e))?,
             ignore: find_repo_file(anchor, ignore_file::FILE_NAME).map(|path| IgnoreFile::load(&path)).transpose()?,
-            baseline: baseline_path.map(|path| Baseline::load(&path)).transpose()?,
+            baseline: match &baseline_path {
+                Some(path) if apply_baseline => Some(Baseline::load(path)?),
+                _ => None,
+            },
             report_unused: args.report_unused,
         };
         let format = args.format.or(file.format).unwrap_or(Format::Text);
@@ -177,6 +192,7 @@ impl Config {
             threads: args.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.quiet,
             config_file: config_path,
+            baseline_file: baseline_path,
             warnings: file.warnings,
         })
     }
@@ -229,12 +245,6 @@ fn config_error(path: Option<&Path>, error: Error) -> Error {
     }
 }
 
-/// The directory a config file's relative paths are anchored at (absolute, normalized).
-fn config_dir(config: &Path) -> Option<PathBuf> {
-    let absolute = normalize(&std::env::current_dir().ok()?.join(config));
-    absolute.parent().map(Path::to_path_buf)
-}
-
 /// Looks for `.keyhound.toml` in `anchor` (or its directory) and its ancestors up to the
 /// repository root (outside a repository, up to the current directory when the anchor is
 /// below it), then in the current directory.
@@ -265,7 +275,7 @@ pub fn read_config_file(path: &Path) -> Result<ConfigFile> {
         |e: toml::de::Error| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() };
     let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
     let mut file = if crate::gitleaks::is_gitleaks(&table) {
-        crate::gitleaks::translate(table, path)?
+        crate::gitleaks::translate(&text, path)?
     } else {
         toml::from_str::<ConfigFile>(&text).map_err(toml_error)?
     };

@@ -132,6 +132,13 @@ pub fn check_regex(pattern: &str) -> std::result::Result<(), String> {
     Regex::new(pattern).map(drop).map_err(|e| regex_problem(pattern, &e))
 }
 
+/// The directory holding `file` (absolute and normalized): what the relative paths written
+/// in a config, ignore or baseline file are anchored at.
+pub fn directory_of(file: &Path) -> PathBuf {
+    let absolute = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_path_buf());
+    normalize(&absolute).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
 /// `path` (absolute, or relative to the current directory) relative to `base`, if it is
 /// below it.
 pub fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {

@@ -21,8 +21,10 @@
 //! several criteria (translating part of them would hide more), `[[allowlists]]` with
 //! `targetRules`, and `[extend] path`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::Deserialize;
 use toml::{Table, Value};
 
 use crate::config::ConfigFile;
@@ -39,17 +41,103 @@ pub fn is_gitleaks(table: &Table) -> bool {
         || gitleaks_allowlist
 }
 
-/// Translates a gitleaks configuration; what cannot be translated becomes a warning.
-pub fn translate(table: Table, path: &Path) -> Result<ConfigFile> {
+/// A gitleaks configuration as written (gitleaks ignores keys it does not know; so do we,
+/// with a warning).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GitleaksFile {
+    #[serde(default)]
+    extend: Option<Extend>,
+    #[serde(default)]
+    rules: Vec<GitleaksRule>,
+    #[serde(default)]
+    allowlist: Option<GitleaksAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<GitleaksAllowlist>,
+    #[serde(flatten)]
+    other: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Extend {
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+    #[serde(flatten)]
+    other: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GitleaksRule {
+    id: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    secret_group: Option<usize>,
+    #[serde(default)]
+    entropy: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    allowlist: Option<GitleaksAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<GitleaksAllowlist>,
+    #[serde(flatten)]
+    other: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GitleaksAllowlist {
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    commits: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default)]
+    regex_target: Option<String>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    #[serde(default)]
+    target_rules: Vec<String>,
+    #[serde(flatten)]
+    other: BTreeMap<String, Value>,
+}
+
+/// Keys that carry no meaning for scanning and are dropped silently.
+const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault", "$schema"];
+
+/// Translates a gitleaks configuration; what cannot be translated becomes a warning. Syntax
+/// and type errors name the file and line.
+pub fn translate(text: &str, path: &Path) -> Result<ConfigFile> {
+    let parsed: GitleaksFile = toml::from_str(text)
+        .map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
     let mut translation = Translation { path, file: ConfigFile::default() };
-    translation.extend(table.get("extend"))?;
-    for (index, rule) in array(table.get("rules"), "rules", path)?.iter().enumerate() {
-        translation.rule(rule, index)?;
+    translation.unknown_keys("the top level", &parsed.other);
+    if let Some(extend) = &parsed.extend {
+        translation.unknown_keys("[extend]", &extend.other);
+        if extend.path.is_some() || extend.url.is_some() {
+            translation.warn("[extend] path/url (extended files are not read)".into());
+        }
+        translation.file.rules.disabled.clone_from(&extend.disabled_rules);
     }
-    let mut allowlists = array(table.get("allowlists"), "allowlists", path)?.to_vec();
-    allowlists.extend(table.get("allowlist").cloned());
-    for allowlist in &allowlists {
-        translation.global_allowlist(allowlist)?;
+    for rule in parsed.rules {
+        translation.rule(rule);
+    }
+    for allowlist in parsed.allowlists.iter().chain(&parsed.allowlist) {
+        translation.global_allowlist(allowlist);
     }
     Ok(translation.file)
 }
@@ -59,7 +147,7 @@ struct Translation<'p> {
     file: ConfigFile,
 }
 
-/// The parts of a gitleaks allowlist keyhound can apply to secrets.
+/// The parts of a gitleaks allowlist that keyhound applies to secrets.
 #[derive(Default)]
 struct SecretAllow {
     regexes: Vec<String>,
@@ -71,61 +159,35 @@ impl Translation<'_> {
         self.file.warnings.push(format!("{}: not translated from gitleaks: {message}", self.path.display()));
     }
 
-    fn error(&self, message: String) -> Error {
-        Error::Config { path: self.path.to_path_buf(), message }
+    fn unknown_keys(&mut self, context: &str, other: &BTreeMap<String, Value>) {
+        for key in other.keys().filter(|key| !DESCRIPTIVE_KEYS.contains(&key.as_str())) {
+            self.warn(format!("unknown key {key:?} in {context}"));
+        }
     }
 
-    fn extend(&mut self, extend: Option<&Value>) -> Result<()> {
-        let Some(extend) = extend else { return Ok(()) };
-        let extend = extend.as_table().ok_or_else(|| self.error("[extend] must be a table".into()))?;
-        if extend.contains_key("path") || extend.contains_key("url") {
-            self.warn("[extend] path/url (extended files are not read)".into());
+    fn rule(&mut self, rule: GitleaksRule) {
+        let context = format!("rule {:?}", rule.id);
+        self.unknown_keys(&context, &rule.other);
+        let Some(regex) = rule.regex else {
+            self.warn(format!("{context} matches file paths only, which keyhound rules cannot; dropped"));
+            return;
+        };
+        if rule.path.is_some() {
+            self.warn(format!("{context}: its `path` restriction (the rule now applies to every file)"));
         }
-        self.file.rules.disabled = strings(extend.get("disabledRules"), "extend.disabledRules", self.path)?;
-        Ok(())
-    }
-
-    fn rule(&mut self, rule: &Value, index: usize) -> Result<()> {
-        let rule = rule.as_table().ok_or_else(|| self.error(format!("rules[{index}] must be a table")))?;
-        let id_text =
-            string(rule.get("id"), "rules.id", self.path)?.unwrap_or_else(|| format!("gitleaks-rule-{index}"));
-        let id = kebab(&id_text);
-        let Some(regex) = string(rule.get("regex"), "rules.regex", self.path)? else {
-            self.warn(format!("rule {id_text:?} matches file paths only, which keyhound rules cannot; dropped"));
-            return Ok(());
-        };
-        if rule.contains_key("path") {
-            self.warn(format!("rule {id_text:?}: its `path` restriction (the rule now applies to every file)"));
-        }
-        let secret_group = match rule.get("secretGroup") {
-            None => None,
-            Some(Value::Integer(group)) if *group >= 0 => usize::try_from(*group).ok().filter(|&group| group > 0),
-            Some(_) => return Err(self.error(format!("rule {id_text:?}: secretGroup must be a non-negative integer"))),
-        };
-        let entropy = match rule.get("entropy") {
-            None => None,
-            Some(Value::Float(bits)) => Some(*bits),
-            Some(Value::Integer(bits)) => Some(*bits as f64),
-            Some(_) => return Err(self.error(format!("rule {id_text:?}: entropy must be a number"))),
-        };
-        let mut allowlists = array(rule.get("allowlists"), "rules.allowlists", self.path)?.to_vec();
-        allowlists.extend(rule.get("allowlist").cloned());
         let mut allow = SecretAllow::default();
-        for allowlist in &allowlists {
-            let context = format!("rule {id_text:?} allowlist");
-            let part = self.allowlist(allowlist, &context, |this, paths| {
-                this.warn(format!("{context}: paths {paths:?}"));
-            })?;
+        for allowlist in rule.allowlists.iter().chain(&rule.allowlist) {
+            let part = self.allowlist(allowlist, &format!("{context} allowlist"), false);
             allow.regexes.extend(part.regexes);
             allow.stopwords.extend(part.stopwords);
         }
         self.file.rules.specs.push(RuleSpec {
-            description: string(rule.get("description"), "rules.description", self.path)?.unwrap_or(id_text),
-            id,
+            id: kebab(&rule.id),
+            description: rule.description.unwrap_or_else(|| rule.id.clone()),
             regex,
-            secret_group,
-            keywords: strings(rule.get("keywords"), "rules.keywords", self.path)?,
-            entropy,
+            secret_group: rule.secret_group.filter(|&group| group > 0),
+            keywords: rule.keywords,
+            entropy: rule.entropy.filter(|&bits| bits > 0.0),
             severity: Severity::High,
             confidence: Confidence::Medium,
             env_var: None,
@@ -136,54 +198,43 @@ impl Translation<'_> {
             examples: Vec::new(),
             negative_examples: Vec::new(),
         });
-        Ok(())
     }
 
-    fn global_allowlist(&mut self, allowlist: &Value) -> Result<()> {
-        let table = allowlist.as_table().ok_or_else(|| self.error("an allowlist must be a table".into()))?;
-        if table.get("targetRules").and_then(Value::as_array).is_some_and(|rules| !rules.is_empty()) {
-            self.warn("an [[allowlists]] entry with targetRules".into());
-            return Ok(());
+    fn global_allowlist(&mut self, allowlist: &GitleaksAllowlist) {
+        if !allowlist.target_rules.is_empty() {
+            self.warn(format!("an [[allowlists]] entry with targetRules {:?}", allowlist.target_rules));
+            return;
         }
-        let mut paths = Vec::new();
-        let part = self.allowlist(allowlist, "[allowlist]", |_, found| paths = found)?;
+        let part = self.allowlist(allowlist, "[allowlist]", true);
         let section = &mut self.file.allowlist;
-        section.path_regexes.extend(paths);
         section.regexes.extend(part.regexes.into_iter().map(|regex| toml::Spanned::new(0..0, regex)));
         section.stopwords.extend(part.stopwords);
-        Ok(())
     }
 
-    /// The secret-level parts of one allowlist; `paths` receives its path regexes.
-    fn allowlist(
-        &mut self,
-        allowlist: &Value,
-        context: &str,
-        paths: impl FnOnce(&mut Self, Vec<String>),
-    ) -> Result<SecretAllow> {
-        let table = allowlist.as_table().ok_or_else(|| self.error(format!("{context} must be a table")))?;
-        let commits = strings(table.get("commits"), "allowlist.commits", self.path)?;
-        let path_regexes = strings(table.get("paths"), "allowlist.paths", self.path)?;
-        let mut regexes = strings(table.get("regexes"), "allowlist.regexes", self.path)?;
-        let stopwords = strings(table.get("stopwords"), "allowlist.stopwords", self.path)?;
-        let criteria = [!commits.is_empty(), !path_regexes.is_empty(), !regexes.is_empty(), !stopwords.is_empty()];
-        let condition = string(table.get("condition"), "allowlist.condition", self.path)?;
-        if condition.is_some_and(|c| c.eq_ignore_ascii_case("and")) && criteria.iter().filter(|c| **c).count() > 1 {
+    /// The secret-level parts of one allowlist; with `global`, its path regexes go to the
+    /// global allowlist (a keyhound rule has no path allowlist).
+    fn allowlist(&mut self, allowlist: &GitleaksAllowlist, context: &str, global: bool) -> SecretAllow {
+        self.unknown_keys(context, &allowlist.other);
+        let criteria = [&allowlist.commits, &allowlist.paths, &allowlist.regexes, &allowlist.stopwords];
+        let several = criteria.iter().filter(|criterion| !criterion.is_empty()).count() > 1;
+        if several && allowlist.condition.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("and")) {
             self.warn(format!("{context} with condition = \"AND\" (dropped whole)"));
-            return Ok(SecretAllow::default());
+            return SecretAllow::default();
         }
-        if !commits.is_empty() {
-            self.warn(format!("{context}: commits {commits:?}"));
+        if !allowlist.commits.is_empty() {
+            self.warn(format!("{context}: commits {:?}", allowlist.commits));
         }
-        let target = string(table.get("regexTarget"), "allowlist.regexTarget", self.path)?;
-        if let Some(target) = target.filter(|t| t != "secret" && !regexes.is_empty()) {
+        if global {
+            self.file.allowlist.path_regexes.extend(allowlist.paths.iter().cloned());
+        } else if !allowlist.paths.is_empty() {
+            self.warn(format!("{context}: paths {:?}", allowlist.paths));
+        }
+        let mut regexes = allowlist.regexes.clone();
+        if let Some(target) = allowlist.regex_target.as_deref().filter(|t| *t != "secret" && !regexes.is_empty()) {
             self.warn(format!("{context}: regexes with regexTarget = {target:?}"));
             regexes.clear();
         }
-        if !path_regexes.is_empty() {
-            paths(self, path_regexes);
-        }
-        Ok(SecretAllow { regexes, stopwords })
+        SecretAllow { regexes, stopwords: allowlist.stopwords.clone() }
     }
 }
 
@@ -194,26 +245,6 @@ fn kebab(id: &str) -> String {
     mapped.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-")
 }
 
-fn array<'v>(value: Option<&'v Value>, key: &str, path: &Path) -> Result<&'v [Value]> {
-    match value {
-        None => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(Error::Config { path: path.to_path_buf(), message: format!("{key} must be an array") }),
-    }
-}
-
-fn string(value: Option<&Value>, key: &str, path: &Path) -> Result<Option<String>> {
-    match value {
-        None => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(Error::Config { path: path.to_path_buf(), message: format!("{key} must be a string") }),
-    }
-}
-
-fn strings(value: Option<&Value>, key: &str, path: &Path) -> Result<Vec<String>> {
-    array(value, key, path)?.iter().map(|item| string(Some(item), key, path).map(Option::unwrap_or_default)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +252,7 @@ mod tests {
     fn translate_text(text: &str) -> Result<ConfigFile> {
         let table: Table = toml::from_str(text).unwrap();
         assert!(is_gitleaks(&table));
-        translate(table, Path::new(".gitleaks.toml"))
+        translate(text, Path::new(".gitleaks.toml"))
     }
 
     #[test]
@@ -247,8 +278,33 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_are_errors_naming_the_key() {
+    fn wrong_types_are_errors_naming_file_and_line() {
         let err = translate_text("[[rules]]\nid = 'x'\nregex = 'y'\nkeywords = 'not-an-array'\n").unwrap_err();
-        assert!(err.to_string().contains("rules.keywords must be an array"), "{err}");
+        let err = err.to_string();
+        assert!(err.contains(".gitleaks.toml") && err.contains("line 4") && err.contains("keywords"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_path_only_rules_are_warnings() {
+        let file = translate_text("[[rules]]\nid = 'Key_File'\npath = '\\.pem$'\nreport = true\n").unwrap();
+        assert!(file.rules.specs.is_empty());
+        let warnings = file.warnings.join("\n");
+        assert!(warnings.contains("\"report\"") && warnings.contains("file paths only"), "{warnings}");
+    }
+
+    #[test]
+    fn rules_keep_secret_group_keywords_entropy_and_allowlists() {
+        let file = translate_text(
+            "[[rules]]\nid = 'Acme.Token'\nregex = '(a)(b)'\nsecretGroup = 2\nentropy = 3\nkeywords = ['ab']\n\
+             [rules.allowlist]\nregexes = ['^x']\nstopwords = ['demo']\n",
+        )
+        .unwrap();
+        let spec = &file.rules.specs[0];
+        assert_eq!((spec.id.as_str(), spec.secret_group, spec.entropy), ("acme-token", Some(2), Some(3.0)));
+        assert_eq!(
+            (spec.allow.as_slice(), spec.stopwords.as_slice()),
+            (&["^x".to_string()][..], &["demo".to_string()][..])
+        );
+        assert!(file.warnings.is_empty(), "{:?}", file.warnings);
     }
 }

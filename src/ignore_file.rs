@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use crate::baseline::{base_of, check_fingerprint};
+use crate::baseline::check_fingerprint;
 use crate::error::{Error, Result};
-use crate::filter::suppression_path;
+use crate::filter::{directory_of, suppression_path};
 use crate::finding::Finding;
 
 /// The ignore file's name.
@@ -76,7 +76,7 @@ impl IgnoreFile {
                 .transpose()?;
             entries.push(IgnoreEntry { fingerprint: fingerprint.to_string(), path, line: index + 1 });
         }
-        Ok(IgnoreFile { file: file.to_path_buf(), base: base_of(file), entries })
+        Ok(IgnoreFile { file: file.to_path_buf(), base: directory_of(file), entries })
     }
 
     /// How many entries the file has.

@@ -1,8 +1,8 @@
 //! `keyhound baseline create [PATH]...`: scans like `scan` and records every finding in a
-//! baseline file (`--output`, default `.keyhound-baseline` in the current directory) instead
-//! of reporting them. An existing baseline is not applied: the new one records everything.
+//! baseline file instead of reporting them: `--output FILE`, else the baseline that
+//! `--baseline` or the config file names, else `.keyhound-baseline` in the current directory.
+//! An existing baseline is not applied: the new one records everything.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::baseline::{Baseline, DEFAULT_FILE_NAME};
@@ -10,7 +10,6 @@ use crate::cli::{BaselineAction, GlobalArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::report::summary;
 use crate::source::worktree::WalkOptions;
 
 /// Runs the command.
@@ -22,28 +21,24 @@ pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
 
 fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let roots = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
-    let mut config = Config::resolve(global, &roots[0])?;
-    config.filters.baseline = None;
+    let config = Config::resolve_without_baseline(global, &roots[0])?;
     let options =
         WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
     let outcome = super::scan::scan_paths(&roots, &options, &config)?;
-    let file = config.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_NAME));
+    let file = config
+        .output
+        .clone()
+        .or_else(|| config.baseline_file.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_NAME));
     let baseline = Baseline::of(&file, &outcome.findings);
     std::fs::write(&file, baseline.render())
         .map_err(|source| Error::Output { target: file.display().to_string(), source })?;
-    if !config.quiet {
-        let mut stderr = io::stderr().lock();
-        let mut lines = summary::lines(&outcome);
-        lines.extend(config.warnings.iter().cloned());
-        lines.push(format!(
-            "recorded {} finding(s) as {} entr(y/ies) in {}",
-            outcome.findings.len(),
-            baseline.entries().count(),
-            file.display()
-        ));
-        for line in lines {
-            let _ = writeln!(stderr, "keyhound: {line}");
-        }
-    }
+    let recorded = format!(
+        "recorded {} finding(s) as {} entr(y/ies) in {}",
+        outcome.findings.len(),
+        baseline.entries().count(),
+        file.display()
+    );
+    super::print_summary(&config, &outcome, Some(recorded));
     Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
 }

@@ -18,14 +18,21 @@ use crate::scan::ScanOutcome;
 /// error), and picks the exit status. A closed standard output is not an error.
 pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
     write_report(config, outcome)?;
-    if !config.quiet {
-        let mut stderr = io::stderr().lock();
-        for line in config.warnings.iter().cloned().chain(summary::lines(outcome)) {
-            // Nothing useful can be done if standard error is closed.
-            let _ = writeln!(stderr, "keyhound: {line}");
-        }
-    }
+    print_summary(config, outcome, None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
+}
+
+/// Writes the configuration's warnings, the summary of `outcome` and a last line, if any, to
+/// standard error, unless `--quiet`.
+pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String>) {
+    if config.quiet {
+        return;
+    }
+    let mut stderr = io::stderr().lock();
+    for line in config.warnings.iter().cloned().chain(summary::lines(outcome)).chain(last) {
+        // Nothing useful can be done if standard error is closed.
+        let _ = writeln!(stderr, "keyhound: {line}");
+    }
 }
 
 fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {

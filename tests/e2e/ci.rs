@@ -94,8 +94,14 @@ fn copies_of_a_baselined_key_are_new_and_unused_entries_are_listed() {
 #[test]
 fn baseline_from_the_config_file_and_bad_baselines() {
     let (env, _) = repo_with_key();
-    env.run(&["baseline", "create", "-o", "known-secrets"]).expect_code(0);
     env.write(".keyhound.toml", "baseline = \"known-secrets\"\n");
+    let missing = env.run(&["scan"]);
+    missing.expect_code(2);
+    assert!(missing.stderr.contains("known-secrets"), "{}", missing.stderr);
+    let created = env.run(&["baseline", "create"]);
+    created.expect_code(0);
+    assert!(created.stderr.contains("recorded 1 finding(s) as 1 entr(y/ies) in"), "{}", created.stderr);
+    assert!(!env.path().join(".keyhound-baseline").exists(), "create writes the configured baseline");
     env.run(&["scan"]).expect_code(0);
     env.write("known-secrets", "not a baseline\n");
     let run = env.run(&["scan"]);
