@@ -7,7 +7,8 @@
 //!
 //! Translated:
 //! - `[[rules]]`: `id` (lowercased, other characters turned into `-`), `description`,
-//!   `regex` (Go RE2 syntax, which Rust's regex accepts almost entirely), `secretGroup`,
+//!   `regex` (Go RE2 syntax, rewritten where Rust's differs: ASCII `\\w` `\\d` `\\s` `\\b`, literal `{`; a regex
+//!   Rust still rejects drops its rule with a warning), `secretGroup`,
 //!   `keywords`, `entropy`; their allowlists' `regexes` (over the secret) and `stopwords`.
 //!   Translated rules have medium confidence and high severity.
 //! - `[allowlist]` and `[[allowlists]]` without `targetRules`: `paths` (regexes over the
@@ -117,7 +118,7 @@ struct GitleaksAllowlist {
 }
 
 /// Keys that carry no meaning for scanning and are dropped silently.
-const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault", "$schema"];
+const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault", "minVersion", "$schema"];
 
 /// Translates a gitleaks configuration; what cannot be translated becomes a warning. Syntax
 /// and type errors name the file and line.
@@ -170,6 +171,10 @@ impl Translation<'_> {
         self.unknown_keys(&context, &rule.other);
         let Some(regex) = rule.regex else {
             self.warn(format!("{context} matches file paths only, which keyhound rules cannot; dropped"));
+            return;
+        };
+        let Some(regex) = self.regex(&regex, &context) else {
+            self.warn(format!("{context} dropped: its regex is not valid in keyhound"));
             return;
         };
         if rule.path.is_some() {
@@ -225,16 +230,124 @@ impl Translation<'_> {
             self.warn(format!("{context}: commits {:?}", allowlist.commits));
         }
         if global {
-            self.file.allowlist.path_regexes.extend(allowlist.paths.iter().cloned());
+            let paths: Vec<String> = allowlist.paths.iter().filter_map(|regex| self.regex(regex, context)).collect();
+            self.file.allowlist.path_regexes.extend(paths);
         } else if !allowlist.paths.is_empty() {
             self.warn(format!("{context}: paths {:?}", allowlist.paths));
         }
-        let mut regexes = allowlist.regexes.clone();
+        let mut regexes: Vec<String> =
+            allowlist.regexes.iter().filter_map(|regex| self.regex(regex, context)).collect();
         if let Some(target) = allowlist.regex_target.as_deref().filter(|t| *t != "secret" && !regexes.is_empty()) {
             self.warn(format!("{context}: regexes with regexTarget = {target:?}"));
             regexes.clear();
         }
         SecretAllow { regexes, stopwords: allowlist.stopwords.clone() }
+    }
+}
+
+impl Translation<'_> {
+    /// `pattern` in Rust's syntax, or `None` (with a warning) when Rust's regex rejects it.
+    fn regex(&mut self, pattern: &str, context: &str) -> Option<String> {
+        let translated = from_go_regex(pattern);
+        match regex::Regex::new(&translated) {
+            Ok(_) => Some(translated),
+            Err(e) => {
+                let first_line = e.to_string().lines().last().unwrap_or_default().to_string();
+                self.warn(format!("{context}: regex {pattern:?} ({first_line})"));
+                None
+            }
+        }
+    }
+}
+
+/// Rewrites Go RE2 syntax where Rust's regex differs: Go's `\\w`, `\\d`, `\\s` and `\\b` are
+/// ASCII-only (Rust's are Unicode, larger and slower), and Go takes a `{` that does not open a
+/// repetition (`{2}`, `{2,}`, `{2,5}`) for a literal, which Rust rejects.
+fn from_go_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.char_indices().peekable();
+    let mut in_class = false;
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                // \p{Greek}, \x{263a}: the braces belong to the escape.
+                Some((at, 'p' | 'P' | 'x')) if pattern[at + 1..].starts_with('{') => {
+                    out.push('\\');
+                    copy_through(pattern, at, "}", &mut chars, &mut out);
+                }
+                Some((_, escaped)) => out.push_str(&ascii_escape(escaped, in_class)),
+                None => out.push(c),
+            },
+            '[' if in_class && chars.peek().is_some_and(|&(_, next)| next == ':') => {
+                // A POSIX class such as [:alpha:] inside a bracket expression.
+                copy_through(pattern, index, ":]", &mut chars, &mut out);
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A leading `^` negates and a `]` right after is a literal.
+                for special in ['^', ']'] {
+                    if let Some((_, next)) = chars.next_if(|&(_, next)| next == special) {
+                        out.push(next);
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' if !in_class && !opens_repetition(&pattern.as_bytes()[index + 1..]) => out.push_str("\\{"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Copies `pattern` from `from` through the next `terminator` unchanged, consuming it.
+fn copy_through(
+    pattern: &str,
+    from: usize,
+    terminator: &str,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    out: &mut String,
+) {
+    let end = pattern[from..].find(terminator).map_or(pattern.len(), |end| from + end + terminator.len());
+    out.push_str(&pattern[from..end]);
+    while chars.next_if(|&(next, _)| next < end).is_some() {}
+}
+
+/// The Rust form of Go's escape `\\c`, inside or outside a bracket expression.
+fn ascii_escape(c: char, in_class: bool) -> String {
+    let (members, negated) = match c {
+        'w' => ("[:word:]", false),
+        'W' => ("[:word:]", true),
+        'd' => ("[:digit:]", false),
+        'D' => ("[:digit:]", true),
+        's' => ("\\t\\n\\x0C\\r ", false),
+        'S' if in_class => ("[:^space:]", false),
+        'S' => ("\\t\\n\\x0C\\r ", true),
+        'b' | 'B' if !in_class => return format!("(?-u:\\{c})"),
+        _ => return format!("\\{c}"),
+    };
+    match (in_class, negated) {
+        (true, false) => members.to_string(),
+        (true, true) => members.replacen("[:", "[:^", 1),
+        (false, false) => format!("[{members}]"),
+        (false, true) => format!("[^{members}]"),
+    }
+}
+
+/// Whether `rest` (what follows a `{`) is `n}`, `n,}` or `n,m}`.
+fn opens_repetition(rest: &[u8]) -> bool {
+    let digits = |from: usize| rest[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let first = digits(0);
+    if first == 0 {
+        return false;
+    }
+    match rest.get(first) {
+        Some(b'}') => true,
+        Some(b',') => rest.get(first + 1 + digits(first + 1)) == Some(&b'}'),
+        _ => false,
     }
 }
 
@@ -259,6 +372,23 @@ mod tests {
     fn keyhound_configs_are_not_taken_for_gitleaks() {
         let table: Table = toml::from_str("[rules]\ndisabled = []\n[allowlist]\npaths = []\n").unwrap();
         assert!(!is_gitleaks(&table));
+    }
+
+    #[test]
+    fn go_regexes_become_equivalent_rust_regexes() {
+        assert_eq!(from_go_regex(r"\$?{{[^}]+}}"), r"\$?\{\{[^}]+}}");
+        assert_eq!(from_go_regex(r"a{2}b{3,}c{4,5}[{]\{x{,3}"), r"a{2}b{3,}c{4,5}[{]\{x\{,3}");
+        assert_eq!(
+            from_go_regex(r"\b\w+[\w.-]\d[^\s\S]"),
+            r"(?-u:\b)[[:word:]]+[[:word:].-][[:digit:]][^\t\n\x0C\r [:^space:]]"
+        );
+        assert_eq!(from_go_regex(r"[]a][^]b][[:alpha:]\W]\D"), r"[]a][^]b][[:alpha:][:^word:]][^[:digit:]]");
+        for go in [r"(?i)\b(key)[\w-]{10,}\b", r"[\x60'\s;]|\\[nr]|$", "\\p{L}+"] {
+            regex::Regex::new(&from_go_regex(go)).unwrap();
+            regex::bytes::Regex::new(&from_go_regex(go)).unwrap();
+        }
+        let ascii = regex::Regex::new(&from_go_regex(r"^\w+$")).unwrap();
+        assert!(ascii.is_match("abc_1") && !ascii.is_match("é"), "Go's \\w is ASCII");
     }
 
     #[test]

@@ -147,8 +147,9 @@ useDefault = true
 [[rules]]
 id = "acme_api_token"
 description = "ACME API token"
-regex = '''(?i)acme[_-]?token\s*[:=]\s*["']?(acme_[a-z0-9]{24})'''
-secretGroup = 1
+# Go RE2 syntax: ASCII \b and \w, a literal `{{` that Rust's regex syntax would reject.
+regex = '''(?i)\b(acme[_-]?token|{{acme}})\s*[:=]\s*["']?(acme_[\w]{24})\b'''
+secretGroup = 2
 keywords = ["acme_"]
 entropy = 3.0
   [[rules.allowlists]]
