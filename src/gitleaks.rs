@@ -7,9 +7,10 @@
 //!
 //! Translated:
 //! - `[[rules]]`: `id` (lowercased, other characters turned into `-`), `description`,
-//!   `regex` (Go RE2 syntax, rewritten where Rust's differs: ASCII `\\w` `\\d` `\\s` `\\b`, literal `{`; a regex
-//!   Rust still rejects drops its rule with a warning), `secretGroup`,
-//!   `keywords`, `entropy`; their allowlists' `regexes` (over the secret) and `stopwords`.
+//!   `regex` (Go RE2 syntax, rewritten where Rust's differs: `\w` `\d` `\s` `\b` stay ASCII,
+//!   a `{` that opens no repetition stays literal; a regex Rust still rejects drops its rule
+//!   with a warning), `secretGroup`, `keywords`, `entropy`; their allowlists' `regexes` (over
+//!   the secret) and `stopwords`.
 //!   Translated rules have medium confidence and high severity.
 //! - `[allowlist]` and `[[allowlists]]` without `targetRules`: `paths` (regexes over the
 //!   path), `regexes` over the secret, `stopwords`.
