@@ -141,7 +141,8 @@ impl Config {
     }
 
     /// Like [`Config::resolve`], but the baseline (`--baseline` or the config file's) is only
-    /// named in [`Config::baseline_file`], not read or applied: for `baseline create`.
+    /// named in [`Config::baseline_file`], not read or applied: for `baseline create`, which
+    /// writes it, and for commands that report no findings (`rules`).
     pub fn resolve_without_baseline(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, false)
     }

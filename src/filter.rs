@@ -298,4 +298,48 @@ pub(crate) mod tests {
             [DropReason::InlineAllow, DropReason::AllowlistedSecret, DropReason::AllowlistedSecret]
         );
     }
+
+    #[test]
+    fn suppression_paths_are_relative_to_the_file_and_history_paths_kept() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(suppression_path(&finding("./src/a.rs", "x"), &cwd), "src/a.rs");
+        assert_eq!(suppression_path(&finding(&cwd.join("src/b.rs").display().to_string(), "x"), &cwd), "src/b.rs");
+        assert_eq!(suppression_path(&finding("src/c.rs", "x"), &cwd.join("src")), "c.rs");
+        let outside = finding("/elsewhere/d.rs", "x");
+        assert_eq!(suppression_path(&outside, &cwd), "/elsewhere/d.rs");
+        let mut in_history = finding("src/e.rs", "x");
+        in_history.commit = Some(std::sync::Arc::new(crate::finding::CommitInfo {
+            id: "0".repeat(40),
+            author: "a".into(),
+            email: "e".into(),
+            date: "d".into(),
+            summary: "s".into(),
+        }));
+        assert_eq!(suppression_path(&in_history, &cwd.join("src")), "src/e.rs");
+    }
+
+    #[test]
+    fn filters_apply_in_order_and_count_each_drop_once() {
+        let cwd = std::env::current_dir().unwrap();
+        let allowlisted = finding("a", "tok_dummy");
+        let ignored = finding("b", "tok_ignored");
+        let baselined = finding("c", "tok_known");
+        let ignore_text = format!("{}\n{}\n", allowlisted.fingerprint, ignored.fingerprint);
+        let ignore = IgnoreFile::parse(&ignore_text, &cwd.join(".keyhoundignore")).unwrap();
+        let known = [allowlisted.clone(), ignored.clone(), baselined.clone()];
+        let baseline = Baseline::of(&cwd.join("baseline"), &known);
+        let filters = Filters {
+            allowlist: Allowlist::new(None, &[], &[], &["dummy".into()]).unwrap(),
+            ignore: Some(ignore),
+            baseline: Some(baseline),
+            report_unused: true,
+        };
+        let fresh = finding("d", "tok_new");
+        let out = filters.apply(vec![allowlisted, ignored, baselined, fresh], Vec::new());
+        assert_eq!(out.kept.len(), 1);
+        assert_eq!(out.kept[0].path, "d");
+        assert_eq!(out.dropped, [DropReason::AllowlistedSecret, DropReason::IgnoreFile, DropReason::Baseline]);
+        // What an earlier filter dropped never reaches a later one, so its entries are unused.
+        assert_eq!(out.unused.len(), 3, "{:?}", out.unused);
+    }
 }

@@ -20,7 +20,7 @@ pub fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 fn list(global: &GlobalArgs) -> Result<ExitStatus> {
-    let config = Config::resolve(global, &PathBuf::from("."))?;
+    let config = Config::resolve_without_baseline(global, &PathBuf::from("."))?;
     let mut out = io::stdout().lock();
     let write = |out: &mut io::StdoutLock, line: String| writeln!(out, "{line}");
     let mut result = write(&mut out, format!("{:<32} {:<9} {:<10} {}", "ID", "SEVERITY", "CONFIDENCE", "DESCRIPTION"));
@@ -39,7 +39,7 @@ fn list(global: &GlobalArgs) -> Result<ExitStatus> {
 
 fn check(files: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let rules = if files.is_empty() {
-        let config = Config::resolve(global, &PathBuf::from("."))?;
+        let config = Config::resolve_without_baseline(global, &PathBuf::from("."))?;
         config.rules.compile_all()?;
         config.rules
     } else {
