@@ -45,74 +45,66 @@ pub fn is_gitleaks(table: &Table) -> bool {
 
 /// A gitleaks configuration as written (gitleaks ignores keys it does not know; so do we,
 /// with a warning).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 struct GitleaksFile {
-    #[serde(default)]
     extend: Option<Extend>,
-    #[serde(default)]
     rules: Vec<GitleaksRule>,
-    #[serde(default)]
-    allowlist: Option<GitleaksAllowlist>,
-    #[serde(default)]
-    allowlists: Vec<GitleaksAllowlist>,
+    #[serde(flatten)]
+    allowlists: Allowlists,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `[allowlist]` (older gitleaks) and `[[allowlists]]`, at the top level or in a rule.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Allowlists {
+    allowlist: Option<GitleaksAllowlist>,
+    allowlists: Vec<GitleaksAllowlist>,
+}
+
+impl Allowlists {
+    fn iter(&self) -> impl Iterator<Item = &GitleaksAllowlist> {
+        self.allowlists.iter().chain(&self.allowlist)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 struct Extend {
-    #[serde(default)]
     path: Option<String>,
-    #[serde(default)]
     url: Option<String>,
-    #[serde(default)]
     disabled_rules: Vec<String>,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 struct GitleaksRule {
     id: String,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     regex: Option<String>,
-    #[serde(default)]
     secret_group: Option<usize>,
-    #[serde(default)]
     entropy: Option<f64>,
-    #[serde(default)]
     keywords: Vec<String>,
-    #[serde(default)]
     path: Option<String>,
-    #[serde(default)]
-    allowlist: Option<GitleaksAllowlist>,
-    #[serde(default)]
-    allowlists: Vec<GitleaksAllowlist>,
+    #[serde(flatten)]
+    allowlists: Allowlists,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 struct GitleaksAllowlist {
-    #[serde(default)]
     condition: Option<String>,
-    #[serde(default)]
     commits: Vec<String>,
-    #[serde(default)]
     paths: Vec<String>,
-    #[serde(default)]
     regexes: Vec<String>,
-    #[serde(default)]
     regex_target: Option<String>,
-    #[serde(default)]
     stopwords: Vec<String>,
-    #[serde(default)]
     target_rules: Vec<String>,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
@@ -138,7 +130,7 @@ pub fn translate(text: &str, path: &Path) -> Result<ConfigFile> {
     for rule in parsed.rules {
         translation.rule(rule);
     }
-    for allowlist in parsed.allowlists.iter().chain(&parsed.allowlist) {
+    for allowlist in parsed.allowlists.iter() {
         translation.global_allowlist(allowlist);
     }
     Ok(translation.file)
@@ -182,7 +174,7 @@ impl Translation<'_> {
             self.warn(format!("{context}: its `path` restriction (the rule now applies to every file)"));
         }
         let mut allow = SecretAllow::default();
-        for allowlist in rule.allowlists.iter().chain(&rule.allowlist) {
+        for allowlist in rule.allowlists.iter() {
             let part = self.allowlist(allowlist, &format!("{context} allowlist"), false);
             allow.regexes.extend(part.regexes);
             allow.stopwords.extend(part.stopwords);
