@@ -181,8 +181,8 @@ pub enum RulesAction {
 /// `keyhound baseline …`.
 #[derive(Debug, Subcommand)]
 pub enum BaselineAction {
-    /// Scan and record every current finding in a baseline file (`--output`, default
-    /// `.keyhound-baseline`).
+    /// Scan and record every current finding in a baseline file (`--output`, else the
+    /// configured baseline, else `.keyhound-baseline`).
     Create {
         /// Files and directories to scan [default: .].
         #[arg(value_name = "PATH")]
