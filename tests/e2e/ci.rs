@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::harness::{FakeKeys, TestEnv};
+use crate::harness::{keyhound_in, FakeKeys, Run, TestEnv};
 
 /// A repository with one committed key in `app/.env`, on line 2.
 fn repo_with_key() -> (TestEnv, String) {
@@ -70,6 +70,25 @@ fn baseline_survives_line_moves_reformatting_and_renames_but_not_new_keys() {
     let findings = run.findings();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["path"], "app/other.py");
+}
+
+#[test]
+fn baseline_paths_are_relative_to_the_baseline_file_wherever_keyhound_runs() {
+    let (env, key) = repo_with_key();
+    env.write("a.env", format!("K={key}\n"));
+    env.run(&["baseline", "create"]).expect_code(0);
+    // From app/, only app/.env is scanned: it must match its own entry exactly (were its path
+    // taken as `.env`, it would take over the `a.env` entry as a rename instead).
+    let mut from_subdir = keyhound_in(&env.path().join("app"));
+    from_subdir.args(["scan", "--baseline", "../.keyhound-baseline", "--report-unused", "."]);
+    let run = Run::of(from_subdir.output().unwrap());
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("no longer found: openai-api-key:") && run.stderr.contains(" a.env\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(" app/.env"), "{}", run.stderr);
 }
 
 #[test]
