@@ -8,7 +8,8 @@
 //!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
 //!        → scan (position, inline allow) → Finding
 //!        → filter (allowlists → .keyhoundignore → baseline) → sort
-//!        → report (text | json | jsonl | sarif | github | junit | csv) → ExitStatus
+//!        → report (text | json | jsonl | sarif | github | junit | codequality | csv)
+//!        → ExitStatus
 //! ```
 
 pub mod baseline;

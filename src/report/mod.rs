@@ -1,6 +1,7 @@
 //! Reporters: pure functions from a [`ScanOutcome`] to bytes on a writer. Every format
 //! redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
+mod codequality;
 mod csv;
 mod github;
 mod json;
@@ -33,6 +34,8 @@ pub enum Format {
     Junit,
     /// Comma-separated values (RFC 4180) with a header row.
     Csv,
+    /// GitLab Code Quality JSON (Code Climate issues), for the merge request widget.
+    Codequality,
 }
 
 /// Options every reporter honours.
@@ -71,6 +74,7 @@ pub fn write(
         Format::Github => github::write(outcome, rules, options, out),
         Format::Junit => junit::write(outcome, rules, options, out),
         Format::Csv => csv::write(outcome, options, out),
+        Format::Codequality => codequality::write(outcome, options, out),
     }?;
     out.flush()
 }

@@ -17,9 +17,13 @@ fn repo_with_key() -> (TestEnv, String) {
 #[test]
 fn every_ci_format_reports_the_finding_without_the_secret() {
     let (env, key) = repo_with_key();
-    for (format, marker) in
-        [("sarif", "\"ruleId\""), ("github", "::error file=app/.env,line=2,"), ("junit", "<failure"), ("csv", "\r\n")]
-    {
+    for (format, marker) in [
+        ("sarif", "\"ruleId\""),
+        ("github", "::error file=app/.env,line=2,"),
+        ("junit", "<failure"),
+        ("codequality", "\"check_name\": \"openai-api-key\""),
+        ("csv", "\r\n"),
+    ] {
         let run = env.run(&["scan", "--format", format]);
         run.expect_code(1);
         assert!(run.stdout.contains(marker), "{format}: {}", run.stdout);

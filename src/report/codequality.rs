@@ -1,0 +1,82 @@
+//! GitLab Code Quality (a subset of the Code Climate issue format): one JSON array with an
+//! issue per finding, which GitLab shows in the merge request widget and the diff.
+//!
+//! Each issue has `type`, `check_name` (the rule id), `description` (with the redacted
+//! secret), `categories`, `severity` (critical → critical, high → major, medium → minor,
+//! low → info), `location` (`path`, `lines.begin`) and a `fingerprint` that GitLab uses to
+//! tell new issues from old ones: a hash of the content fingerprint, the path and the
+//! occurrence number within that file, so it does not change when lines move.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::{headline, ReportOptions};
+use crate::rules::Severity;
+use crate::scan::ScanOutcome;
+
+/// Writes the issues as one pretty-printed JSON array.
+pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
+    let issues: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|finding| {
+            let occurrence = occurrences.entry((&finding.fingerprint, &finding.path)).or_insert(0);
+            *occurrence += 1;
+            let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
+            json!({
+                "type": "issue",
+                "check_name": finding.rule_id,
+                "description": headline(finding, options),
+                "categories": ["Security"],
+                "severity": severity(finding.severity),
+                "location": { "path": path, "lines": { "begin": finding.position.line } },
+                "fingerprint": issue_fingerprint(&finding.fingerprint, path, *occurrence),
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &issues)?;
+    writeln!(out)
+}
+
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::High => "major",
+        Severity::Medium => "minor",
+        Severity::Low => "info",
+    }
+}
+
+fn issue_fingerprint(fingerprint: &str, path: &str, occurrence: usize) -> String {
+    let digest = Sha256::digest(format!("{fingerprint}\0{path}\0{occurrence}"));
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::finding;
+
+    #[test]
+    fn issues_are_unique_stable_across_line_moves_and_redacted() {
+        let render = |lines: [usize; 3]| {
+            let findings = lines.iter().map(|&line| finding("./app/.env", line)).collect();
+            let mut out = Vec::new();
+            write(&ScanOutcome { findings, ..Default::default() }, &ReportOptions::default(), &mut out).unwrap();
+            serde_json::from_slice::<Vec<Value>>(&out).unwrap()
+        };
+        let issues = render([3, 9, 20]);
+        let fingerprints: Vec<&Value> = issues.iter().map(|issue| &issue["fingerprint"]).collect();
+        assert!(fingerprints[0] != fingerprints[1] && fingerprints[1] != fingerprints[2]);
+        let moved = render([5, 12, 40]);
+        assert_eq!(moved.iter().map(|issue| &issue["fingerprint"]).collect::<Vec<_>>(), fingerprints);
+        assert_eq!(issues[0]["location"]["path"], "app/.env");
+        assert_eq!(issues[0]["location"]["lines"]["begin"], 3);
+        assert_eq!(issues[0]["severity"], "critical");
+        assert!(!serde_json::to_string(&issues).unwrap().contains("FAKEfake"));
+    }
+}
