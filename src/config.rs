@@ -181,6 +181,10 @@ impl Config {
             },
             report_unused: args.report_unused,
         };
+        let mut warnings = file.warnings;
+        if args.report_unused && filters.ignore.is_none() && filters.baseline.is_none() && apply_baseline {
+            warnings.push("--report-unused: no baseline or .keyhoundignore is in use, so nothing to list".into());
+        }
         let format = args.format.or(file.format).unwrap_or(Format::Text);
         let color = use_color(args.color, format, args.output.is_some());
         Ok(Config {
@@ -194,7 +198,7 @@ impl Config {
             quiet: args.quiet,
             config_file: config_path,
             baseline_file: baseline_path,
-            warnings: file.warnings,
+            warnings,
         })
     }
 }

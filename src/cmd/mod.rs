@@ -29,7 +29,8 @@ pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String
         return;
     }
     let mut stderr = io::stderr().lock();
-    for line in config.warnings.iter().cloned().chain(summary::lines(outcome)).chain(last) {
+    let warnings = config.warnings.iter().map(|warning| format!("warning: {warning}"));
+    for line in warnings.chain(summary::lines(outcome)).chain(last) {
         // Nothing useful can be done if standard error is closed.
         let _ = writeln!(stderr, "keyhound: {line}");
     }
