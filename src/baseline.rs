@@ -163,9 +163,12 @@ impl Baseline {
         exact: &BTreeSet<&Entry>,
         renamed: &mut HashMap<&'a Entry, &'a str>,
     ) -> bool {
+        // Entries sort by fingerprint first, so those with this fingerprint are one range.
+        let first = Entry { fingerprint: key.fingerprint.clone(), path: String::new() };
         self.entries
-            .iter()
-            .filter(|entry| entry.fingerprint == key.fingerprint && entry.path != key.path && !exact.contains(entry))
+            .range(first..)
+            .take_while(|entry| entry.fingerprint == key.fingerprint)
+            .filter(|entry| entry.path != key.path && !exact.contains(entry))
             .any(|entry| *renamed.entry(entry).or_insert(key.path.as_str()) == key.path)
     }
 }
