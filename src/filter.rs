@@ -265,6 +265,7 @@ pub(crate) mod tests {
             prefix_len: 0,
             fingerprint: crate::finding::fingerprint("r", secret.as_bytes()),
             commit: None,
+            structure: None,
         }
     }
 

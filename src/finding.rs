@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::rules::{Confidence, Rule, Severity};
+use crate::precision;
+use crate::rules::{Confidence, Rule, Severity, Structure};
 
 /// The commit a finding from history is attributed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,12 +60,18 @@ pub struct Finding {
     pub fingerprint: String,
     /// The commit that introduced it, for history scans.
     pub commit: Option<Arc<CommitInfo>>,
+    /// The rule's structural score of the secret (0.0 to 1.0), for rules that define one:
+    /// ranks findings, never drops them.
+    pub structure: Option<f64>,
 }
 
 impl Finding {
     /// Builds a finding for `secret` in `haystack`, found by `rule`.
     pub fn new(rule: &Rule, haystack: &[u8], secret: Range<usize>, prefix_len: usize, path: String) -> Self {
         let text = String::from_utf8_lossy(&haystack[secret.clone()]).into_owned();
+        let structure = rule.spec.structure.and_then(|kind| match kind {
+            Structure::Openai => precision::openai_structure(&haystack[secret.clone()], prefix_len),
+        });
         Finding {
             rule_id: rule.spec.id.clone(),
             description: rule.spec.description.clone(),
@@ -76,6 +83,7 @@ impl Finding {
             secret: text,
             prefix_len,
             commit: None,
+            structure,
         }
     }
 

@@ -193,6 +193,7 @@ impl Translation<'_> {
             stopwords: allow.stopwords,
             allow: allow.regexes,
             placeholder_filter: true,
+            structure: None,
             examples: Vec::new(),
             negative_examples: Vec::new(),
         });

@@ -159,11 +159,16 @@ fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range
         let Some(whole) = compiled.regex.captures_read_at(&mut locations, haystack, start) else {
             break;
         };
-        let secret = locations.get(compiled.secret_group).map_or(whole.range(), |(s, e)| s..e);
+        let secret = compiled
+            .secret_groups
+            .iter()
+            .find_map(|&group| locations.get(group))
+            .map_or(whole.range(), |(s, e)| s..e);
         let prefix_len = compiled
-            .prefix_group
-            .and_then(|group| locations.get(group))
-            .filter(|&(s, e)| s == secret.start && e <= secret.end)
+            .prefix_groups
+            .iter()
+            .filter_map(|&group| locations.get(group))
+            .find(|&(s, e)| s == secret.start && e <= secret.end)
             .map_or(0, |(s, e)| e - s);
         start = secret.end.max(whole.start() + 1);
         if !secret.is_empty() {
@@ -235,6 +240,23 @@ keywords = ["tok_"]
         let mut out = Vec::new();
         m.find(b"a tok_Q8mZ3vL0 b", &mut Scratch::default(), &mut out);
         assert_eq!(out[0].prefix_len, 4);
+    }
+
+    #[test]
+    fn the_secret_is_the_first_numbered_group_that_matched() {
+        let m = matcher(
+            r#"
+[[rule]]
+id = "near"
+description = "d"
+regex = 'host\W{1,5}(?P<secret>(?P<prefix>k_)\d{4})|(?P<secret2>(?P<prefix2>k_)\d{4})\W{1,5}host'
+keywords = ["host"]
+"#,
+        );
+        let mut out = Vec::new();
+        m.find(b"host: k_7391 ... k_2846 = host", &mut Scratch::default(), &mut out);
+        let found: Vec<_> = out.iter().map(|raw| (raw.secret.clone(), raw.prefix_len)).collect();
+        assert_eq!(found, [(6..12, 2), (17..23, 2)]);
     }
 
     #[test]

@@ -132,6 +132,29 @@ pub fn has_stopword(secret: &[u8], stopwords_lower: &[String]) -> bool {
     stopwords_lower.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
 }
 
+/// The marker every OpenAI `sk-` key carries between its two random segments (base64 of
+/// "OpenAI"), assembled so that this file holds no key-shaped literal.
+const OPENAI_MARKER: &[u8] = b"T3Blbk\x46J";
+/// First segments longer than this belong to the long (2024+) key shapes, which end in `A`.
+const OPENAI_SHORT_SEGMENT: usize = 20;
+
+/// Structural score of an OpenAI `sk-` key, `prefix_len` bytes of which are its family
+/// prefix: the share of the applicable checks it passes, 0.0 to 1.0. Checks: the segment after
+/// the `T3BlbkFJ` marker is as long as the one before it or one longer; and a long key (first
+/// segment over 20 characters) ends in `A`. Issued keys pass all; a hand-edited or invented
+/// one often fails one. `None` when the secret holds no marker.
+pub fn openai_structure(secret: &[u8], prefix_len: usize) -> Option<f64> {
+    let marker = memchr::memmem::find(secret, OPENAI_MARKER)?;
+    let first = marker.checked_sub(prefix_len)?;
+    let second = secret.len() - marker - OPENAI_MARKER.len();
+    let mut checks = vec![second == first || second == first + 1];
+    if first > OPENAI_SHORT_SEGMENT {
+        checks.push(secret.last() == Some(&b'A'));
+    }
+    let passed = checks.iter().filter(|&&ok| ok).count();
+    Some(passed as f64 / checks.len() as f64)
+}
+
 /// The shared filters in order: placeholder, filler, repetition.
 pub fn shared_rejection(secret: &[u8]) -> Option<Rejection> {
     if is_placeholder(secret) {
@@ -180,6 +203,27 @@ mod tests {
     fn repetition() {
         assert!(is_repetitive(b"asdfgasdfasdfdcQbz"));
         assert!(!is_repetitive(b"Z8mQ3vL0pW7rT2nB5kX9Z8mQ"));
+    }
+
+    fn openai_like(first: usize, second: usize, last: u8) -> Vec<u8> {
+        let mut key = b"sk-proj-".to_vec();
+        key.extend(std::iter::repeat_n(b'q', first));
+        key.extend_from_slice(OPENAI_MARKER);
+        key.extend(std::iter::repeat_n(b'r', second - 1));
+        key.push(last);
+        key
+    }
+
+    #[test]
+    fn openai_structure_scores_segments_and_last_character() {
+        assert_eq!(openai_structure(&openai_like(74, 74, b'A'), 8), Some(1.0));
+        assert_eq!(openai_structure(&openai_like(60, 61, b'A'), 8), Some(1.0));
+        assert_eq!(openai_structure(&openai_like(74, 74, b'Q'), 8), Some(0.5));
+        assert_eq!(openai_structure(&openai_like(74, 70, b'Q'), 8), Some(0.0));
+        // short keys have no last-character check
+        assert_eq!(openai_structure(&openai_like(20, 20, b'Q'), 8), Some(1.0));
+        assert_eq!(openai_structure(&openai_like(20, 23, b'Q'), 8), Some(0.0));
+        assert_eq!(openai_structure(b"sk-proj-no-marker", 8), None);
     }
 
     #[test]

@@ -17,12 +17,17 @@
 //!   "end_column": 182,
 //!   "secret": "sk-proj-…Ab3A",
 //!   "fingerprint": "openai-api-key:3f9a0c1d2e4b5a69",
-//!   "commit": null
+//!   "commit": null,
+//!   "structure": 1.0
 //! }
 //! ```
 //!
 //! `secret` is redacted unless `--show-secrets`. `commit` is `null` outside history scans and
 //! otherwise an object with `id`, `author`, `email`, `date` (RFC 3339) and `summary`.
+//! `structure` is present only for rules that score their secrets' structure (the OpenAI
+//! `sk-` rules): the share of structural checks passed, 0.0 to 1.0 — segment lengths around
+//! the `T3BlbkFJ` marker equal or off by one, and a long key ending in `A`. Issued keys score
+//! 1.0; sort by it to review the likeliest keys first. It never hides a finding.
 
 use std::io::{self, Write};
 
@@ -47,6 +52,8 @@ struct JsonFinding<'a> {
     secret: String,
     fingerprint: &'a str,
     commit: Option<&'a CommitInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structure: Option<f64>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -64,6 +71,7 @@ impl<'a> JsonFinding<'a> {
             secret: options.secret_text(finding),
             fingerprint: &finding.fingerprint,
             commit: finding.commit.as_deref(),
+            structure: finding.structure,
         }
     }
 }
@@ -105,6 +113,14 @@ mod tests {
         assert_eq!(object["secret"], "sk-proj-…zz9Q");
         assert_eq!(object["commit"], serde_json::Value::Null);
         assert_eq!(object["line"], 3);
+        assert_eq!(object["structure"], 0.5);
+    }
+
+    #[test]
+    fn structure_is_absent_for_rules_without_a_score() {
+        let mut plain = finding("a.py", 3);
+        plain.structure = None;
+        assert!(render(&[plain], false)[0].get("structure").is_none());
     }
 
     #[test]

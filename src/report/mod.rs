@@ -134,6 +134,7 @@ pub(crate) mod test_support {
             prefix_len: 8,
             fingerprint: "openai-api-key:0123456789abcdef".into(),
             commit: None,
+            structure: Some(0.5),
         }
     }
 

@@ -26,8 +26,16 @@
 //! The secret is the group `secret_group` names, else the regex's `secret` group, else its
 //! first group, else the whole match.
 //! An optional `prefix` group inside it names the family prefix kept when redacting.
+//!
+//! A rule whose secret may sit on either side of its context (a key before or after the
+//! vendor's host name) writes one alternative per side and names their groups `secret`,
+//! `secret2`, `secret3`, … (and `prefix`, `prefix2`, …): the first that took part in the
+//! match is the secret. `structure = "openai"` asks for the OpenAI structural score (see
+//! [`crate::precision::openai_structure`]) on the rule's findings.
 
 pub mod check;
+#[cfg(test)]
+mod peer_vectors;
 
 use std::fmt;
 use std::fs;
@@ -88,6 +96,14 @@ impl fmt::Display for Confidence {
             Confidence::High => "high",
         })
     }
+}
+
+/// A vendor-specific structural check scored on each finding of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Structure {
+    /// OpenAI `sk-` keys: segment lengths around the `T3BlbkFJ` marker and the last character.
+    Openai,
 }
 
 /// One example in a rule file: plain text, or text with the exact secret it must yield.
@@ -162,6 +178,9 @@ pub struct RuleSpec {
     /// Whether the shared placeholder and filler filters apply (default true).
     #[serde(default = "default_true")]
     pub placeholder_filter: bool,
+    /// A structural score to compute for each finding (ranks, never drops).
+    #[serde(default)]
+    pub structure: Option<Structure>,
     /// Texts the rule must match.
     #[serde(default)]
     pub examples: Vec<Example>,
@@ -185,10 +204,11 @@ struct RuleFile {
 pub struct CompiledRule {
     /// The rule's main regex.
     pub regex: Regex,
-    /// Index of the capture group holding the secret.
-    pub secret_group: usize,
-    /// Index of the `prefix` group, if the rule has one.
-    pub prefix_group: Option<usize>,
+    /// Indices of the capture groups that may hold the secret (`secret`, `secret2`, …), in
+    /// order; the first that took part in a match holds it.
+    pub secret_groups: Vec<usize>,
+    /// Indices of the `prefix`, `prefix2`, … groups.
+    pub prefix_groups: Vec<usize>,
     /// The rule's allow regexes.
     pub allow: Vec<Regex>,
 }
@@ -244,18 +264,31 @@ impl Rule {
 fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let regex = Regex::new(&spec.regex).map_err(|e| format!("invalid regex: {e}"))?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
-    let named = |wanted: &str| names.iter().position(|name| *name == Some(wanted));
     if let Some(group) = spec.secret_group.filter(|&group| group >= names.len()) {
         return Err(format!("secret_group {group} does not exist: the regex has {} group(s)", names.len() - 1));
     }
-    let secret_group = spec.secret_group.or(named("secret")).unwrap_or(if names.len() > 1 { 1 } else { 0 });
-    let prefix_group = named("prefix");
+    let mut secret_groups = match spec.secret_group {
+        Some(group) => vec![group],
+        None => numbered_groups(&names, "secret"),
+    };
+    if secret_groups.is_empty() {
+        secret_groups.push(if names.len() > 1 { 1 } else { 0 });
+    }
+    let prefix_groups = numbered_groups(&names, "prefix");
     let allow = spec
         .allow
         .iter()
         .map(|pattern| Regex::new(pattern).map_err(|e| format!("invalid allow regex {pattern:?}: {e}")))
         .collect::<std::result::Result<_, _>>()?;
-    Ok(CompiledRule { regex, secret_group, prefix_group, allow })
+    Ok(CompiledRule { regex, secret_groups, prefix_groups, allow })
+}
+
+/// The indices of the groups named `base`, `base2`, `base3`, … in that order.
+fn numbered_groups(names: &[Option<&str>], base: &str) -> Vec<usize> {
+    let wanted = |n: usize| if n == 1 { base.to_string() } else { format!("{base}{n}") };
+    (1..)
+        .map_while(|n| names.iter().position(|name| *name == Some(wanted(n).as_str())))
+        .collect()
 }
 
 /// Where rules come from.
@@ -495,10 +528,14 @@ mod tests {
     #[test]
     fn secret_group_defaults() {
         let named = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='(x)(?P<secret>y)'\n", "t").unwrap();
-        assert_eq!(named.get(0).compiled().secret_group, 2);
+        assert_eq!(named.get(0).compiled().secret_groups, [2]);
         let first = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\n", "t").unwrap();
-        assert_eq!(first.get(0).compiled().secret_group, 1);
+        assert_eq!(first.get(0).compiled().secret_groups, [1]);
         let whole = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='xy'\n", "t").unwrap();
-        assert_eq!(whole.get(0).compiled().secret_group, 0);
+        assert_eq!(whole.get(0).compiled().secret_groups, [0]);
+        let sides = "[[rule]]\nid='a'\ndescription='d'\nregex='(?P<prefix>a)(?P<secret>b)|(?P<secret2>c)(?P<prefix2>d)'\n";
+        let numbered = RuleSet::from_toml(sides, "t").unwrap();
+        assert_eq!(numbered.get(0).compiled().secret_groups, [2, 3]);
+        assert_eq!(numbered.get(0).compiled().prefix_groups, [1, 4]);
     }
 }
