@@ -113,8 +113,8 @@ impl Matcher {
         scratch.candidates.sort_unstable();
         for &index in &scratch.candidates {
             let rule = self.rules.get(index);
-            for_each_regex_match(rule, haystack, |secret, prefix_len| {
-                let rejection = rejection(rule, &haystack[secret.clone()]);
+            for_each_regex_match(rule, haystack, |whole, secret, prefix_len| {
+                let rejection = rejection(rule, &haystack[whole], &haystack[secret.clone()]);
                 emit(Candidate { found: RawMatch { rule: index, secret, prefix_len }, rejection });
             });
         }
@@ -148,10 +148,10 @@ impl Matcher {
     }
 }
 
-/// Calls `emit(secret_range, prefix_len)` for each match of the rule's regex. The search
+/// Calls `emit(match_range, secret_range, prefix_len)` for each match of the rule's regex. The search
 /// resumes at the end of each secret rather than of the whole match, so a delimiter consumed
 /// after one secret can open the next (`key1,key2`).
-fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range<usize>, usize)) {
+fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range<usize>, Range<usize>, usize)) {
     let compiled = rule.compiled();
     let mut locations = compiled.regex.capture_locations();
     let mut start = 0;
@@ -172,13 +172,14 @@ fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range
             .map_or(0, |(s, e)| e - s);
         start = secret.end.max(whole.start() + 1);
         if !secret.is_empty() {
-            emit(secret, prefix_len);
+            emit(whole.range(), secret, prefix_len);
         }
     }
 }
 
-/// The rule's own filters and the shared ones, in order of cost.
-fn rejection(rule: &Rule, secret: &[u8]) -> Option<Rejection> {
+/// The rule's own filters and the shared ones, in order of cost. `matched` is the whole
+/// regex match, `secret` the part of it that is the secret.
+fn rejection(rule: &Rule, matched: &[u8], secret: &[u8]) -> Option<Rejection> {
     let spec = &rule.spec;
     if spec.entropy.is_some_and(|minimum| precision::shannon_entropy(secret) < minimum) {
         return Some(Rejection::LowEntropy);
@@ -191,7 +192,10 @@ fn rejection(rule: &Rule, secret: &[u8]) -> Option<Rejection> {
     if precision::has_stopword(secret, rule.stopwords()) {
         return Some(Rejection::Stopword);
     }
-    if rule.compiled().allow.iter().any(|allow| allow.is_match(secret)) {
+    let compiled = rule.compiled();
+    if compiled.allow.iter().any(|allow| allow.is_match(secret))
+        || compiled.allow_match.iter().any(|allow| allow.is_match(matched))
+    {
         return Some(Rejection::AllowedByRule);
     }
     None
@@ -288,21 +292,28 @@ keywords = ["xabcd"]
 [[rule]]
 id = "tok"
 description = "token"
-regex = 'tok_([A-Za-z0-9]{8})'
+regex = '(?:next)?tok_([A-Za-z0-9]{8})'
 keywords = ["tok_"]
 entropy = 2.5
 stopwords = ["q8mz"]
 allow = ['^R7']
+allow_match = ['^next']
 "#,
         );
         let verdicts: Vec<_> = m
-            .candidates(b"tok_aaaaaaaa tok_Q8mZ3vL0 tok_R7nB5kX9 tok_Zp4Wd7Lx")
+            .candidates(b"tok_aaaaaaaa tok_Q8mZ3vL0 tok_R7nB5kX9 nexttok_Wd7Lx4Zp tok_Zp4Wd7Lx")
             .into_iter()
             .map(|c| c.rejection)
             .collect();
         assert_eq!(
             verdicts,
-            [Some(Rejection::LowEntropy), Some(Rejection::Stopword), Some(Rejection::AllowedByRule), None]
+            [
+                Some(Rejection::LowEntropy),
+                Some(Rejection::Stopword),
+                Some(Rejection::AllowedByRule),
+                Some(Rejection::AllowedByRule),
+                None
+            ]
         );
     }
 }

@@ -19,6 +19,8 @@
 //! remediation = "Revoke the key ..."
 //! stopwords = ["example"]              # a secret containing one is not reported
 //! allow = ['^sk-ant-']                 # regexes: a secret matching one is not reported
+//! allow_match = ['(?i)next_?token']     # regexes over the whole match (the name assigned
+//!                                      # to, the context): a match holding one is not reported
 //! examples = ["key = sk-...", { text = "...", secret = "sk-..." }]
 //! negative_examples = ["sk-your-key-here"]
 //! ```
@@ -175,6 +177,9 @@ pub struct RuleSpec {
     /// Regexes over the secret; a secret matching any of them is not reported.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Regexes over the whole regex match (name, context); a match holding one is not reported.
+    #[serde(default)]
+    pub allow_match: Vec<String>,
     /// Whether the shared placeholder and filler filters apply (default true).
     #[serde(default = "default_true")]
     pub placeholder_filter: bool,
@@ -209,8 +214,10 @@ pub struct CompiledRule {
     pub secret_groups: Vec<usize>,
     /// Indices of the `prefix`, `prefix2`, … groups.
     pub prefix_groups: Vec<usize>,
-    /// The rule's allow regexes.
+    /// The rule's allow regexes (over the secret).
     pub allow: Vec<Regex>,
+    /// The rule's `allow_match` regexes (over the whole match).
+    pub allow_match: Vec<Regex>,
 }
 
 /// A loaded rule: its spec, where it came from, and its regexes compiled on demand.
@@ -275,12 +282,16 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
         secret_groups.push(if names.len() > 1 { 1 } else { 0 });
     }
     let prefix_groups = numbered_groups(&names, "prefix");
-    let allow = spec
-        .allow
+    let allow = compile_all(&spec.allow, "allow")?;
+    let allow_match = compile_all(&spec.allow_match, "allow_match")?;
+    Ok(CompiledRule { regex, secret_groups, prefix_groups, allow, allow_match })
+}
+
+fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Regex>, String> {
+    patterns
         .iter()
-        .map(|pattern| Regex::new(pattern).map_err(|e| format!("invalid allow regex {pattern:?}: {e}")))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(CompiledRule { regex, secret_groups, prefix_groups, allow })
+        .map(|pattern| Regex::new(pattern).map_err(|e| format!("invalid {field} regex {pattern:?}: {e}")))
+        .collect()
 }
 
 /// The indices of the groups named `base`, `base2`, `base3`, … in that order.

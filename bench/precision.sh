@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Findings per rule on real trees nobody here wrote, keyhound beside gitleaks, betterleaks and
+# kingfisher (peers run inside `unshare -n`, kingfisher with --no-validate).
+#
+# Usage: bench/precision.sh [KEYHOUND_BINARY]        (default: target/release/keyhound)
+# Environment:
+#   OUT      where reports go (default /tmp/keyhound-precision); tables are printed to stdout
+#   PEERS    directory holding the peer binaries (default /opt/peers/bin)
+#   CORPORA  space-separated directories (default: this machine's Python stdlib with its
+#            site-packages, /opt/corpora/autogen-wt, /opt/corpora/bat-wt)
+#   TOOLS    space-separated subset of: keyhound gitleaks betterleaks kingfisher (default all)
+set -euo pipefail
+
+KEYHOUND=$(realpath "${1:-target/release/keyhound}")
+OUT=${OUT:-/tmp/keyhound-precision}
+PEERS=${PEERS:-/opt/peers/bin}
+STDLIB=$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')
+CORPORA=${CORPORA:-"$STDLIB /opt/corpora/autogen-wt /opt/corpora/bat-wt"}
+TOOLS=${TOOLS:-"keyhound gitleaks betterleaks kingfisher"}
+mkdir -p "$OUT"
+
+# Runs one tool on one corpus, writing its report to $OUT/<corpus>.<tool>.json and its wall
+# time (seconds) to $OUT/<corpus>.<tool>.seconds. Exit code 1 means "found something".
+run_tool() {
+    local tool=$1 dir=$2 report=$3
+    case $tool in
+        keyhound) "$KEYHOUND" scan --no-ignore --quiet --format jsonl --output "$report" "$dir" ;;
+        gitleaks) unshare -n "$PEERS/gitleaks" dir --no-banner --log-level error -f json -r "$report" --exit-code 0 "$dir" ;;
+        betterleaks) unshare -n "$PEERS/betterleaks" fs "$dir" --no-banner --log-level error -o "$report" --exit-code 0 ;;
+        kingfisher) unshare -n "$PEERS/kingfisher" scan "$dir" --no-validate --git-history none -f json -o "$report" >/dev/null 2>&1 ;;
+    esac
+}
+
+for dir in $CORPORA; do
+    name=$(basename "$dir")
+    for tool in $TOOLS; do
+        report="$OUT/$name.$tool.json"
+        start=$(date +%s.%N)
+        status=0
+        run_tool "$tool" "$dir" "$report" || status=$?
+        end=$(date +%s.%N)
+        if [ "$status" -gt 1 ]; then echo "$tool on $dir failed with exit code $status" >&2; fi
+        echo "$end - $start" | bc > "$OUT/$name.$tool.seconds"
+    done
+done
+
+# Tables: findings per rule, one column per tool, one table per corpus.
+python3 - "$OUT" $CORPORA <<'PY'
+import json, os, sys
+from collections import Counter
+
+out, corpora = sys.argv[1], sys.argv[2:]
+tools = ["keyhound", "gitleaks", "betterleaks", "kingfisher"]
+
+def rule_ids(tool, path):
+    text = open(path, encoding="utf-8", errors="replace").read().strip()
+    if not text:
+        return []
+    if tool == "keyhound":
+        return [json.loads(line)["rule"] for line in text.splitlines()]
+    data = json.loads(text)
+    if tool == "gitleaks":
+        return [f["RuleID"] for f in data or []]
+    if tool == "betterleaks":
+        return [f["rule_id"] for f in data.get("findings") or []]
+    return [f["rule"]["id"] for f in data.get("findings") or []]
+
+for corpus in corpora:
+    name = os.path.basename(corpus.rstrip("/"))
+    counts, seconds = {}, {}
+    for tool in tools:
+        path = os.path.join(out, f"{name}.{tool}.json")
+        if os.path.exists(path):
+            counts[tool] = Counter(rule_ids(tool, path))
+            seconds[tool] = float(open(os.path.join(out, f"{name}.{tool}.seconds")).read())
+    present = [t for t in tools if t in counts]
+    print(f"\n### {name} ({corpus})\n")
+    print("| tool | findings | seconds | findings per rule |")
+    print("|---|---|---|---|")
+    for tool in present:
+        per_rule = ", ".join(f"{rule} {n}" for rule, n in counts[tool].most_common())
+        print(f"| {tool} | {sum(counts[tool].values())} | {seconds[tool]:.1f} | {per_rule or '-'} |")
+PY
