@@ -6,8 +6,14 @@
 # Environment:
 #   OUT      where reports go (default /tmp/keyhound-precision); tables are printed to stdout
 #   PEERS    directory holding the peer binaries (default /opt/peers/bin)
-#   CORPORA  space-separated directories (default: this machine's Python stdlib with its
-#            site-packages, /opt/corpora/autogen-wt, /opt/corpora/bat-wt)
+#   CORPORA  space-separated directories (default: a copy of this machine's Python stdlib
+#            with its site-packages, /opt/corpora/autogen-wt, /opt/corpora/bat-wt)
+#   STDLIB_COPY  where the stdlib copy goes (default /tmp/pystdlib)
+#
+# gitleaks and betterleaks skip every path under `site-packages/` (and dot-directories such as
+# `.pyenv/`) through their default path allowlists, so scanning the stdlib in place measures
+# their path policy, not their rules. The script scans a copy instead, with `site-packages`
+# renamed `site_pkgs`: every tool reads the same bytes.
 #   TOOLS    space-separated subset of: keyhound gitleaks betterleaks kingfisher (default all)
 set -euo pipefail
 
@@ -15,18 +21,24 @@ KEYHOUND=$(realpath "${1:-target/release/keyhound}")
 OUT=${OUT:-/tmp/keyhound-precision}
 PEERS=${PEERS:-/opt/peers/bin}
 STDLIB=$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')
-CORPORA=${CORPORA:-"$STDLIB /opt/corpora/autogen-wt /opt/corpora/bat-wt"}
+STDLIB_COPY=${STDLIB_COPY:-/tmp/pystdlib}
+if [ -z "${CORPORA:-}" ] && [ ! -d "$STDLIB_COPY" ]; then
+    cp -a "$STDLIB" "$STDLIB_COPY"
+    mv "$STDLIB_COPY/site-packages" "$STDLIB_COPY/site_pkgs"
+fi
+CORPORA=${CORPORA:-"$STDLIB_COPY /opt/corpora/autogen-wt /opt/corpora/bat-wt"}
 TOOLS=${TOOLS:-"keyhound gitleaks betterleaks kingfisher"}
 mkdir -p "$OUT"
 
 # Runs one tool on one corpus, writing its report to $OUT/<corpus>.<tool>.json and its wall
-# time (seconds) to $OUT/<corpus>.<tool>.seconds. Exit code 1 means "found something".
+# time (seconds) to $OUT/<corpus>.<tool>.seconds. "Found something" is exit code 1 (kingfisher:
+# 200, or 205 when validated).
 run_tool() {
     local tool=$1 dir=$2 report=$3
     case $tool in
         keyhound) "$KEYHOUND" scan --no-ignore --quiet --format jsonl --output "$report" "$dir" ;;
         gitleaks) unshare -n "$PEERS/gitleaks" dir --no-banner --log-level error -f json -r "$report" --exit-code 0 "$dir" ;;
-        betterleaks) unshare -n "$PEERS/betterleaks" fs "$dir" --no-banner --log-level error -o "$report" --exit-code 0 ;;
+        betterleaks) unshare -n "$PEERS/betterleaks" fs "$dir" --no-banner --log-level error -o "$report" --exit-code 0 >/dev/null ;;
         kingfisher) unshare -n "$PEERS/kingfisher" scan "$dir" --no-validate --git-history none -f json -o "$report" >/dev/null 2>&1 ;;
     esac
 }
@@ -39,7 +51,10 @@ for dir in $CORPORA; do
         status=0
         run_tool "$tool" "$dir" "$report" || status=$?
         end=$(date +%s.%N)
-        if [ "$status" -gt 1 ]; then echo "$tool on $dir failed with exit code $status" >&2; fi
+        case $status in
+            0 | 1 | 200 | 205) ;;
+            *) echo "$tool on $dir failed with exit code $status" >&2 ;;
+        esac
         echo "$end - $start" | bc > "$OUT/$name.$tool.seconds"
     done
 done

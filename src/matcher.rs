@@ -159,11 +159,8 @@ fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range
         let Some(whole) = compiled.regex.captures_read_at(&mut locations, haystack, start) else {
             break;
         };
-        let secret = compiled
-            .secret_groups
-            .iter()
-            .find_map(|&group| locations.get(group))
-            .map_or(whole.range(), |(s, e)| s..e);
+        let secret =
+            compiled.secret_groups.iter().find_map(|&group| locations.get(group)).map_or(whole.range(), |(s, e)| s..e);
         let prefix_len = compiled
             .prefix_groups
             .iter()

@@ -297,9 +297,7 @@ fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Rege
 /// The indices of the groups named `base`, `base2`, `base3`, … in that order.
 fn numbered_groups(names: &[Option<&str>], base: &str) -> Vec<usize> {
     let wanted = |n: usize| if n == 1 { base.to_string() } else { format!("{base}{n}") };
-    (1..)
-        .map_while(|n| names.iter().position(|name| *name == Some(wanted(n).as_str())))
-        .collect()
+    (1..).map_while(|n| names.iter().position(|name| *name == Some(wanted(n).as_str()))).collect()
 }
 
 /// Where rules come from.
@@ -544,7 +542,8 @@ mod tests {
         assert_eq!(first.get(0).compiled().secret_groups, [1]);
         let whole = RuleSet::from_toml("[[rule]]\nid='a'\ndescription='d'\nregex='xy'\n", "t").unwrap();
         assert_eq!(whole.get(0).compiled().secret_groups, [0]);
-        let sides = "[[rule]]\nid='a'\ndescription='d'\nregex='(?P<prefix>a)(?P<secret>b)|(?P<secret2>c)(?P<prefix2>d)'\n";
+        let sides =
+            "[[rule]]\nid='a'\ndescription='d'\nregex='(?P<prefix>a)(?P<secret>b)|(?P<secret2>c)(?P<prefix2>d)'\n";
         let numbered = RuleSet::from_toml(sides, "t").unwrap();
         assert_eq!(numbered.get(0).compiled().secret_groups, [2, 3]);
         assert_eq!(numbered.get(0).compiled().prefix_groups, [1, 4]);

@@ -2,4 +2,5 @@
 
 mod ci;
 mod harness;
+mod rules;
 mod scan;
