@@ -245,15 +245,8 @@ keywords = ["tok_"]
 
     #[test]
     fn the_secret_is_the_first_numbered_group_that_matched() {
-        let m = matcher(
-            r#"
-[[rule]]
-id = "near"
-description = "d"
-regex = 'host\W{1,5}(?P<secret>(?P<prefix>k_)\d{4})|(?P<secret2>(?P<prefix2>k_)\d{4})\W{1,5}host'
-keywords = ["host"]
-"#,
-        );
+        let sides = r"host\W{1,5}(?P<secret>(?P<prefix>k_)\d{4})|(?P<secret2>(?P<prefix2>k_)\d{4})\W{1,5}host";
+        let m = matcher(&format!("[[rule]]\nid = 'near'\ndescription = 'd'\nregex = '{sides}'\nkeywords = ['host']\n"));
         let mut out = Vec::new();
         m.find(b"host: k_7391 ... k_2846 = host", &mut Scratch::default(), &mut out);
         let found: Vec<_> = out.iter().map(|raw| (raw.secret.clone(), raw.prefix_len)).collect();
