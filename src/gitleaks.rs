@@ -192,6 +192,7 @@ impl Translation<'_> {
             remediation: String::new(),
             stopwords: allow.stopwords,
             allow: allow.regexes,
+            allow_match: Vec::new(),
             placeholder_filter: true,
             structure: None,
             examples: Vec::new(),
