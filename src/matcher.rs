@@ -12,7 +12,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input};
 
 use crate::precision::{self, Rejection};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Confidence, Rule, RuleSet};
 
 /// A secret found by a rule, before it is placed on a line or filtered by location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,12 +92,39 @@ impl Matcher {
         &self.rules
     }
 
-    /// Appends to `out` every secret in `haystack`, in rule order then position order.
+    /// Appends to `out` every secret in `haystack`, in rule order then position order. A
+    /// low-confidence match (the generic rule) whose secret overlaps one of a more confident
+    /// rule is left out: that rule already reports the secret, under its real name.
     pub fn find(&self, haystack: &[u8], scratch: &mut Scratch, out: &mut Vec<RawMatch>) {
+        let start = out.len();
         self.for_each_candidate(haystack, scratch, |candidate| {
             if candidate.rejection.is_none() {
                 out.push(candidate.found);
             }
+        });
+        self.drop_shadowed(start, out);
+    }
+
+    /// Removes, from `out[start..]`, low-confidence matches that overlap a more confident one.
+    fn drop_shadowed(&self, start: usize, out: &mut Vec<RawMatch>) {
+        let confidence = |found: &RawMatch| self.rules.get(found.rule).spec.confidence;
+        let found = &out[start..];
+        let shadowed: Vec<bool> = found
+            .iter()
+            .map(|weak| {
+                confidence(weak) == Confidence::Low
+                    && found.iter().any(|strong| {
+                        confidence(strong) > Confidence::Low
+                            && strong.secret.start < weak.secret.end
+                            && weak.secret.start < strong.secret.end
+                    })
+            })
+            .collect();
+        let mut index = 0;
+        out.retain(|_| {
+            let keep = index < start || !shadowed[index - start];
+            index += 1;
+            keep
         });
     }
 
@@ -114,7 +141,8 @@ impl Matcher {
         for &index in &scratch.candidates {
             let rule = self.rules.get(index);
             for_each_regex_match(rule, haystack, |whole, secret, prefix_len| {
-                let rejection = rejection(rule, &haystack[whole], &haystack[secret.clone()]);
+                let matched = &haystack[word_start(haystack, whole.start)..whole.end];
+                let rejection = rejection(rule, matched, &haystack[secret.clone()]);
                 emit(Candidate { found: RawMatch { rule: index, secret, prefix_len }, rejection });
             });
         }
@@ -174,8 +202,20 @@ fn for_each_regex_match(rule: &Rule, haystack: &[u8], mut emit: impl FnMut(Range
     }
 }
 
+/// Longest stretch of name characters a match is widened over at its start.
+const MAX_WORD_WIDENING: usize = 64;
+
+/// The start of the word (letters, digits, `_`, `-`, `.`) that `start` falls in, so that
+/// `allow_match` sees `NextToken` when the regex matched from `Token`. Bounded, so a long run
+/// costs little.
+fn word_start(haystack: &[u8], start: usize) -> usize {
+    let floor = start.saturating_sub(MAX_WORD_WIDENING);
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    haystack[floor..start].iter().rposition(|&b| !is_word(b)).map_or(floor, |i| floor + i + 1)
+}
+
 /// The rule's own filters and the shared ones, in order of cost. `matched` is the whole
-/// regex match, `secret` the part of it that is the secret.
+/// regex match widened to the word it starts in, `secret` the part of it that is the secret.
 fn rejection(rule: &Rule, matched: &[u8], secret: &[u8]) -> Option<Rejection> {
     let spec = &rule.spec;
     if spec.entropy.is_some_and(|minimum| precision::shannon_entropy(secret) < minimum) {
@@ -254,6 +294,18 @@ keywords = ["tok_"]
     }
 
     #[test]
+    fn a_low_confidence_match_under_a_specific_one_is_dropped() {
+        let generic = "[[rule]]\nid = 'generic'\ndescription = 'd'\nregex = 'key = (\\w+)'\nkeywords = ['key']\nconfidence = 'low'\n";
+        let m = matcher(&format!("{generic}{TOKEN_RULE}"));
+        let mut out = Vec::new();
+        m.find(b"key = tok_Q8mZ3vL0\nkey = Zp4Wd7Lx", &mut Scratch::default(), &mut out);
+        let rules: Vec<usize> = out.iter().map(|found| found.rule).collect();
+        assert_eq!(rules, [0, 1], "the generic match on line 2 stays, the one on line 1 goes");
+        assert_eq!(out[0].secret, 25..33);
+        assert_eq!(out[1].secret, 6..18);
+    }
+
+    #[test]
     fn overlapping_keywords_select_both_rules() {
         let m = matcher(
             r#"
@@ -282,7 +334,7 @@ keywords = ["xabcd"]
 [[rule]]
 id = "tok"
 description = "token"
-regex = '(?:next)?tok_([A-Za-z0-9]{8})'
+regex = 'tok_([A-Za-z0-9]{8})'
 keywords = ["tok_"]
 entropy = 2.5
 stopwords = ["q8mz"]

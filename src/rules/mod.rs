@@ -19,8 +19,8 @@
 //! remediation = "Revoke the key ..."
 //! stopwords = ["example"]              # a secret containing one is not reported
 //! allow = ['^sk-ant-']                 # regexes: a secret matching one is not reported
-//! allow_match = ['(?i)next_?token']     # regexes over the whole match (the name assigned
-//!                                      # to, the context): a match holding one is not reported
+//! allow_match = ['(?i)next_?token']     # regexes over the whole match, widened to the word
+//!                                      # it starts in: a match holding one is not reported
 //! examples = ["key = sk-...", { text = "...", secret = "sk-..." }]
 //! negative_examples = ["sk-your-key-here"]
 //! ```
@@ -177,7 +177,8 @@ pub struct RuleSpec {
     /// Regexes over the secret; a secret matching any of them is not reported.
     #[serde(default)]
     pub allow: Vec<String>,
-    /// Regexes over the whole regex match (name, context); a match holding one is not reported.
+    /// Regexes over the whole regex match, widened at its start to the word it begins in (so a
+    /// name's prefix counts); a match holding one is not reported.
     #[serde(default)]
     pub allow_match: Vec<String>,
     /// Whether the shared placeholder and filler filters apply (default true).
