@@ -132,7 +132,7 @@ fn refusal(path: &Path, force: bool) -> Error {
         Error::Usage(format!(
             "{} exists and is not keyhound's hook, so it was left alone. Re-run with --force to keep it as \
              {} and run it before keyhound's (`keyhound hook uninstall` puts it back), or add \
-             `keyhound staged` to it yourself",
+             a call to keyhound to it yourself",
             path.display(),
             chained.display()
         ))

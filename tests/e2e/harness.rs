@@ -47,6 +47,18 @@ impl TestEnv {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// Writes a file and stages it.
+    pub fn stage(&self, relative: &str, contents: impl AsRef<[u8]>) {
+        self.write(relative, contents);
+        self.git(&["add", "--", relative]);
+    }
+
+    /// Adds the repository `source` as a submodule at `relative` (staged, not committed).
+    pub fn add_submodule(&self, source: &TestEnv, relative: &str) {
+        let url = source.path().to_str().expect("temp paths are UTF-8");
+        self.git(&["-c", "protocol.file.allow=always", "submodule", "add", "-q", url, relative]);
+    }
+
     /// Stages everything and commits with `message`; returns the commit id.
     pub fn commit_all(&self, message: &str) -> String {
         self.git(&["add", "-A"]);
@@ -159,6 +171,11 @@ impl FakeKeys {
         let second = self.segment(post, alphabet);
         // The marker is assembled so this file holds no key-shaped literal.
         format!("{prefix}{first}{}{second}", ["T3Blbk", "FJ"].concat())
+    }
+
+    /// The first project key of the generator for `seed`.
+    pub fn project_key_of(seed: u64) -> String {
+        FakeKeys::new(seed).project_key()
     }
 
     /// A 164-character project key, the most common shape today.

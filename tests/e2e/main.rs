@@ -2,4 +2,8 @@
 
 mod ci;
 mod harness;
+// The hooks are POSIX sh scripts.
+#[cfg(unix)]
+mod hooks;
 mod scan;
+mod staged;
