@@ -26,6 +26,12 @@ fn commit(env: &TestEnv, message: &str, extra: &[&str]) -> Run {
     run_git(env.path(), &args)
 }
 
+/// Stages `contents` at `path` and commits it with `--no-verify`: a secret already in HEAD.
+fn commit_bypassing_the_hook(env: &TestEnv, path: &str, contents: String, message: &str) {
+    env.stage(path, contents);
+    commit(env, message, &["--no-verify"]).expect_code(0);
+}
+
 fn head_summary(env: &TestEnv) -> String {
     env.git(&["log", "-1", "--format=%s"])
 }
@@ -61,8 +67,7 @@ fn a_commit_adding_a_key_is_blocked_and_a_clean_one_is_not() {
 #[test]
 fn no_verify_bypasses_and_an_allow_comment_passes() {
     let env = hooked_repo();
-    env.stage("a.py", format!("k = '{}'\n", FakeKeys::project_key_of(2)));
-    commit(&env, "bypass", &["--no-verify"]).expect_code(0);
+    commit_bypassing_the_hook(&env, "a.py", format!("k = '{}'\n", FakeKeys::project_key_of(2)), "bypass");
     assert_eq!(head_summary(&env), "bypass");
 
     env.stage("b.py", format!("k = '{}'  # keyhound:allow (test fixture)\n", FakeKeys::project_key_of(3)));
@@ -91,7 +96,11 @@ fn partial_staging_with_add_p_commits_only_the_clean_hunk() {
     changed[0] = "line_0 = 'changed'\n".into();
     changed[29] = format!("line_29 = '{}'\n", FakeKeys::project_key_of(5));
     env.write("app.py", changed.concat());
-    let mut add_p = git(env.path(), &["add", "-p", "app.py"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().expect("git add -p runs");
+    let mut add_p = git(env.path(), &["add", "-p", "app.py"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("git add -p runs");
     add_p.stdin.take().expect("piped").write_all(b"y\nn\n").expect("answers written");
     assert!(add_p.wait().expect("git add -p ends").success());
     let staged = env.git(&["diff", "--cached"]);
@@ -106,8 +115,7 @@ fn partial_staging_with_add_p_commits_only_the_clean_hunk() {
 #[test]
 fn a_staged_deletion_of_a_file_with_a_key_passes() {
     let env = hooked_repo();
-    env.stage("leak.py", format!("k = '{}'\n", FakeKeys::project_key_of(6)));
-    commit(&env, "leak", &["--no-verify"]).expect_code(0);
+    commit_bypassing_the_hook(&env, "leak.py", format!("k = '{}'\n", FakeKeys::project_key_of(6)), "leak");
     env.git(&["rm", "-q", "leak.py"]);
     commit(&env, "remove leak", &[]).expect_code(0);
     assert_eq!(head_summary(&env), "remove leak");
@@ -116,8 +124,7 @@ fn a_staged_deletion_of_a_file_with_a_key_passes() {
 #[test]
 fn renaming_a_file_with_a_committed_key_warns_but_passes() {
     let env = hooked_repo();
-    env.stage("config/dev.py", format!("k = '{}'\n", FakeKeys::project_key_of(7)));
-    commit(&env, "leak", &["--no-verify"]).expect_code(0);
+    commit_bypassing_the_hook(&env, "config/dev.py", format!("k = '{}'\n", FakeKeys::project_key_of(7)), "leak");
     env.git(&["mv", "config/dev.py", "settings_dev.py"]);
     let run = commit(&env, "rename", &[]);
     run.expect_code(0);
@@ -165,8 +172,12 @@ fn a_merge_that_brings_a_key_in_is_blocked_until_resolved_without_it() {
     env.stage("config.py", "MODEL = 'a'\n");
     commit(&env, "config", &[]).expect_code(0);
     env.git(&["checkout", "-q", "-b", "feature"]);
-    env.stage("config.py", format!("MODEL = 'b'\nKEY = '{}'\n", FakeKeys::project_key_of(11)));
-    commit(&env, "feature", &["--no-verify"]).expect_code(0);
+    commit_bypassing_the_hook(
+        &env,
+        "config.py",
+        format!("MODEL = 'b'\nKEY = '{}'\n", FakeKeys::project_key_of(11)),
+        "feature",
+    );
     env.git(&["checkout", "-q", "main"]);
     env.stage("config.py", "MODEL = 'c'\n");
     commit(&env, "main", &[]).expect_code(0);
@@ -188,7 +199,11 @@ fn a_missing_binary_fails_the_commit_with_install_instructions() {
         git(env.path(), &["commit", "-q", "-m", "b"]).env("KEYHOUND", "/nonexistent/keyhound").output().unwrap(),
     );
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("cargo install keyhound") && run.stderr.contains("cargo install --path"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cargo install keyhound") && run.stderr.contains("cargo install --path"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(head_summary(&env), "first");
 }
 
@@ -279,8 +294,7 @@ fn pre_push_scans_only_the_commits_being_pushed() {
     env.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
     run_git(env.path(), &["push", "-q", "-u", "origin", "main"]).expect_code(0);
 
-    env.stage("leak.py", format!("k = '{}'\n", FakeKeys::project_key_of(16)));
-    commit(&env, "leak", &["--no-verify"]).expect_code(0);
+    commit_bypassing_the_hook(&env, "leak.py", format!("k = '{}'\n", FakeKeys::project_key_of(16)), "leak");
     env.stage("more.py", "x = 1\n");
     commit(&env, "clean on top", &[]).expect_code(0);
     let blocked = run_git(env.path(), &["push", "-q", "origin", "main"]);
