@@ -43,7 +43,7 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Files not scanned, with the reason (too large, …).
     pub skipped: Vec<Skipped>,
-    /// Entries that are not regular files (FIFOs, sockets, devices, symlinks).
+    /// Entries that are not regular files (FIFOs, sockets, devices, symlinks, submodules).
     pub not_regular: u64,
     /// Files excluded by `.gitignore`/`.ignore` rules.
     pub ignored: u64,
