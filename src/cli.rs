@@ -157,7 +157,8 @@ pub enum HookAction {
         /// Also install a pre-push hook that scans the commits being pushed.
         #[arg(long)]
         pre_push: bool,
-        /// Replace an existing hook instead of refusing.
+        /// Install even where another hook exists, instead of refusing: that hook is kept as
+        /// `<hook>.keyhound-chained` and runs first; `uninstall` puts it back.
         #[arg(long)]
         force: bool,
     },

@@ -33,6 +33,9 @@ pub enum DropReason {
     IgnoreFile,
     /// An entry of the baseline.
     Baseline,
+    /// `keyhound staged`: `HEAD` already holds the secret in a file the commit touches, so
+    /// the commit does not leak it anew (reported as a warning; `--strict` blocks on it).
+    AlreadyInHead,
 }
 
 impl DropReason {
@@ -44,6 +47,7 @@ impl DropReason {
             DropReason::AllowlistedSecret => "allowlisted secret",
             DropReason::IgnoreFile => ".keyhoundignore entry",
             DropReason::Baseline => "baseline",
+            DropReason::AlreadyInHead => "HEAD already holding it (warned above; --strict blocks)",
         }
     }
 }

@@ -40,8 +40,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Rules { action } => cmd::rules::run(action, &cli.global),
         Command::Baseline { action } => cmd::baseline::run(action, &cli.global),
-        Command::History(_) | Command::Staged(_) | Command::Hook { .. } => {
-            Err(Error::Usage("this command is not available yet".into()))
-        }
+        Command::Staged(args) => cmd::staged::run(args, &cli.global),
+        Command::Hook { action } => cmd::hook::run(action),
+        Command::History(_) => Err(Error::Usage("this command is not available yet".into())),
     }
 }

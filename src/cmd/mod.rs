@@ -2,8 +2,10 @@
 //! the pipeline, and hands the outcome to [`emit`].
 
 pub mod baseline;
+pub mod hook;
 pub mod rules;
 pub mod scan;
+pub mod staged;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

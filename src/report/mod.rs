@@ -1,6 +1,7 @@
 //! Reporters: pure functions from a [`ScanOutcome`] to bytes on a writer. Every format
 //! redacts secrets unless [`ReportOptions::show_secrets`] is set.
 
+pub mod blocked;
 mod codequality;
 mod csv;
 mod github;

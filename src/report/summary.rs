@@ -37,7 +37,7 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
     }
     if stats.not_regular > 0 {
         lines.push(format!(
-            "note: {} entr(y/ies) not scanned because they are not regular files (symlinks, FIFOs, sockets, devices)",
+            "note: {} entr(y/ies) not scanned because they are not regular files (symlinks, submodules, FIFOs, sockets, devices)",
             stats.not_regular
         ));
     }

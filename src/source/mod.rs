@@ -1,6 +1,7 @@
 //! Sources of blobs to scan: the working tree, git history, the staged index. A source knows
 //! files and git, never rules or output: it hands bytes to a visitor and counts what it skipped.
 
+pub mod staged;
 pub mod worktree;
 
 use std::fmt;
@@ -42,7 +43,7 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Files not scanned, with the reason (too large, …).
     pub skipped: Vec<Skipped>,
-    /// Entries that are not regular files (FIFOs, sockets, devices, symlinks).
+    /// Entries that are not regular files (FIFOs, sockets, devices, symlinks, submodules).
     pub not_regular: u64,
     /// Files excluded by `.gitignore`/`.ignore` rules.
     pub ignored: u64,

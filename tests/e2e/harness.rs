@@ -47,6 +47,18 @@ impl TestEnv {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// Writes a file and stages it.
+    pub fn stage(&self, relative: &str, contents: impl AsRef<[u8]>) {
+        self.write(relative, contents);
+        self.git(&["add", "--", relative]);
+    }
+
+    /// Adds the repository `source` as a submodule at `relative` (staged, not committed).
+    pub fn add_submodule(&self, source: &TestEnv, relative: &str) {
+        let url = source.path().to_str().expect("temp paths are UTF-8");
+        self.git(&["-c", "protocol.file.allow=always", "submodule", "add", "-q", url, relative]);
+    }
+
     /// Stages everything and commits with `message`; returns the commit id.
     pub fn commit_all(&self, message: &str) -> String {
         self.git(&["add", "-A"]);
@@ -65,13 +77,20 @@ impl TestEnv {
     }
 }
 
+/// An empty file that stands in for git's global configuration. Not `/dev/null`: a
+/// `git config --global` write would rename its lock file over `/dev/null` for the whole machine.
+fn empty_global_config() -> &'static Path {
+    static FILE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| tempfile::NamedTempFile::new().expect("temp file for git's global config")).path()
+}
+
 /// A `git` command isolated from the machine's global and system configuration.
 pub fn git_command(dir: &Path) -> Command {
     let mut command = Command::new("git");
     command
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_GLOBAL", empty_global_config())
         .env("GIT_AUTHOR_DATE", "2024-05-01T12:00:00+00:00")
         .env("GIT_COMMITTER_DATE", "2024-05-01T12:00:00+00:00");
     command
@@ -159,6 +178,11 @@ impl FakeKeys {
         let second = self.segment(post, alphabet);
         // The marker is assembled so this file holds no key-shaped literal.
         format!("{prefix}{first}{}{second}", ["T3Blbk", "FJ"].concat())
+    }
+
+    /// The first project key of the generator for `seed`.
+    pub fn project_key_of(seed: u64) -> String {
+        FakeKeys::new(seed).project_key()
     }
 
     /// A 164-character project key, the most common shape today.

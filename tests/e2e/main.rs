@@ -3,4 +3,8 @@
 mod ci;
 mod harness;
 mod rules;
+// The hooks are POSIX sh scripts.
+#[cfg(unix)]
+mod hooks;
 mod scan;
+mod staged;

@@ -1,0 +1,222 @@
+//! `keyhound hook install [--pre-push] [--force]` and `keyhound hook uninstall`: put the shim
+//! scripts of `hooks/` (embedded at build time) into the repository's hooks directory.
+//!
+//! The directory is git's: `core.hooksPath` if set (relative to the work tree's root), else the
+//! common `hooks/` directory that all worktrees of a repository share. An existing hook that
+//! is not keyhound's is never overwritten: install refuses, and with `--force` keeps it as
+//! `<hook>.keyhound-chained`, which keyhound's hook runs first. Uninstall removes keyhound's
+//! hooks and puts the chained ones back. Installing again updates keyhound's hooks in place.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Repository};
+
+use crate::cli::HookAction;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+
+/// A hook keyhound installs: git's name for it and the script.
+struct Hook {
+    name: &'static str,
+    script: &'static str,
+}
+
+const PRE_COMMIT: Hook = Hook { name: "pre-commit", script: include_str!("../../hooks/pre-commit") };
+const PRE_PUSH: Hook = Hook { name: "pre-push", script: include_str!("../../hooks/pre-push") };
+
+/// Every script keyhound installs carries this line; a hook without it is someone else's.
+const MARKER: &[u8] = b"# keyhound-hook";
+
+/// What a previous hook is renamed to when keyhound's takes its place.
+const CHAINED_SUFFIX: &str = ".keyhound-chained";
+
+/// Runs the command.
+pub fn run(action: &HookAction) -> Result<ExitStatus> {
+    let repo = Repository::open_from_env().map_err(|e| Error::git("not in a git repository", e))?;
+    let dir = hooks_dir(&repo)?;
+    let messages = match action {
+        HookAction::Install { pre_push, force } => {
+            let hooks: &[Hook] = if *pre_push { &[PRE_COMMIT, PRE_PUSH] } else { &[PRE_COMMIT] };
+            install(&dir, hooks, *force)?
+        }
+        HookAction::Uninstall => uninstall(&dir, &[PRE_COMMIT, PRE_PUSH])?,
+    };
+    let mut stdout = io::stdout().lock();
+    for message in messages {
+        writeln!(stdout, "keyhound: {message}")
+            .map_err(|source| Error::Output { target: "<stdout>".into(), source })?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// The directory git runs this repository's hooks from.
+fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
+    let config = repo.config().map_err(|e| Error::git("cannot read the git configuration", e))?;
+    match config.get_path("core.hooksPath") {
+        Ok(path) => Ok(repo.workdir().unwrap_or(repo.path()).join(path)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(repo.commondir().join("hooks")),
+        Err(e) => Err(Error::git("cannot read core.hooksPath", e)),
+    }
+}
+
+/// Installs `hooks` into `dir`. Checks every hook before changing any, so a refusal leaves
+/// everything as it was.
+fn install(dir: &Path, hooks: &[Hook], force: bool) -> Result<Vec<String>> {
+    for hook in hooks {
+        let path = dir.join(hook.name);
+        if is_foreign(&path)? && (!force || exists(&chained(&path))?) {
+            return Err(refusal(&path, force));
+        }
+    }
+    fs::create_dir_all(dir).map_err(|source| Error::Path { path: dir.to_path_buf(), source })?;
+    let mut messages = Vec::new();
+    for hook in hooks {
+        let path = dir.join(hook.name);
+        if is_foreign(&path)? {
+            rename(&path, &chained(&path))?;
+            messages.push(format!(
+                "kept the existing {} hook as {}; it runs before keyhound's",
+                hook.name,
+                chained(&path).display()
+            ));
+        }
+        let verb = if exists(&path)? { "updated" } else { "installed" };
+        write_script(&path, hook.script)?;
+        messages.push(format!("{verb} the {} hook: {}", hook.name, path.display()));
+    }
+    if !binary_is_reachable() {
+        messages.push(
+            "warning: no keyhound on PATH and KEYHOUND is not set: the hooks will fail until one is \
+             (cargo install keyhound, or cargo install --path <clone of keyhound>)"
+                .into(),
+        );
+    }
+    Ok(messages)
+}
+
+/// Removes keyhound's hooks from `dir` and restores the hooks they chained to.
+fn uninstall(dir: &Path, hooks: &[Hook]) -> Result<Vec<String>> {
+    let mut messages = Vec::new();
+    for hook in hooks {
+        let path = dir.join(hook.name);
+        if is_foreign(&path)? {
+            messages.push(format!("left {} alone: it is not keyhound's hook", path.display()));
+            continue;
+        }
+        if exists(&path)? {
+            fs::remove_file(&path).map_err(|source| Error::Path { path: path.clone(), source })?;
+            messages.push(format!("removed the {} hook: {}", hook.name, path.display()));
+        }
+        if exists(&chained(&path))? {
+            rename(&chained(&path), &path)?;
+            messages.push(format!("restored the previous {} hook: {}", hook.name, path.display()));
+        }
+    }
+    if messages.is_empty() {
+        messages.push(format!("no keyhound hooks were installed in {}", dir.display()));
+    }
+    Ok(messages)
+}
+
+fn refusal(path: &Path, force: bool) -> Error {
+    let chained = chained(path);
+    if force {
+        Error::Usage(format!(
+            "{} exists and so does {}: move one of them away, then install again",
+            path.display(),
+            chained.display()
+        ))
+    } else {
+        Error::Usage(format!(
+            "{} exists and is not keyhound's hook, so it was left alone. Re-run with --force to keep it as \
+             {} and run it before keyhound's (`keyhound hook uninstall` puts it back), or add \
+             a call to keyhound to it yourself",
+            path.display(),
+            chained.display()
+        ))
+    }
+}
+
+fn chained(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(CHAINED_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Whether something (a file or a symlink, even a dangling one) is at `path`.
+fn exists(path: &Path) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(Error::Path { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Whether a hook that keyhound did not install is at `path`.
+fn is_foreign(path: &Path) -> Result<bool> {
+    if !exists(path)? {
+        return Ok(false);
+    }
+    match fs::read(path) {
+        Ok(bytes) => Ok(memchr::memmem::find(&bytes, MARKER).is_none()),
+        // A dangling symlink or a directory is not ours either.
+        Err(_) => Ok(true),
+    }
+}
+
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).map_err(|source| Error::Path { path: from.to_path_buf(), source })
+}
+
+/// Writes an executable script.
+fn write_script(path: &Path, script: &str) -> Result<()> {
+    fs::write(path, script).map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+            .map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
+    }
+    Ok(())
+}
+
+/// Whether the hooks will find a keyhound binary (`KEYHOUND`, or `keyhound` on `PATH`).
+fn binary_is_reachable() -> bool {
+    if std::env::var_os("KEYHOUND").is_some_and(|path| Path::new(&path).is_file()) {
+        return true;
+    }
+    let name = if cfg!(windows) { "keyhound.exe" } else { "keyhound" };
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shims_carry_the_marker_and_are_posix_sh() {
+        for hook in [PRE_COMMIT, PRE_PUSH] {
+            assert!(hook.script.starts_with("#!/bin/sh\n"), "{}", hook.name);
+            assert!(memchr::memmem::find(hook.script.as_bytes(), MARKER).is_some(), "{}", hook.name);
+            assert!(hook.script.contains(CHAINED_SUFFIX), "{}", hook.name);
+        }
+    }
+
+    #[test]
+    fn install_refuses_then_chains_then_uninstall_restores() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pre-commit");
+        fs::write(&path, "#!/bin/sh\necho mine\n").unwrap();
+        assert!(install(dir.path(), &[PRE_COMMIT], false).unwrap_err().to_string().contains("--force"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "#!/bin/sh\necho mine\n");
+        install(dir.path(), &[PRE_COMMIT], true).unwrap();
+        install(dir.path(), &[PRE_COMMIT], false).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), PRE_COMMIT.script);
+        assert_eq!(fs::read_to_string(chained(&path)).unwrap(), "#!/bin/sh\necho mine\n");
+        uninstall(dir.path(), &[PRE_COMMIT, PRE_PUSH]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "#!/bin/sh\necho mine\n");
+        assert!(!exists(&chained(&path)).unwrap());
+    }
+}

@@ -1,0 +1,112 @@
+//! `keyhound staged [REPO]`: scans what the next commit will contain, for the pre-commit
+//! hook. A secret new relative to `HEAD` blocks (exit 1) and the message says how to fix it
+//! and how to override; a secret `HEAD` already holds in a file the commit touches is a
+//! warning, unless `--strict`.
+//!
+//! A hook runs on every commit, so this stays lean: no work-tree walk, no thread pool (a
+//! commit stages a handful of files), rules at `medium` confidence or above unless
+//! `--confidence` says otherwise, and `HEAD`'s blobs are read only when there is a finding to
+//! compare.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use git2::Repository;
+
+use crate::cli::{GlobalArgs, StagedArgs};
+use crate::config::Config;
+use crate::error::Result;
+use crate::exit::ExitStatus;
+use crate::filter::DropReason;
+use crate::finding::Finding;
+use crate::matcher::Matcher;
+use crate::report::{blocked, text, ReportOptions};
+use crate::rules::Confidence;
+use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
+use crate::source::staged::{self, PathBlob};
+
+/// The confidence floor of a hook: low-confidence generic rules would block too many commits.
+pub const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
+
+/// Runs the command.
+pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let started = Instant::now();
+    let repo = staged::open(args.repo.as_deref())?;
+    let global = GlobalArgs { confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)), ..global.clone() };
+    let config = Config::resolve(&global, repo.workdir().unwrap_or(Path::new(".")))?;
+    let changes = staged::changes(&repo)?;
+    let matcher = Matcher::new(config.rules.clone());
+    let mut scanner = BlobScanner::new(&matcher);
+    let mut sink = FindingSink::default();
+    let mut stats = staged::read_blobs(&repo, &changes.staged, config.max_file_size, |path, bytes| {
+        scanner.scan(bytes, || path.to_string(), &mut sink)
+    })?;
+    stats.merge(changes.stats);
+    let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
+    let already_in_head = if args.strict {
+        Vec::new()
+    } else {
+        take_already_in_head(&repo, &changes.replaced, &mut scanner, &config, &mut outcome)?
+    };
+    outcome.elapsed = started.elapsed();
+    report(&config, &outcome, &already_in_head)
+}
+
+/// Moves the findings whose secret `HEAD` already holds in one of the `replaced` blobs out of
+/// `outcome` (counting them as dropped) and returns them.
+fn take_already_in_head(
+    repo: &Repository,
+    replaced: &[PathBlob],
+    scanner: &mut BlobScanner,
+    config: &Config,
+    outcome: &mut ScanOutcome,
+) -> Result<Vec<Finding>> {
+    if outcome.findings.is_empty() || replaced.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut in_head = FindingSink::default();
+    // A HEAD blob that cannot be read only means its secrets count as new: the safe side.
+    staged::read_blobs(repo, replaced, config.max_file_size, |path, bytes| {
+        scanner.scan(bytes, || path.to_string(), &mut in_head)
+    })?;
+    let known: HashSet<String> = in_head.findings.into_iter().map(|finding| finding.fingerprint).collect();
+    let (old, new): (Vec<Finding>, Vec<Finding>) =
+        outcome.findings.drain(..).partition(|finding| known.contains(&finding.fingerprint));
+    outcome.findings = new;
+    if !old.is_empty() {
+        *outcome.dropped.entry(DropReason::AlreadyInHead).or_insert(0) += old.len();
+    }
+    Ok(old)
+}
+
+/// Warnings for secrets already in `HEAD`, then the report and summary, then, when the commit
+/// is blocked, what to do about it.
+fn report(config: &Config, outcome: &ScanOutcome, already_in_head: &[Finding]) -> Result<ExitStatus> {
+    if !config.quiet && !already_in_head.is_empty() {
+        write_already_in_head(config, already_in_head);
+    }
+    let status = super::emit(config, outcome)?;
+    if status == ExitStatus::Findings && !config.quiet {
+        let mut stderr = io::stderr().lock();
+        for line in blocked::lines(&outcome.findings, &config.rules) {
+            // Nothing useful can be done if standard error is closed.
+            let _ = writeln!(stderr, "keyhound: {line}");
+        }
+    }
+    Ok(status)
+}
+
+fn write_already_in_head(config: &Config, findings: &[Finding]) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "keyhound: warning: {} secret(s) already in HEAD, in files this commit touches; not blocking \
+         (--strict blocks them), but each is still exposed in history:",
+        findings.len()
+    );
+    let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
+    let options = ReportOptions { show_secrets: config.report.show_secrets, color: false };
+    let _ = text::write(&listed, &config.rules, &options, &mut stderr);
+}

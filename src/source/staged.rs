@@ -1,0 +1,194 @@
+//! The staged source: exactly what the next commit will contain. Compares the index with
+//! `HEAD`'s tree (never the work tree) and lists the staged blobs of every added, modified or
+//! renamed file, whole (not diff hunks, so rules that need context still match), together with
+//! the `HEAD` blobs the commit replaces or deletes, which tell new secrets from old ones.
+//!
+//! - Before the first commit (no `HEAD`), every index entry is new.
+//! - A rename is a deletion plus an addition: the old path's `HEAD` blob is among the
+//!   replaced ones, so a key that only moved is recognised as already committed.
+//! - During a merge with unresolved conflicts, each path's "ours" and "theirs" versions are
+//!   scanned (whichever the resolution keeps), and the summary says so.
+//! - Submodule gitlinks and symlinks carry no file content of this repository: they are
+//!   counted, not scanned. Deletions add nothing.
+//!
+//! `git commit -a` and `git commit PATH` run the hook with `GIT_INDEX_FILE` naming a
+//! temporary index; [`open`] honours it, so the index read is the one being committed.
+
+use std::path::Path;
+
+use git2::{Delta, DiffOptions, Index, ObjectType, Odb, OdbObject, Oid, Repository, Tree};
+
+use super::{SkipReason, Skipped, SourceStats};
+use crate::error::{Error, Result};
+
+/// A blob and the repository path it is (or was) stored at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathBlob {
+    /// Path inside the repository, `/`-separated.
+    pub path: String,
+    /// The blob.
+    pub id: Oid,
+}
+
+/// What the next commit changes, relative to `HEAD`.
+#[derive(Debug, Default)]
+pub struct StagedChanges {
+    /// Staged blobs that differ from `HEAD` at their path: the content to scan.
+    pub staged: Vec<PathBlob>,
+    /// `HEAD` blobs at the paths the commit modifies, deletes or renames away from.
+    pub replaced: Vec<PathBlob>,
+    /// Entries passed over (submodules, symlinks) and conflicts, for the summary.
+    pub stats: SourceStats,
+}
+
+/// Opens the repository `repo` is in, or, without one, the repository git's environment
+/// (`GIT_DIR`, `GIT_INDEX_FILE`, as set for hooks) or the current directory names. A bare
+/// repository has no index and is an error.
+pub fn open(repo: Option<&Path>) -> Result<Repository> {
+    // libgit2 re-hashes every object it reads unless told not to; git itself does not, and a
+    // hook pays for it on every tree of HEAD.
+    git2::opts::strict_hash_verification(false);
+    let repository = match repo {
+        Some(path) => Repository::discover(path)
+            .map_err(|e| Error::git(format!("{}: not in a git repository", path.display()), e))?,
+        None => Repository::open_from_env().map_err(|e| Error::git("not in a git repository", e))?,
+    };
+    if repository.is_bare() {
+        return Err(Error::Usage(format!(
+            "{}: a bare repository has no staged changes to scan",
+            repository.path().display()
+        )));
+    }
+    Ok(repository)
+}
+
+/// Lists what the index changes relative to `HEAD`.
+pub fn changes(repo: &Repository) -> Result<StagedChanges> {
+    let index = repo.index().map_err(|e| Error::git("cannot read the index", e))?;
+    let head = head_tree(repo)?;
+    let mut options = DiffOptions::new();
+    options.ignore_submodules(false);
+    let diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut options))
+        .map_err(|e| Error::git("cannot compare the index with HEAD", e))?;
+    let mut changes = StagedChanges::default();
+    for delta in diff.deltas() {
+        let (old, new) = (delta.old_file(), delta.new_file());
+        // Conflicted paths are read from the index's conflict entries below.
+        if matches!(delta.status(), Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange)
+        {
+            changes.push_staged(u32::from(new.mode()), path_of(new.path_bytes()), new.id());
+        }
+        if matches!(delta.status(), Delta::Modified | Delta::Typechange | Delta::Deleted)
+            && is_file(u32::from(old.mode()))
+        {
+            changes.replaced.push(PathBlob { path: path_of(old.path_bytes()), id: old.id() });
+        }
+    }
+    add_conflicts(&index, head.as_ref(), &mut changes)?;
+    Ok(changes)
+}
+
+impl StagedChanges {
+    /// Records a staged entry: a file to scan, or a submodule/symlink to count.
+    fn push_staged(&mut self, mode: u32, path: String, id: Oid) {
+        if is_file(mode) {
+            self.staged.push(PathBlob { path, id });
+        } else {
+            self.stats.not_regular += 1;
+        }
+    }
+}
+
+/// `HEAD`'s tree, or `None` before the first commit.
+fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
+    match repo.head() {
+        Ok(head) => head.peel_to_tree().map(Some).map_err(|e| Error::git("cannot read HEAD's tree", e)),
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(Error::git("cannot read HEAD", e)),
+    }
+}
+
+/// Adds each unresolved conflict's "ours" and "theirs" blobs (where they differ from `HEAD`)
+/// and `HEAD`'s own blob at that path.
+fn add_conflicts(index: &Index, head: Option<&Tree<'_>>, changes: &mut StagedChanges) -> Result<()> {
+    if !index.has_conflicts() {
+        return Ok(());
+    }
+    let conflicts = index.conflicts().map_err(|e| Error::git("cannot read the index's conflicts", e))?;
+    let mut paths = 0;
+    for conflict in conflicts {
+        let conflict = conflict.map_err(|e| Error::git("cannot read a conflict entry", e))?;
+        let Some(any_side) = conflict.our.as_ref().or(conflict.their.as_ref()).or(conflict.ancestor.as_ref()) else {
+            continue;
+        };
+        let path = path_of(Some(&any_side.path));
+        let in_head = head.and_then(|tree| tree.get_path(Path::new(&path)).ok());
+        let head_id = in_head.as_ref().filter(|entry| is_file(entry.filemode() as u32)).map(|entry| entry.id());
+        if let Some(id) = head_id {
+            changes.replaced.push(PathBlob { path: path.clone(), id });
+        }
+        let mut sides: Vec<_> = [&conflict.our, &conflict.their].into_iter().flatten().collect();
+        sides.dedup_by_key(|entry| entry.id);
+        for side in sides.into_iter().filter(|entry| Some(entry.id) != head_id) {
+            changes.push_staged(side.mode, path.clone(), side.id);
+        }
+        paths += 1;
+    }
+    changes.stats.warnings.push(format!(
+        "{paths} path(s) have unresolved merge conflicts; both sides (ours and theirs) of each were scanned"
+    ));
+    Ok(())
+}
+
+/// Reads each blob (up to `max_size` bytes) and hands it to `visit`. Blobs that are too large
+/// are skipped and named; unreadable ones are errors in the returned stats.
+pub fn read_blobs(
+    repo: &Repository,
+    blobs: &[PathBlob],
+    max_size: u64,
+    mut visit: impl FnMut(&str, &[u8]),
+) -> Result<SourceStats> {
+    let odb = repo.odb().map_err(|e| Error::git("cannot open the object database", e))?;
+    let mut stats = SourceStats::default();
+    for blob in blobs {
+        match read_blob(&odb, blob.id, max_size) {
+            Ok(BlobRead::Read(object)) => {
+                stats.blobs += 1;
+                stats.bytes += object.len() as u64;
+                visit(&blob.path, object.data());
+            }
+            Ok(BlobRead::TooLarge(size)) => {
+                stats.skipped.push(Skipped { path: blob.path.clone().into(), reason: SkipReason::TooLarge { size } })
+            }
+            Err(message) => stats.errors.push(format!("{} (blob {}): {message}", blob.path, blob.id)),
+        }
+    }
+    Ok(stats)
+}
+
+enum BlobRead<'o> {
+    Read(OdbObject<'o>),
+    TooLarge(u64),
+}
+
+/// Reads a blob unless its header says it is larger than `max_size`.
+fn read_blob<'o>(odb: &'o Odb<'_>, id: Oid, max_size: u64) -> std::result::Result<BlobRead<'o>, String> {
+    let (size, kind) = odb.read_header(id).map_err(|e| e.message().to_string())?;
+    if kind != ObjectType::Blob {
+        return Err(format!("is a {kind}, not a blob"));
+    }
+    if size as u64 > max_size {
+        return Ok(BlobRead::TooLarge(size as u64));
+    }
+    odb.read(id).map(BlobRead::Read).map_err(|e| e.message().to_string())
+}
+
+/// Whether a raw git mode is a regular file's (not a symlink, gitlink or tree).
+fn is_file(mode: u32) -> bool {
+    mode & 0o170000 == 0o100000
+}
+
+fn path_of(bytes: Option<&[u8]>) -> String {
+    String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+}
