@@ -24,6 +24,7 @@ pub mod gitleaks;
 pub mod ignore_file;
 pub mod matcher;
 pub mod precision;
+pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod scan;

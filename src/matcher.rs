@@ -1,17 +1,16 @@
 //! The hot loop: finds the secrets in a byte slice. Knows rules and regexes, nothing of files,
 //! paths or output.
 //!
-//! A keyword pass (one Aho-Corasick automaton over every rule's literal keywords, ASCII
-//! case-insensitive) picks the candidate rules for a blob; only their regexes run, each over the
+//! A keyword pass ([`crate::prefilter`], ASCII case-insensitive) picks the candidate rules for a
+//! blob; only their regexes run, each over the
 //! whole blob, and each candidate secret then goes through the rule's filters. Compiled rules
 //! are shared; the per-thread [`Scratch`] holds the candidate set.
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input};
-
 use crate::precision::{self, Rejection};
+use crate::prefilter::{KeywordPrefilter, PrefilterScratch};
 use crate::rules::{Confidence, Rule, RuleSet};
 
 /// A secret found by a rule, before it is placed on a line or filtered by location.
@@ -37,7 +36,7 @@ pub struct Candidate {
 /// Per-thread working memory for [`Matcher::find`].
 #[derive(Debug, Default)]
 pub struct Scratch {
-    is_candidate: Vec<bool>,
+    prefilter: PrefilterScratch,
     candidates: Vec<usize>,
 }
 
@@ -45,46 +44,14 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Arc<RuleSet>,
-    keywords: Option<AhoCorasick>,
-    /// For each keyword pattern, the rules it makes candidates.
-    rules_by_keyword: Vec<Vec<usize>>,
-    /// Rules without keywords: they run on every blob.
-    unconditional: Vec<usize>,
+    prefilter: KeywordPrefilter,
 }
 
 impl Matcher {
-    /// Builds the keyword automaton for the rules.
+    /// Builds the keyword prefilter for the rules.
     pub fn new(rules: Arc<RuleSet>) -> Self {
-        let mut patterns: Vec<String> =
-            rules.rules().iter().flat_map(|rule| rule.spec.keywords.iter().map(|k| k.to_ascii_lowercase())).collect();
-        patterns.sort();
-        patterns.dedup();
-        // A keyword K that occurs inside keyword L also selects L's rules: the search below
-        // reports, of overlapping keywords, the one that ends first, which may be K.
-        let rules_by_keyword = patterns
-            .iter()
-            .map(|pattern| {
-                (0..rules.rules().len())
-                    .filter(|&index| {
-                        rules
-                            .get(index)
-                            .spec
-                            .keywords
-                            .iter()
-                            .any(|keyword| keyword.to_ascii_lowercase().contains(pattern.as_str()))
-                    })
-                    .collect()
-            })
-            .collect();
-        let unconditional =
-            (0..rules.rules().len()).filter(|&index| rules.get(index).spec.keywords.is_empty()).collect();
-        let keywords = (!patterns.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .build(&patterns)
-                .expect("keyword literals always build an automaton")
-        });
-        Matcher { rules, keywords, rules_by_keyword, unconditional }
+        let prefilter = KeywordPrefilter::new(&rules);
+        Matcher { rules, prefilter }
     }
 
     /// The rules this matcher applies.
@@ -150,29 +117,7 @@ impl Matcher {
 
     /// Fills `scratch.candidates` with the rules whose keywords occur in the haystack.
     fn select_candidate_rules(&self, haystack: &[u8], scratch: &mut Scratch) {
-        let rule_count = self.rules.rules().len();
-        scratch.is_candidate.clear();
-        scratch.is_candidate.resize(rule_count, false);
-        scratch.candidates.clear();
-        for &index in &self.unconditional {
-            scratch.is_candidate[index] = true;
-            scratch.candidates.push(index);
-        }
-        let Some(keywords) = &self.keywords else { return };
-        let mut start = 0;
-        while start < haystack.len() && scratch.candidates.len() < rule_count {
-            let Some(hit) = keywords.find(Input::new(haystack).span(start..haystack.len())) else {
-                break;
-            };
-            for &index in &self.rules_by_keyword[hit.pattern().as_usize()] {
-                if !scratch.is_candidate[index] {
-                    scratch.is_candidate[index] = true;
-                    scratch.candidates.push(index);
-                }
-            }
-            // Restart just after the hit's start, so a longer keyword overlapping it is seen.
-            start = hit.start() + 1;
-        }
+        self.prefilter.select(haystack, self.rules.rules().len(), &mut scratch.prefilter, &mut scratch.candidates);
     }
 }
 
@@ -303,28 +248,6 @@ keywords = ["tok_"]
         assert_eq!(rules, [0, 1], "the generic match on line 2 stays, the one on line 1 goes");
         assert_eq!(out[0].secret, 25..33);
         assert_eq!(out[1].secret, 6..18);
-    }
-
-    #[test]
-    fn overlapping_keywords_select_both_rules() {
-        let m = matcher(
-            r#"
-[[rule]]
-id = "short"
-description = "d"
-regex = 'ab(c)'
-keywords = ["ab"]
-[[rule]]
-id = "long"
-description = "d"
-regex = 'xabcd(e)'
-keywords = ["xabcd"]
-"#,
-        );
-        let mut scratch = Scratch::default();
-        m.select_candidate_rules(b"xabcde", &mut scratch);
-        scratch.candidates.sort();
-        assert_eq!(scratch.candidates, [0, 1]);
     }
 
     #[test]
