@@ -114,7 +114,9 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
     let mut walk = repo.revwalk().map_err(|e| Error::git("cannot walk history", e))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
         .map_err(|e| Error::git("cannot sort history", e))?;
-    let mut plan = Plan { introduced_only: selection.range.is_some(), ..Plan::default() };
+    // Once some commits are left out, only what the others introduced is new to scan.
+    let introduced_only = selection.range.is_some() || selection.exclude_remotes;
+    let mut plan = Plan { introduced_only, ..Plan::default() };
     let refs = RefTips::read(repo)?;
     match &selection.range {
         Some(spec) => push_range(repo, &mut walk, spec)?,
