@@ -504,6 +504,49 @@ mod tests {
         assert_eq!(rfc3339(-1, 0), "1969-12-31T23:59:59+00:00");
     }
 
+    /// A commit of flat `files` (name, contents) with `parents`.
+    fn commit(repo: &Repository, files: &[(&str, &str)], parents: &[Oid]) -> Oid {
+        let mut builder = repo.treebuilder(None).unwrap();
+        for (name, contents) in files {
+            builder.insert(name, repo.blob(contents.as_bytes()).unwrap(), 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let parents: Vec<git2::Commit> = parents.iter().map(|id| repo.find_commit(*id).unwrap()).collect();
+        let signature = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_714_564_800, 0)).unwrap();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, "m", &tree, &parents).unwrap()
+    }
+
+    /// (path, commit) of every blob handed out, and the enumeration.
+    fn blobs(repo: &Repository, selection: &Selection) -> (Vec<(String, Oid)>, Enumeration) {
+        let mut items = Vec::new();
+        let plan = plan(repo, selection).unwrap();
+        let enumeration = enumerate(repo, &plan, &Counters::default(), |item| {
+            if let Item::Blob { path, origin, .. } = item {
+                items.push((path, origin));
+            }
+        });
+        (items, enumeration)
+    }
+
+    #[test]
+    fn blobs_are_handed_out_once_at_their_first_path_and_places_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, &[("a", "x")], &[]);
+        let second = commit(&repo, &[("b", "x"), ("c", "y")], &[first]);
+        let third = commit(&repo, &[("b", "x"), ("c", "y"), ("d", "z")], &[second]);
+        let (items, enumeration) = blobs(&repo, &Selection::default());
+        assert_eq!(items, [("a".to_string(), first), ("c".to_string(), second), ("d".to_string(), third)]);
+        let x = repo.blob(b"x").unwrap();
+        assert_eq!(enumeration.places[&x], 2);
+        assert_eq!(enumeration.commit_messages, 3);
+        // A range hands out only what its commits introduced relative to their parents.
+        let range = Selection { range: Some(format!("{first}..{third}")), exclude_remotes: false };
+        let (items, _) = blobs(&repo, &range);
+        assert_eq!(items, [("b".to_string(), second), ("c".to_string(), second), ("d".to_string(), third)]);
+    }
+
     #[test]
     fn summary_is_the_trimmed_first_line() {
         assert_eq!(summary(b"Add client\n\nlong body\n"), "Add client");
