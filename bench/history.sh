@@ -7,14 +7,14 @@
 # Needs: a release build (cargo build --release), hyperfine, GNU time (/usr/bin/time), and
 # the peers in $PEERS/bin (default /opt/peers/bin; see ../shared/bench/install-peers.sh).
 # Peers run inside `unshare -n` (no network) with live validation off. Writes a hyperfine
-# markdown table and a peak-RSS table per corpus to bench/results/.
+# markdown table and a peak-RSS table per corpus to target/bench/ (or $OUT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PEERS=${PEERS:-/opt/peers/bin}
 KEYHOUND=${KEYHOUND:-$PWD/target/release/keyhound}
 RUNS=${RUNS:-3}
-OUT=bench/results
+OUT=${OUT:-target/bench}
 mkdir -p "$OUT"
 [ -x "$KEYHOUND" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 export PATH="$PEERS:$PATH"
@@ -29,8 +29,8 @@ for repo in "${corpora[@]}"; do
     commands=(
         "git -C $repo cat-file --batch-all-objects --batch-check='%(objectname)' | git -C $repo cat-file --batch >/dev/null"
         "$KEYHOUND history $repo --quiet --format json --output /dev/null"
-        "unshare -n gitleaks git $repo --no-banner --log-level error --report-path /dev/null --exit-code 0"
-        "unshare -n betterleaks git $repo --no-banner --log-level error --output /dev/null --exit-code 0"
+        "unshare -n gitleaks git $repo --no-banner --log-level error --exit-code 0"
+        "unshare -n betterleaks git $repo --no-banner --log-level error --output $OUT/.betterleaks.json --exit-code 0"
         "unshare -n kingfisher scan $repo --git-history full --no-validate --no-update-check --format json --output /dev/null"
     )
     echo "== $name: timing (hyperfine, $RUNS runs after a warm-up)"
