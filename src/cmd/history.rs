@@ -246,7 +246,7 @@ fn source_stats(
             enumeration.gitlinks
         ));
     }
-    errors.splice(0..0, enumeration.errors);
+    errors.splice(0..0, plan.errors.iter().cloned().chain(enumeration.errors));
     SourceStats {
         blobs: counters.blobs_scanned.load(Ordering::Relaxed),
         bytes: counters.bytes_scanned.load(Ordering::Relaxed),

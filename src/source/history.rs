@@ -1,8 +1,8 @@
 //! The git-history source: which commits to scan, which blobs they hold, and who introduced
 //! each one. Knows `git2`, nothing of rules or output.
 //!
-//! Commits are walked oldest first (parents before children), so the first time a blob id is
-//! met is the commit and path that introduced it: a blob is handed out once, with that
+//! Commits are walked oldest first (parents before children; see [`commits`]), so the first
+//! time a blob id is met is the commit and path that introduced it: a blob is handed out once, with that
 //! location, and later sightings at other paths are only counted as further *places*. A whole
 //! history scan skips any tree already walked at the same path (its blobs are all known), so a
 //! file unchanged over 500 commits costs one visit. A range scan instead hands out only what
@@ -19,10 +19,12 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Sort, Tree};
+use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Tree};
 
 use crate::error::{Error, Result};
 use crate::finding::CommitInfo;
+
+mod commits;
 
 /// Which part of history to scan.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +69,8 @@ pub struct Plan {
     pub introduced_only: bool,
     /// Things worth saying about the selection (shallow clone, refs that name no commit).
     pub warnings: Vec<String>,
+    /// Commits that could not be read, named.
+    pub errors: Vec<String>,
 }
 
 /// Live counters for the progress display, updated by the enumerator and the scanners.
@@ -116,29 +120,19 @@ pub fn open(path: Option<&Path>) -> Result<Repository> {
 
 /// Resolves the selection into the commits (and tags) to scan.
 pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
-    let mut walk = repo.revwalk().map_err(|e| Error::git("cannot walk history", e))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-        .map_err(|e| Error::git("cannot sort history", e))?;
     // Once some commits are left out, only what the others introduced is new to scan.
     let introduced_only = selection.range.is_some() || selection.exclude_remotes;
     let mut plan = Plan { introduced_only, ..Plan::default() };
     let refs = RefTips::read(repo)?;
-    match &selection.range {
-        Some(spec) => push_range(repo, &mut walk, spec)?,
-        None => {
-            for &tip in refs.local.iter().chain(if selection.exclude_remotes { &[][..] } else { &refs.remote[..] }) {
-                walk.push(tip).map_err(|e| Error::git(format!("cannot walk from {tip}"), e))?;
-            }
-        }
-    }
+    let (tips, mut hidden) = match &selection.range {
+        Some(spec) => range_ends(repo, spec)?,
+        None if selection.exclude_remotes => (refs.local.clone(), Vec::new()),
+        None => ([&refs.local[..], &refs.remote[..]].concat(), Vec::new()),
+    };
     if selection.exclude_remotes {
-        for &tip in &refs.remote {
-            walk.hide(tip).map_err(|e| Error::git(format!("cannot leave out {tip}"), e))?;
-        }
+        hidden.extend(&refs.remote);
     }
-    for commit in walk {
-        plan.commits.push(commit.map_err(|e| Error::git("cannot list the commits to scan", e))?);
-    }
+    plan.commits = commits::between(repo, &tips, &hidden, &mut plan.errors);
     if selection.range.is_none() {
         let walked: HashSet<Oid> = plan.commits.iter().copied().collect();
         plan.tags =
@@ -155,7 +149,8 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
     Ok(plan)
 }
 
-fn push_range(repo: &Repository, walk: &mut git2::Revwalk, spec: &str) -> Result<()> {
+/// The commits to walk from and to leave out for `A..B` or `B`.
+fn range_ends(repo: &Repository, spec: &str) -> Result<(Vec<Oid>, Vec<Oid>)> {
     let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", e.message()));
     let revspec = repo.revparse(spec).map_err(bad_range)?;
     if revspec.mode().contains(RevparseMode::MERGE_BASE) {
@@ -167,13 +162,13 @@ fn push_range(repo: &Repository, walk: &mut git2::Revwalk, spec: &str) -> Result
     let from = commit_of(revspec.from())?;
     let to = commit_of(revspec.to())?;
     if revspec.mode().contains(RevparseMode::RANGE) {
-        let (Some(from), Some(to)) = (from, to) else {
-            return Err(Error::Usage(format!("--range {spec:?}: both ends of A..B must name commits")));
-        };
-        walk.push(to).and_then(|()| walk.hide(from)).map_err(|e| Error::git(format!("cannot walk {spec}"), e))
+        match (from, to) {
+            (Some(from), Some(to)) => Ok((vec![to], vec![from])),
+            _ => Err(Error::Usage(format!("--range {spec:?}: both ends of A..B must name commits"))),
+        }
     } else {
         let tip = from.ok_or_else(|| Error::Usage(format!("--range {spec:?} names no commit")))?;
-        walk.push(tip).map_err(|e| Error::git(format!("cannot walk {spec}"), e))
+        Ok((vec![tip], Vec::new()))
     }
 }
 

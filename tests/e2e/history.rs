@@ -22,6 +22,11 @@ fn history(env: &TestEnv, args: &[&str], keys: &[String]) -> Run {
     run
 }
 
+/// The JSON findings of a `keyhound history` run that must find secrets (exit 1).
+fn found(env: &TestEnv, args: &[&str], keys: &[String]) -> Vec<Value> {
+    history(env, args, keys).expect_code(1).findings()
+}
+
 fn at<'a>(findings: &'a [Value], path: &str) -> &'a Value {
     findings
         .iter()
@@ -33,6 +38,15 @@ fn paths(findings: &[Value]) -> Vec<&str> {
     let mut paths: Vec<&str> = findings.iter().map(|f| f["path"].as_str().unwrap()).collect();
     paths.sort();
     paths
+}
+
+/// Runs `keyhound ARGS`, expects `code`, and asserts that standard error says each of `needles`.
+fn expect_stderr(env: &TestEnv, args: &[&str], code: i32, needles: &[&str]) {
+    let run = env.run(args);
+    run.expect_code(code);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "{needle:?} is missing from:\n{}", run.stderr);
+    }
 }
 
 fn commit_as(env: &TestEnv, author: &str, message: &str) -> String {
@@ -51,8 +65,7 @@ fn deleted_key_is_attributed_to_the_commit_and_author_that_added_it() {
     std::fs::remove_file(env.path().join("app/settings.py")).unwrap();
     env.commit_all("Remove the key");
     let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let findings = run.findings();
+    let findings = run.expect_code(1).findings();
     assert_eq!(paths(&findings), ["app/settings.py"]);
     let finding = at(&findings, "app/settings.py");
     assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(2), Some(19)));
@@ -75,9 +88,7 @@ fn key_living_only_on_an_unmerged_branch_is_found() {
     env.write(".env", format!("OPENAI_API_KEY={}\n", keys[0]));
     let side = env.commit_all("try the API");
     env.git(&["checkout", "-q", "main"]);
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    assert_eq!(at(&run.findings(), ".env")["commit"]["id"], side);
+    assert_eq!(at(&found(&env, &[], &keys), ".env")["commit"]["id"], side);
 }
 
 #[test]
@@ -87,9 +98,7 @@ fn renamed_key_keeps_its_first_path_and_counts_both() {
     let first = env.commit_all("add key");
     env.git(&["mv", "old", "new"]);
     env.commit_all("rename");
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let findings = run.findings();
+    let findings = found(&env, &[], &keys);
     assert_eq!(paths(&findings), ["old/name.env"]);
     assert_eq!(findings[0]["commit"]["id"], first);
     assert_eq!(findings[0]["occurrences"], 2);
@@ -102,9 +111,7 @@ fn key_copied_into_a_second_file_is_reported_in_both() {
     let first = env.commit_all("add key");
     env.write("b.py", format!("# copied\nkey = '{}'\n", keys[0]));
     let second = env.commit_all("copy key");
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let findings = run.findings();
+    let findings = found(&env, &[], &keys);
     assert_eq!(paths(&findings), ["a.env", "b.py"]);
     assert_eq!(at(&findings, "a.env")["commit"]["id"], first);
     assert_eq!(at(&findings, "b.py")["commit"]["id"], second);
@@ -126,15 +133,11 @@ fn key_added_in_a_merge_commit_is_attributed_to_the_merge() {
     env.git(&["merge", "-q", "--no-ff", "--no-commit", "feature"]);
     env.write("merged.env", format!("KEY={}\n", keys[0]));
     let merge = commit_as(&env, "Merger <merge@example.com>", "Merge feature");
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let finding = at(&run.findings(), "merged.env").clone();
+    let finding = at(&found(&env, &[], &keys), "merged.env").clone();
     assert_eq!(finding["commit"]["id"], merge);
     assert_eq!(finding["commit"]["author"], "Merger");
     // A range of just the merge still sees what the merge itself introduced.
-    let run = history(&env, &["--range", "HEAD^1..HEAD"], &keys);
-    run.expect_code(1);
-    assert_eq!(paths(&run.findings()), ["merged.env"]);
+    assert_eq!(paths(&found(&env, &["--range", "HEAD^1..HEAD"], &keys)), ["merged.env"]);
 }
 
 #[test]
@@ -144,9 +147,7 @@ fn keys_in_commit_and_annotated_tag_messages_are_found_and_redacted() {
     let commit = env.commit_all(&format!("debug: use {} for now", keys[0]));
     env.git(&["tag", "-a", "v1.0", "-m", &format!("release\n\ntoken {}", keys[1])]);
     let tag = env.git(&["rev-parse", "v1.0"]);
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let findings = run.findings();
+    let findings = found(&env, &[], &keys);
     assert_eq!(paths(&findings), ["<commit message>", "<tag message: v1.0>"]);
     let in_commit = at(&findings, "<commit message>");
     assert_eq!(in_commit["commit"]["id"], commit);
@@ -170,9 +171,7 @@ fn stashed_key_is_found() {
     env.git(&["stash", "-q"]);
     env.write("config.py", format!("KEY = '{}'\n", keys[1]));
     env.git(&["stash", "-q"]);
-    let run = history(&env, &[], &keys);
-    run.expect_code(1);
-    let findings = run.findings();
+    let findings = found(&env, &[], &keys);
     // Both stash entries: the newest in refs/stash, the older only in its reflog.
     assert_eq!(findings.len(), 2, "{findings:?}");
     assert!(findings.iter().all(|f| f["path"] == "config.py"));
@@ -189,15 +188,11 @@ fn range_scans_only_what_its_commits_introduced() {
     env.commit_all("docs");
     let range = format!("{base}..HEAD");
     for args in [["--range", range.as_str()], ["--since", base.as_str()]] {
-        let run = history(&env, &args, &keys);
-        run.expect_code(1);
-        let findings = run.findings();
+        let findings = found(&env, &args, &keys);
         assert_eq!(paths(&findings), ["new.env"], "{args:?}");
         assert_eq!(findings[0]["commit"]["id"], added);
     }
-    let run = history(&env, &["--range", &base], &keys);
-    run.expect_code(1);
-    assert_eq!(paths(&run.findings()), ["old.env"]);
+    assert_eq!(paths(&found(&env, &["--range", &base], &keys)), ["old.env"]);
     let run = history(&env, &["--range", "HEAD~1..HEAD"], &keys);
     run.expect_code(0);
     let run = history(&env, &["--range", "HEAD..HEAD"], &keys);
@@ -217,11 +212,9 @@ fn exclude_remotes_leaves_out_what_was_already_pushed() {
     env.git(&["checkout", "-q", "-b", "topic"]);
     env.write("local.env", format!("KEY={}\n", keys[1]));
     env.commit_all("not pushed yet");
-    let run = history(&env, &[], &keys);
-    assert_eq!(paths(&run.expect_code(1).findings()), ["local.env", "pushed.env"]);
+    assert_eq!(paths(&found(&env, &[], &keys)), ["local.env", "pushed.env"]);
     for args in [&["--exclude-remotes"][..], &["--range", "topic", "--exclude-remotes"][..]] {
-        let run = history(&env, args, &keys);
-        assert_eq!(paths(&run.expect_code(1).findings()), ["local.env"], "{args:?}");
+        assert_eq!(paths(&found(&env, args, &keys)), ["local.env"], "{args:?}");
     }
 }
 
@@ -233,9 +226,7 @@ fn bare_repository_is_scanned() {
     let outside = TestEnv::new();
     let bare = outside.path().join("bare.git");
     env.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
-    let run = history(&outside, &["bare.git"], &keys);
-    run.expect_code(1);
-    assert_eq!(at(&run.findings(), "a/key.env")["commit"]["id"], commit);
+    assert_eq!(at(&found(&outside, &["bare.git"], &keys), "a/key.env")["commit"]["id"], commit);
 }
 
 #[test]
@@ -258,21 +249,14 @@ fn shallow_clone_is_scanned_with_a_warning() {
 #[test]
 fn not_a_repository_is_a_clear_error() {
     let env = TestEnv::new();
-    let run = env.run(&["history"]);
-    run.expect_code(2);
-    assert!(run.stderr.contains("not a git repository"), "{}", run.stderr);
-    let run = env.run(&["history", "no/such/dir"]);
-    run.expect_code(2);
-    assert!(run.stderr.contains("no/such/dir"), "{}", run.stderr);
+    expect_stderr(&env, &["history"], 2, &["not a git repository"]);
+    expect_stderr(&env, &["history", "no/such/dir"], 2, &["no/such/dir"]);
 }
 
 #[test]
 fn empty_repository_says_there_is_nothing_to_scan() {
     let env = TestEnv::git_repo();
-    let run = env.run(&["history"]);
-    run.expect_code(0);
-    assert!(run.stderr.contains("no commits: nothing to scan"), "{}", run.stderr);
-    assert!(run.stderr.contains("nothing was scanned"), "{}", run.stderr);
+    expect_stderr(&env, &["history"], 0, &["no commits: nothing to scan", "nothing was scanned"]);
 }
 
 #[test]
@@ -291,6 +275,24 @@ fn missing_blob_is_named_and_the_rest_still_scanned() {
 }
 
 #[test]
+fn missing_commit_is_named_and_the_rest_still_scanned() {
+    let (env, keys) = repo_and_keys();
+    env.write("old.env", format!("KEY={}\n", keys[0]));
+    env.commit_all("old");
+    env.write("README.md", "docs\n");
+    let lost = env.commit_all("docs");
+    env.write("new.env", format!("KEY={}\n", keys[1]));
+    let newest = env.commit_all("new");
+    std::fs::remove_file(env.path().join(".git/objects").join(&lost[..2]).join(&lost[2..])).unwrap();
+    let run = history(&env, &[], &keys);
+    run.expect_code(2);
+    let findings = run.findings();
+    assert_eq!(paths(&findings), ["new.env", "old.env"]);
+    assert!(findings.iter().all(|f| f["commit"]["id"] == newest.as_str()));
+    assert!(run.stderr.contains(&format!("commit {lost}")), "{}", run.stderr);
+}
+
+#[test]
 fn oversized_blobs_and_submodules_are_named_not_scanned() {
     let (env, keys) = repo_and_keys();
     env.write("big.env", format!("KEY={}\n{}", keys[0], "x".repeat(4096)));
@@ -298,10 +300,9 @@ fn oversized_blobs_and_submodules_are_named_not_scanned() {
     let commit = env.commit_all("big file");
     env.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{commit},vendor/lib")]);
     env.git(&["commit", "-q", "-m", "add submodule"]);
-    let run = history(&env, &["--max-file-size", "1KiB"], &keys);
-    run.expect_code(0);
-    assert!(run.stderr.contains(&format!("skipped 1 file(s): {}:big.env", &commit[..12])), "{}", run.stderr);
-    assert!(run.stderr.contains("1 submodule commit(s) (gitlinks) not followed"), "{}", run.stderr);
+    let skipped = format!("skipped 1 file(s): {}:big.env", &commit[..12]);
+    let gitlinks = "1 submodule commit(s) (gitlinks) not followed";
+    expect_stderr(&env, &["history", "--max-file-size", "1KiB"], 0, &[&skipped, gitlinks]);
 }
 
 #[test]
@@ -310,8 +311,7 @@ fn progress_only_when_asked_or_on_a_terminal() {
     env.write("a.txt", "a\n");
     env.commit_all("a");
     assert!(!env.run(&["history"]).expect_code(0).stderr.contains("commits 1/1"));
-    let run = env.run(&["history", "--progress"]);
-    assert!(run.expect_code(0).stderr.contains("keyhound: commits 1/1, blobs 1 found, 1 scanned"), "{}", run.stderr);
+    expect_stderr(&env, &["history", "--progress"], 0, &["keyhound: commits 1/1, blobs 1 found, 1 scanned"]);
 }
 
 #[test]
@@ -320,7 +320,5 @@ fn allowlisted_paths_apply_to_history_paths() {
     env.write(".keyhound.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");
     env.write("fixtures/sample.env", format!("KEY={}\n", keys[0]));
     env.commit_all("fixtures");
-    let run = history(&env, &[], &keys);
-    run.expect_code(0);
-    assert!(run.stderr.contains("1 by allowlisted path"), "{}", run.stderr);
+    expect_stderr(&env, &["history"], 0, &["1 by allowlisted path"]);
 }
