@@ -28,8 +28,11 @@ use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
 use crate::source::history::{self, BlobRead, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
 
-/// Items queued between the enumerator and the scanners (bounds memory).
-const QUEUE_DEPTH: usize = 1024;
+/// Items handed to the scanners at once (fewer channel hand-offs between threads).
+const BATCH: usize = 32;
+
+/// Batches queued between the enumerator and the scanners (bounds memory).
+const QUEUE_DEPTH: usize = 32;
 
 /// How often the progress line is redrawn.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
@@ -76,18 +79,26 @@ fn scan_items(
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", config.threads)))?;
     let git_dir = repo.path();
-    let (sender, receiver) = mpsc::sync_channel::<Item>(QUEUE_DEPTH);
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Item>>(QUEUE_DEPTH);
     Ok(std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
                 receiver.into_iter().par_bridge().for_each_init(
                     || Worker::new(git_dir, &matcher, config.max_file_size),
-                    |worker, item| worker.scan(item, counters, collector),
+                    |worker, batch| batch.into_iter().for_each(|item| worker.scan(item, counters, collector)),
                 )
             })
         });
         // A send fails only if the scanners are gone, which the scope join reports.
-        let enumeration = history::enumerate(repo, plan, counters, |item| drop(sender.send(item)));
+        let mut batch = Vec::with_capacity(BATCH);
+        let enumeration = history::enumerate(repo, plan, counters, |item| {
+            batch.push(item);
+            if batch.len() == BATCH {
+                drop(sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+            }
+        });
+        drop(sender.send(batch));
+        // Closing the channel ends the scanners' loop.
         drop(sender);
         enumeration
     }))
