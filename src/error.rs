@@ -40,6 +40,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The history command's target is not inside a git repository.
+    #[error("{}: not a git repository (or any of its parent directories)", path.display())]
+    NotARepository {
+        /// The path as the user gave it (or `.`).
+        path: PathBuf,
+    },
     /// A git operation failed.
     #[error("{context}: {source}")]
     Git {

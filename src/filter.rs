@@ -270,6 +270,7 @@ pub(crate) mod tests {
             fingerprint: crate::finding::fingerprint("r", secret.as_bytes()),
             commit: None,
             structure: None,
+            occurrences: None,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::precision;
 use crate::rules::{Confidence, Rule, Severity, Structure};
 
 /// The commit a finding from history is attributed to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommitInfo {
     /// Full commit id (hex).
     pub id: String,
@@ -63,6 +63,9 @@ pub struct Finding {
     /// The rule's structural score of the secret (0.0 to 1.0), for rules that define one:
     /// ranks findings, never drops them.
     pub structure: Option<f64>,
+    /// For history scans, how many places (a path in a blob, a commit or tag message) hold
+    /// the same secret, this one included.
+    pub occurrences: Option<usize>,
 }
 
 impl Finding {
@@ -84,6 +87,7 @@ impl Finding {
             prefix_len,
             commit: None,
             structure,
+            occurrences: None,
         }
     }
 

@@ -43,6 +43,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Baseline { action } => cmd::baseline::run(action, &cli.global),
         Command::Staged(args) => cmd::staged::run(args, &cli.global),
         Command::Hook { action } => cmd::hook::run(action),
-        Command::History(_) => Err(Error::Usage("this command is not available yet".into())),
+        Command::History(args) => cmd::history::run(args, &cli.global),
     }
 }

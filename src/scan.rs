@@ -41,6 +41,26 @@ impl<'m> BlobScanner<'m> {
             sink.findings.push(Finding::new(rule, bytes, found.secret.clone(), found.prefix_len, path.clone()));
         }
     }
+
+    /// `text` with every secret in it redacted, for text shown next to findings (a commit's
+    /// summary line may itself hold a key).
+    pub fn redact_secrets(&mut self, text: &str) -> String {
+        self.raw.clear();
+        self.matcher.find(text.as_bytes(), &mut self.scratch, &mut self.raw);
+        self.raw.sort_by_key(|found| found.secret.start);
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for found in &self.raw {
+            let Some(secret) = text.get(found.secret.clone()).filter(|_| found.secret.start >= copied) else {
+                continue;
+            };
+            out.push_str(&text[copied..found.secret.start]);
+            out.push_str(&finding::redact(secret, found.prefix_len));
+            copied = found.secret.end;
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
 }
 
 /// Findings and drops gathered by one thread, or merged from all.
@@ -110,5 +130,29 @@ impl ScanOutcome {
     /// True when something could not be scanned.
     pub fn is_incomplete(&self) -> bool {
         !self.stats.errors.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use std::sync::Arc;
+
+    #[test]
+    fn redact_secrets_hides_every_key_in_a_line() {
+        let key = format!(
+            "sk-proj-{}{}{}",
+            "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0",
+            ["T3Blbk", "FJ"].concat(),
+            "Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0"
+        );
+        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
+        let mut scanner = BlobScanner::new(&matcher);
+        let text = format!("add {key} and {key}");
+        let redacted = scanner.redact_secrets(&text);
+        assert!(!redacted.contains(&key), "{redacted}");
+        assert_eq!(redacted.matches("sk-proj-…").count(), 2, "{redacted}");
+        assert_eq!(scanner.redact_secrets("nothing here"), "nothing here");
     }
 }

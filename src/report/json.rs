@@ -18,12 +18,33 @@
 //!   "secret": "sk-proj-…Ab3A",
 //!   "fingerprint": "openai-api-key:3f9a0c1d2e4b5a69",
 //!   "commit": null,
-//!   "structure": 1.0
+//!   "structure": 1.0,
+//!   "occurrences": null
 //! }
 //! ```
 //!
 //! `secret` is redacted unless `--show-secrets`. `commit` is `null` outside history scans and
-//! otherwise an object with `id`, `author`, `email`, `date` (RFC 3339) and `summary`.
+//! otherwise an object with `id`, `author`, `email`, `date` (RFC 3339) and `summary`:
+//!
+//! ```json
+//! "commit": {
+//!   "id": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+//!   "author": "Ada Lovelace",
+//!   "email": "ada@example.com",
+//!   "date": "2024-05-01T12:00:00+02:00",
+//!   "summary": "Add the API client"
+//! },
+//! "occurrences": 3
+//! ```
+//!
+//! In history scans `path` is the path in that commit, or `<commit message>` for a key in the
+//! commit's message, or `<tag message: NAME>` for one in an annotated tag's message (then
+//! `commit` describes the tag object: its id, tagger and the message's first line). Each
+//! distinct blob is reported once, at the commit and path that introduced it; `occurrences`
+//! counts the places in the scanned history that hold the same secret (same `fingerprint`):
+//! every distinct path of every blob holding it, and every message. It is `null` outside
+//! history scans.
+//!
 //! `structure` is present only for rules that score their secrets' structure (the OpenAI
 //! `sk-` rules): the share of structural checks passed, 0.0 to 1.0 — segment lengths around
 //! the `T3BlbkFJ` marker equal or off by one, and a long key ending in `A`. Issued keys score
@@ -54,6 +75,7 @@ struct JsonFinding<'a> {
     commit: Option<&'a CommitInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     structure: Option<f64>,
+    occurrences: Option<usize>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -72,6 +94,7 @@ impl<'a> JsonFinding<'a> {
             fingerprint: &finding.fingerprint,
             commit: finding.commit.as_deref(),
             structure: finding.structure,
+            occurrences: finding.occurrences,
         }
     }
 }
@@ -112,6 +135,7 @@ mod tests {
         }
         assert_eq!(object["secret"], "sk-proj-…zz9Q");
         assert_eq!(object["commit"], serde_json::Value::Null);
+        assert_eq!(object["occurrences"], serde_json::Value::Null);
         assert_eq!(object["line"], 3);
         assert_eq!(object["structure"], 0.5);
     }
@@ -125,9 +149,13 @@ mod tests {
 
     #[test]
     fn show_secrets_and_commit_object() {
-        let value = render(&[finding_in_commit("a.py", 3)], true);
+        let mut finding = finding_in_commit("a.py", 3);
+        finding.occurrences = Some(2);
+        let value = render(&[finding], true);
         assert!(value[0]["secret"].as_str().unwrap().ends_with("FAKEzz9Q"));
         assert_eq!(value[0]["commit"]["author"], "Ada");
+        assert_eq!(value[0]["commit"]["date"], "2024-05-01T12:00:00+00:00");
+        assert_eq!(value[0]["occurrences"], 2);
     }
 
     #[test]

@@ -136,6 +136,7 @@ pub(crate) mod test_support {
             fingerprint: "openai-api-key:0123456789abcdef".into(),
             commit: None,
             structure: Some(0.5),
+            occurrences: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
             stats.not_regular
         ));
     }
+    for note in &stats.notes {
+        lines.push(format!("note: {note}"));
+    }
     if !outcome.dropped.is_empty() {
         let reasons: Vec<String> =
             outcome.dropped.iter().map(|(reason, count)| format!("{count} by {}", reason.describe())).collect();

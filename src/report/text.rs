@@ -48,6 +48,9 @@ fn write_finding(finding: &Finding, fix: String, options: &ReportOptions, out: &
             commit.author, commit.email, commit.date, commit.summary
         )?;
     }
+    if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
+        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
+    }
     writeln!(out, "    {}", paint(DIM, &format!("fix: {fix}")))?;
     writeln!(out)
 }
@@ -87,8 +90,11 @@ mod tests {
 
     #[test]
     fn commit_line_and_colour() {
-        let text = render(vec![finding_in_commit("a", 1)], ReportOptions { show_secrets: false, color: true });
+        let mut finding = finding_in_commit("a", 1);
+        finding.occurrences = Some(3);
+        let text = render(vec![finding], ReportOptions { show_secrets: false, color: true });
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
+        assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
     }
 }

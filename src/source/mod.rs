@@ -1,6 +1,7 @@
 //! Sources of blobs to scan: the working tree, git history, the staged index. A source knows
 //! files and git, never rules or output: it hands bytes to a visitor and counts what it skipped.
 
+pub mod history;
 pub mod staged;
 pub mod worktree;
 
@@ -51,6 +52,9 @@ pub struct SourceStats {
     pub errors: Vec<String>,
     /// Warnings about the targets themselves (e.g. a target that is wholly ignored).
     pub warnings: Vec<String>,
+    /// Other things scanned or passed over that the summary should mention (e.g. commit
+    /// messages scanned, submodules not followed).
+    pub notes: Vec<String>,
 }
 
 impl SourceStats {
@@ -63,6 +67,7 @@ impl SourceStats {
         self.ignored += other.ignored;
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
+        self.notes.extend(other.notes);
     }
 }
 

@@ -282,11 +282,8 @@ fn the_pre_commit_framework_manifest_runs_keyhound_staged() {
     }
 }
 
-/// Needs `keyhound history --range … [--exclude-remotes]`, which the history scan (branch
-/// `history`) adds: remove the `ignore` once it has landed. Passed against a merge of this
-/// branch with `history` at 020a1a0.
+/// Drives `keyhound history --range … [--exclude-remotes]` through the installed hook.
 #[test]
-#[ignore = "needs `keyhound history --range`, not on main yet"]
 fn pre_push_scans_only_the_commits_being_pushed() {
     let remote = TestEnv::new();
     git_command(remote.path()).args(["init", "-q", "--bare", "-b", "main"]).status().unwrap();

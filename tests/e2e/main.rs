@@ -2,6 +2,7 @@
 
 mod ci;
 mod harness;
+mod history;
 mod rules;
 // The hooks are POSIX sh scripts.
 #[cfg(unix)]

@@ -1,0 +1,303 @@
+//! `keyhound history [REPO]`: every blob and message in a repository's history (or in what a
+//! range of commits introduced), each scanned once and attributed to the commit that
+//! introduced it.
+//!
+//! The enumerator walks commits on the calling thread and streams items through a bounded
+//! channel to a rayon pool, where each worker holds its own `git2::Repository` (it is `Send`,
+//! not `Sync`) and reads each blob only when it scans it: memory holds blob ids and counts,
+//! never the blobs.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use git2::{Oid, Repository};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::filter::DropReason;
+use crate::finding::{CommitInfo, Finding};
+use crate::matcher::Matcher;
+use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
+use crate::source::history::{self, BlobRead, Counters, Enumeration, Item, Plan, Selection};
+use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
+
+/// Items handed to the scanners at once (fewer channel hand-offs between threads).
+const BATCH: usize = 32;
+
+/// Batches queued between the enumerator and the scanners (bounds memory).
+const QUEUE_DEPTH: usize = 32;
+
+/// How often the progress line is redrawn.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Runs the command.
+pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let repo = history::open(args.repo.as_deref())?;
+    let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let config = Config::resolve(global, &anchor)?;
+    let selection = Selection {
+        range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
+        exclude_remotes: args.exclude_remotes,
+    };
+    let progress = args.progress || (!config.quiet && io::stderr().is_terminal());
+    let outcome = scan_history(&repo, &selection, &config, progress)?;
+    super::emit(&config, &outcome)
+}
+
+/// Scans the selected history of `repo` with the configured rules and allowlists.
+pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, progress: bool) -> Result<ScanOutcome> {
+    let started = Instant::now();
+    let plan = history::plan(repo, selection)?;
+    let counters = Counters::default();
+    let collector = Collector::default();
+    let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))?;
+    let collected = collector.0.into_inner().expect("scanner threads have finished");
+    let findings = with_occurrences(collected.findings, &enumeration.places);
+    let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
+    let sink = FindingSink { findings, dropped: collected.dropped };
+    Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
+}
+
+/// Enumerates on this thread and scans on a pool of `config.threads` workers.
+fn scan_items(
+    repo: &Repository,
+    plan: &Plan,
+    config: &Config,
+    counters: &Counters,
+    collector: &Collector,
+) -> Result<Enumeration> {
+    let matcher = Matcher::new(config.rules.clone());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", config.threads)))?;
+    let git_dir = repo.path();
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Item>>(QUEUE_DEPTH);
+    Ok(std::thread::scope(|scope| {
+        scope.spawn(|| {
+            pool.install(|| {
+                receiver.into_iter().par_bridge().for_each_init(
+                    || Worker::new(git_dir, &matcher, config.max_file_size),
+                    |worker, batch| batch.into_iter().for_each(|item| worker.scan(item, counters, collector)),
+                )
+            })
+        });
+        // A send fails only if the scanners are gone, which the scope join reports.
+        let mut batch = Vec::with_capacity(BATCH);
+        let enumeration = history::enumerate(repo, plan, counters, |item| {
+            batch.push(item);
+            if batch.len() == BATCH {
+                drop(sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+            }
+        });
+        drop(sender.send(batch));
+        // Closing the channel ends the scanners' loop.
+        drop(sender);
+        enumeration
+    }))
+}
+
+/// Where a finding sits, for counting the places that hold a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Place {
+    /// A blob (which may sit at several paths).
+    Blob(Oid),
+    /// The message of this commit or tag.
+    Message(Oid),
+}
+
+/// What the scanner threads gather.
+#[derive(Debug, Default)]
+struct Collected {
+    findings: Vec<(Place, Finding)>,
+    dropped: Vec<DropReason>,
+    skipped: Vec<Skipped>,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Collector(Mutex<Collected>);
+
+impl Collector {
+    fn with<T>(&self, change: impl FnOnce(&mut Collected) -> T) -> T {
+        change(&mut self.0.lock().expect("no thread panics while holding the lock"))
+    }
+}
+
+/// One scanner thread's state.
+struct Worker<'m> {
+    repo: std::result::Result<Repository, git2::Error>,
+    scanner: BlobScanner<'m>,
+    local: FindingSink,
+    max_file_size: u64,
+}
+
+impl<'m> Worker<'m> {
+    fn new(git_dir: &Path, matcher: &'m Matcher, max_file_size: u64) -> Self {
+        Worker {
+            repo: Repository::open(git_dir),
+            scanner: BlobScanner::new(matcher),
+            local: FindingSink::default(),
+            max_file_size,
+        }
+    }
+
+    fn scan(&mut self, item: Item, counters: &Counters, collector: &Collector) {
+        let repo = match &self.repo {
+            Ok(repo) => repo,
+            Err(e) => return collector.with(|c| c.errors.push(format!("cannot open the repository: {}", e.message()))),
+        };
+        let (place, origin) = match item {
+            Item::Blob { id, path, origin } => {
+                match history::read_blob(repo, id, self.max_file_size) {
+                    Ok(BlobRead::Read(blob)) => {
+                        counters.blobs_scanned.fetch_add(1, Ordering::Relaxed);
+                        counters.bytes_scanned.fetch_add(blob.size() as u64, Ordering::Relaxed);
+                        self.scanner.scan(blob.content(), || path, &mut self.local);
+                    }
+                    Ok(BlobRead::TooLarge(size)) => {
+                        let skipped = Skipped {
+                            path: format!("{origin:.12}:{path}").into(),
+                            reason: SkipReason::TooLarge { size },
+                        };
+                        return collector.with(|c| c.skipped.push(skipped));
+                    }
+                    Err(e) => {
+                        let error = format!("blob {id} ({path} in commit {origin}): {}", e.message());
+                        return collector.with(|c| c.errors.push(error));
+                    }
+                }
+                (Place::Blob(id), origin)
+            }
+            Item::Message { text, path, origin } => {
+                self.scanner.scan(&text, || path, &mut self.local);
+                (Place::Message(origin), origin)
+            }
+        };
+        if !self.local.findings.is_empty() || !self.local.dropped.is_empty() {
+            attribute(&mut self.scanner, &mut self.local, repo, (place, origin), collector);
+        }
+    }
+}
+
+/// Moves one item's findings to the collector, attributed to `origin` (whose summary line is
+/// shown redacted: people paste keys into commit messages).
+fn attribute(
+    scanner: &mut BlobScanner,
+    local: &mut FindingSink,
+    repo: &Repository,
+    (place, origin): (Place, Oid),
+    collector: &Collector,
+) {
+    let commit = match history::describe(repo, origin) {
+        Ok(info) => Some(Arc::new(CommitInfo { summary: scanner.redact_secrets(&info.summary), ..info })),
+        Err(e) => {
+            collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
+            None
+        }
+    };
+    let findings = local.findings.drain(..).map(|finding| (place, Finding { commit: commit.clone(), ..finding }));
+    collector.with(|c| {
+        c.findings.extend(findings);
+        c.dropped.append(&mut local.dropped);
+    });
+}
+
+/// Sets each finding's `occurrences`: the places in the scanned history that hold the same
+/// secret (every distinct path of every blob holding it, and every message).
+fn with_occurrences(found: Vec<(Place, Finding)>, places: &HashMap<Oid, u32>) -> Vec<Finding> {
+    let mut counted: HashSet<(&str, Place)> = HashSet::new();
+    let mut totals: HashMap<&str, usize> = HashMap::new();
+    for (place, finding) in &found {
+        if counted.insert((&finding.fingerprint, *place)) {
+            let weight = match place {
+                Place::Blob(id) => places.get(id).map_or(1, |&n| n as usize),
+                Place::Message(_) => 1,
+            };
+            *totals.entry(&finding.fingerprint).or_default() += weight;
+        }
+    }
+    let totals: HashMap<String, usize> = totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    found
+        .into_iter()
+        .map(|(_, finding)| Finding { occurrences: totals.get(&finding.fingerprint).copied(), ..finding })
+        .collect()
+}
+
+fn source_stats(
+    plan: &Plan,
+    selection: &Selection,
+    enumeration: Enumeration,
+    counters: &Counters,
+    skipped: Vec<Skipped>,
+    mut errors: Vec<String>,
+) -> SourceStats {
+    let mut warnings = plan.warnings.clone();
+    let mut notes = Vec::new();
+    match &selection.range {
+        None if plan.commits.is_empty() => warnings.push("the repository has no commits: nothing to scan".into()),
+        Some(range) if plan.commits.is_empty() => notes.push(format!("the range {range} holds no commits")),
+        _ => notes.push(format!(
+            "scanned {} commit(s): their distinct blobs, {} commit message(s) and {} annotated tag message(s)",
+            plan.commits.len(),
+            enumeration.commit_messages,
+            enumeration.tag_messages
+        )),
+    }
+    if enumeration.gitlinks > 0 {
+        notes.push(format!(
+            "{} submodule commit(s) (gitlinks) not followed; scan submodules as repositories of their own",
+            enumeration.gitlinks
+        ));
+    }
+    errors.splice(0..0, plan.errors.iter().cloned().chain(enumeration.errors));
+    SourceStats {
+        blobs: counters.blobs_scanned.load(Ordering::Relaxed),
+        bytes: counters.bytes_scanned.load(Ordering::Relaxed),
+        skipped,
+        errors,
+        warnings,
+        notes,
+        ..SourceStats::default()
+    }
+}
+
+/// Runs `work` while a progress line on standard error shows the counters.
+fn with_progress<T>(enabled: bool, counters: &Counters, work: impl FnOnce() -> T) -> T {
+    if !enabled {
+        return work();
+    }
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_INTERVAL) {
+                draw_progress(counters, "\r");
+            }
+            draw_progress(counters, "\n");
+        });
+        let result = work();
+        drop(stop);
+        result
+    })
+}
+
+fn draw_progress(counters: &Counters, end: &str) {
+    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let line = format!(
+        "keyhound: commits {}/{}, blobs {} found, {} scanned ({})",
+        load(&counters.commits_walked),
+        load(&counters.commits_total),
+        load(&counters.blobs_found),
+        load(&counters.blobs_scanned),
+        human_bytes(load(&counters.bytes_scanned))
+    );
+    // Nothing useful can be done if standard error is closed.
+    let _ = write!(io::stderr().lock(), "\r{line:<78}{end}");
+}

@@ -1,0 +1,555 @@
+//! The git-history source: which commits to scan, which blobs they hold, and who introduced
+//! each one. Knows `git2`, nothing of rules or output.
+//!
+//! Commits are walked oldest first (parents before children; see [`commits`]), so the first
+//! time a blob id is met is the commit and path that introduced it: a blob is handed out once, with that
+//! location, and later sightings at other paths are only counted as further *places*. A whole
+//! history scan skips any tree already walked at the same path (its blobs are all known), so a
+//! file unchanged over 500 commits costs one visit. A range scan instead hands out only what
+//! each commit in the range introduced: blobs that differ from every parent's entry at the
+//! same path (all blobs of a root commit).
+//!
+//! Commit messages and annotated tag messages (whole scans only) are handed out too. Only
+//! object reads are used: no checkout, filters, diff drivers or hooks, so nothing a scanned
+//! repository's configuration names is ever run.
+
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Tree};
+
+use crate::error::{Error, Result};
+use crate::finding::CommitInfo;
+
+mod commits;
+
+/// Which part of history to scan.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `A..B` (what B has and A has not) or `B` (B and its ancestors); `None`: every ref.
+    pub range: Option<String>,
+    /// Leave out commits reachable from `refs/remotes/*`.
+    pub exclude_remotes: bool,
+}
+
+/// A piece of history to scan.
+#[derive(Debug)]
+pub enum Item {
+    /// A blob, at the path and in the commit that introduced it.
+    Blob {
+        /// The blob.
+        id: Oid,
+        /// Its path in `origin`'s tree.
+        path: String,
+        /// The commit that introduced it.
+        origin: Oid,
+    },
+    /// A commit message (`<commit message>`) or annotated tag message (`<tag message: NAME>`).
+    Message {
+        /// The message.
+        text: Vec<u8>,
+        /// The pseudo-path findings in it are reported under.
+        path: String,
+        /// The commit or tag object that carries it.
+        origin: Oid,
+    },
+}
+
+/// The commits and tags a scan covers, resolved from the refs before any tree is read.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Commits, parents before children (oldest first among unrelated ones).
+    pub commits: Vec<Oid>,
+    /// Annotated tags (name, tag object) whose messages are scanned.
+    pub tags: Vec<(String, Oid)>,
+    /// Hand out only what each commit introduced relative to its parents (range scans).
+    pub introduced_only: bool,
+    /// Things worth saying about the selection (shallow clone, refs that name no commit).
+    pub warnings: Vec<String>,
+    /// Commits that could not be read, named.
+    pub errors: Vec<String>,
+}
+
+/// Live counters for the progress display, updated by the enumerator and the scanners.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Commits to walk.
+    pub commits_total: AtomicU64,
+    /// Commits walked so far.
+    pub commits_walked: AtomicU64,
+    /// Distinct blobs found so far.
+    pub blobs_found: AtomicU64,
+    /// Blobs scanned so far.
+    pub blobs_scanned: AtomicU64,
+    /// Bytes scanned so far.
+    pub bytes_scanned: AtomicU64,
+}
+
+/// What the enumerator saw besides the items it handed out.
+#[derive(Debug, Default)]
+pub struct Enumeration {
+    /// For every blob handed out, the number of distinct paths it appeared at.
+    pub places: HashMap<Oid, u32>,
+    /// Commit messages handed out.
+    pub commit_messages: u64,
+    /// Tag messages handed out.
+    pub tag_messages: u64,
+    /// Distinct submodule commits (gitlinks) seen and not followed.
+    pub gitlinks: u64,
+    /// Objects that could not be read, named.
+    pub errors: Vec<String>,
+}
+
+/// Opens the repository at or above `path` (default: the current directory).
+///
+/// Also turns off libgit2's re-hashing of every object read (process-wide): it doubled the
+/// CPU time of a history scan, `git cat-file` does not do it either, and a damaged object
+/// still fails to inflate.
+pub fn open(path: Option<&Path>) -> Result<Repository> {
+    git2::opts::strict_hash_verification(false);
+    let path = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::metadata(&path).map_err(|source| Error::Path { path: path.clone(), source })?;
+    Repository::discover(&path).map_err(|source| match source.code() {
+        ErrorCode::NotFound => Error::NotARepository { path },
+        _ => Error::git(format!("cannot open the git repository at {}", path.display()), source),
+    })
+}
+
+/// Resolves the selection into the commits (and tags) to scan.
+pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
+    // Once some commits are left out, only what the others introduced is new to scan.
+    let introduced_only = selection.range.is_some() || selection.exclude_remotes;
+    let mut plan = Plan { introduced_only, ..Plan::default() };
+    let refs = RefTips::read(repo)?;
+    let (tips, mut hidden) = match &selection.range {
+        Some(spec) => range_ends(repo, spec)?,
+        None if selection.exclude_remotes => (refs.local.clone(), Vec::new()),
+        None => ([&refs.local[..], &refs.remote[..]].concat(), Vec::new()),
+    };
+    if selection.exclude_remotes {
+        hidden.extend(&refs.remote);
+    }
+    plan.commits = commits::between(repo, &tips, &hidden, &mut plan.errors);
+    if selection.range.is_none() {
+        let walked: HashSet<Oid> = plan.commits.iter().copied().collect();
+        plan.tags =
+            refs.tags.into_iter().filter(|(_, _, target)| walked.contains(target)).map(|(n, t, _)| (n, t)).collect();
+    }
+    plan.warnings = refs.warnings;
+    if repo.is_shallow() {
+        plan.warnings.push(
+            "this is a shallow clone: history before its oldest fetched commits is missing and was not \
+             scanned (`git fetch --unshallow` fetches it)"
+                .into(),
+        );
+    }
+    Ok(plan)
+}
+
+/// The commits to walk from and to leave out for `A..B` or `B`.
+fn range_ends(repo: &Repository, spec: &str) -> Result<(Vec<Oid>, Vec<Oid>)> {
+    let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", e.message()));
+    let revspec = repo.revparse(spec).map_err(bad_range)?;
+    if revspec.mode().contains(RevparseMode::MERGE_BASE) {
+        return Err(Error::Usage(format!("--range {spec:?}: A...B is not supported; use A..B")));
+    }
+    let commit_of = |object: Option<&git2::Object>| -> Result<Option<Oid>> {
+        object.map(|o| o.peel_to_commit().map(|c| c.id()).map_err(bad_range)).transpose()
+    };
+    let from = commit_of(revspec.from())?;
+    let to = commit_of(revspec.to())?;
+    if revspec.mode().contains(RevparseMode::RANGE) {
+        match (from, to) {
+            (Some(from), Some(to)) => Ok((vec![to], vec![from])),
+            _ => Err(Error::Usage(format!("--range {spec:?}: both ends of A..B must name commits"))),
+        }
+    } else {
+        let tip = from.ok_or_else(|| Error::Usage(format!("--range {spec:?} names no commit")))?;
+        Ok((vec![tip], Vec::new()))
+    }
+}
+
+/// The commits the refs point at, split by kind.
+#[derive(Debug, Default)]
+struct RefTips {
+    /// Branches, tags, HEAD, the stash (every entry), notes: everything but remotes.
+    local: Vec<Oid>,
+    /// `refs/remotes/*`.
+    remote: Vec<Oid>,
+    /// Annotated tags: (name, tag object, commit it peels to).
+    tags: Vec<(String, Oid, Oid)>,
+    warnings: Vec<String>,
+}
+
+impl RefTips {
+    fn read(repo: &Repository) -> Result<RefTips> {
+        let mut tips = RefTips::default();
+        let references = repo.references().map_err(|e| Error::git("cannot list references", e))?;
+        for reference in references {
+            let reference = reference.map_err(|e| Error::git("cannot read a reference", e))?;
+            let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+            let Ok(Some(target)) = reference.resolve().map(|r| r.target()) else {
+                tips.warnings.push(format!("reference {name} does not resolve; not scanned"));
+                continue;
+            };
+            tips.add(repo, &name, target);
+        }
+        if let Ok(head) = repo.head() {
+            tips.local.extend(head.target());
+        }
+        // Older stash entries live only in the stash's reflog.
+        if let Ok(reflog) = repo.reflog("refs/stash") {
+            tips.local.extend(reflog.iter().map(|entry| entry.id_new()));
+        }
+        Ok(tips)
+    }
+
+    fn add(&mut self, repo: &Repository, name: &str, target: Oid) {
+        let Ok(object) = repo.find_object(target, None) else {
+            self.warnings.push(format!("reference {name} points to missing object {target}; not scanned"));
+            return;
+        };
+        let Ok(commit) = object.peel_to_commit() else {
+            self.warnings
+                .push(format!("reference {name} points to a {}, not a commit; not scanned", kind_name(&object)));
+            return;
+        };
+        if object.kind() == Some(ObjectType::Tag) {
+            let short = name.strip_prefix("refs/tags/").unwrap_or(name);
+            self.tags.push((short.to_string(), target, commit.id()));
+        }
+        if name.starts_with("refs/remotes/") {
+            self.remote.push(commit.id());
+        } else {
+            self.local.push(commit.id());
+        }
+    }
+}
+
+fn kind_name(object: &git2::Object) -> &'static str {
+    object.kind().map_or("object of unknown type", |kind| kind.str())
+}
+
+/// Walks the plan's commits and tags, handing out every item to scan once. Objects that
+/// cannot be read are named in the result's errors and the walk goes on.
+pub fn enumerate(repo: &Repository, plan: &Plan, counters: &Counters, send: impl FnMut(Item)) -> Enumeration {
+    counters.commits_total.store(plan.commits.len() as u64, Ordering::Relaxed);
+    let mut walker = Walker::new(repo, plan.introduced_only, counters, send);
+    for &commit in &plan.commits {
+        walker.commit(commit);
+        counters.commits_walked.fetch_add(1, Ordering::Relaxed);
+    }
+    for (name, tag) in &plan.tags {
+        walker.tag(name, *tag);
+    }
+    walker.finish()
+}
+
+/// How often, and first where, a blob was seen.
+struct Sightings {
+    first_path: u64,
+    places: u32,
+}
+
+/// The state of one enumeration.
+struct Walker<'r, 'c, F> {
+    repo: &'r Repository,
+    introduced_only: bool,
+    counters: &'c Counters,
+    send: F,
+    /// Trees already walked, by (id, path hash): their blobs are all known.
+    seen_trees: HashSet<(Oid, u64)>,
+    blobs: HashMap<Oid, Sightings>,
+    /// (blob, path hash) for paths other than a blob's first one.
+    other_places: HashSet<(Oid, u64)>,
+    gitlinks: HashSet<Oid>,
+    /// The path of the entry being visited, `/`-separated.
+    path: Vec<u8>,
+    result: Enumeration,
+}
+
+impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
+    fn new(repo: &'r Repository, introduced_only: bool, counters: &'c Counters, send: F) -> Self {
+        Walker {
+            repo,
+            introduced_only,
+            counters,
+            send,
+            seen_trees: HashSet::new(),
+            blobs: HashMap::new(),
+            other_places: HashSet::new(),
+            gitlinks: HashSet::new(),
+            path: Vec::new(),
+            result: Enumeration::default(),
+        }
+    }
+
+    fn commit(&mut self, id: Oid) {
+        let commit = match self.repo.find_commit(id) {
+            Ok(commit) => commit,
+            Err(e) => return self.result.errors.push(format!("commit {id}: {}", e.message())),
+        };
+        (self.send)(Item::Message {
+            text: commit.message_bytes().to_vec(),
+            path: "<commit message>".into(),
+            origin: id,
+        });
+        self.result.commit_messages += 1;
+        let tree = match commit.tree() {
+            Ok(tree) => tree,
+            Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", e.message())),
+        };
+        let parents = if self.introduced_only { self.parent_trees(&commit) } else { Vec::new() };
+        self.path.clear();
+        self.walk_tree(&tree, &parents, id);
+    }
+
+    fn parent_trees(&mut self, commit: &git2::Commit<'r>) -> Vec<Tree<'r>> {
+        let mut trees = Vec::new();
+        for parent in commit.parent_ids() {
+            match self.repo.find_commit(parent).and_then(|c| c.tree()) {
+                Ok(tree) => trees.push(tree),
+                Err(e) => {
+                    self.result.errors.push(format!("parent {parent} of commit {}: {}", commit.id(), e.message()))
+                }
+            }
+        }
+        trees
+    }
+
+    fn walk_tree(&mut self, tree: &Tree<'r>, parents: &[Tree<'r>], commit: Oid) {
+        for entry in tree.iter() {
+            let id = entry.id();
+            let name = entry.name_bytes();
+            let in_a_parent = |parent: &Tree| parent.get_name_bytes(name).is_some_and(|e| e.id() == id);
+            if parents.iter().any(in_a_parent) {
+                continue;
+            }
+            let parent_len = self.path.len();
+            if parent_len > 0 {
+                self.path.push(b'/');
+            }
+            self.path.extend_from_slice(name);
+            match entry.kind() {
+                Some(ObjectType::Tree) => self.subtree(id, name, parents, commit),
+                Some(ObjectType::Blob) => self.blob(id, commit),
+                Some(ObjectType::Commit) => {
+                    self.gitlinks.insert(id);
+                }
+                _ => {}
+            }
+            self.path.truncate(parent_len);
+        }
+    }
+
+    fn subtree(&mut self, id: Oid, name: &[u8], parents: &[Tree<'r>], commit: Oid) {
+        if !self.introduced_only && !self.seen_trees.insert((id, path_hash(&self.path))) {
+            return;
+        }
+        let tree = match self.repo.find_tree(id) {
+            Ok(tree) => tree,
+            Err(e) => return self.object_error("tree", id, commit, &e),
+        };
+        let parents: Vec<Tree<'r>> = parents
+            .iter()
+            .filter_map(|parent| parent.get_name_bytes(name))
+            .filter(|entry| entry.kind() == Some(ObjectType::Tree))
+            .filter_map(|entry| self.repo.find_tree(entry.id()).ok())
+            .collect();
+        self.walk_tree(&tree, &parents, commit);
+    }
+
+    fn blob(&mut self, id: Oid, commit: Oid) {
+        let hash = path_hash(&self.path);
+        match self.blobs.entry(id) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Sightings { first_path: hash, places: 1 });
+                self.counters.blobs_found.fetch_add(1, Ordering::Relaxed);
+                let path = String::from_utf8_lossy(&self.path).into_owned();
+                (self.send)(Item::Blob { id, path, origin: commit });
+            }
+            Entry::Occupied(mut seen) => {
+                if seen.get().first_path != hash && self.other_places.insert((id, hash)) {
+                    seen.get_mut().places += 1;
+                }
+            }
+        }
+    }
+
+    fn tag(&mut self, name: &str, id: Oid) {
+        match self.repo.find_tag(id) {
+            Ok(tag) => {
+                let text = tag.message_bytes().unwrap_or_default().to_vec();
+                (self.send)(Item::Message { text, path: format!("<tag message: {name}>"), origin: id });
+                self.result.tag_messages += 1;
+            }
+            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", e.message())),
+        }
+    }
+
+    fn object_error(&mut self, kind: &str, id: Oid, commit: Oid, error: &git2::Error) {
+        let path = String::from_utf8_lossy(&self.path);
+        self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", error.message()));
+    }
+
+    fn finish(mut self) -> Enumeration {
+        self.result.places = self.blobs.into_iter().map(|(id, seen)| (id, seen.places)).collect();
+        self.result.gitlinks = self.gitlinks.len() as u64;
+        self.result
+    }
+}
+
+fn path_hash(path: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A blob read for scanning, or why it was not.
+pub enum BlobRead<'r> {
+    /// Its contents.
+    Read(git2::Blob<'r>),
+    /// Larger than the limit: not read.
+    TooLarge(u64),
+}
+
+/// Reads a blob unless it is larger than `limit` (checked from the object header first, so
+/// a huge blob is never loaded).
+pub fn read_blob(repo: &Repository, id: Oid, limit: u64) -> Result<BlobRead<'_>, git2::Error> {
+    let (size, _) = repo.odb()?.read_header(id)?;
+    if size as u64 > limit {
+        return Ok(BlobRead::TooLarge(size as u64));
+    }
+    repo.find_blob(id).map(BlobRead::Read)
+}
+
+/// The attribution of an item's origin: a commit's author, or an annotated tag's tagger.
+pub fn describe(repo: &Repository, origin: Oid) -> Result<CommitInfo, git2::Error> {
+    let object = repo.find_object(origin, None)?;
+    if let Some(tag) = object.as_tag() {
+        let message = tag.message_bytes().unwrap_or_default();
+        return Ok(match tag.tagger() {
+            Some(tagger) => commit_info(origin, &tagger, message),
+            None => CommitInfo { id: origin.to_string(), summary: summary(message), ..CommitInfo::default() },
+        });
+    }
+    let commit = object.peel_to_commit()?;
+    let info = commit_info(origin, &commit.author(), commit.message_bytes());
+    Ok(info)
+}
+
+fn commit_info(id: Oid, person: &git2::Signature, message: &[u8]) -> CommitInfo {
+    let when = person.when();
+    CommitInfo {
+        id: id.to_string(),
+        author: String::from_utf8_lossy(person.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(person.email_bytes()).into_owned(),
+        date: rfc3339(when.seconds(), when.offset_minutes()),
+        summary: summary(message),
+    }
+}
+
+fn summary(message: &[u8]) -> String {
+    let first = message.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(first).trim().to_string()
+}
+
+/// Formats a git timestamp (seconds since the epoch, UTC offset in minutes) as RFC 3339 in
+/// its own offset: `2024-05-01T12:00:00+02:00`.
+pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let local = seconds + i64::from(offset_minutes) * 60;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let offset = offset_minutes.unsigned_abs();
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        offset / 60,
+        offset % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_rfc3339_in_their_offset() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(rfc3339(1_714_564_800, 0), "2024-05-01T12:00:00+00:00");
+        assert_eq!(rfc3339(1_714_564_800, 120), "2024-05-01T14:00:00+02:00");
+        assert_eq!(rfc3339(1_714_564_800, -330), "2024-05-01T06:30:00-05:30");
+        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00+00:00");
+        assert_eq!(rfc3339(-1, 0), "1969-12-31T23:59:59+00:00");
+    }
+
+    /// A commit of flat `files` (name, contents) with `parents`.
+    fn commit(repo: &Repository, files: &[(&str, &str)], parents: &[Oid]) -> Oid {
+        let mut builder = repo.treebuilder(None).unwrap();
+        for (name, contents) in files {
+            builder.insert(name, repo.blob(contents.as_bytes()).unwrap(), 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let parents: Vec<git2::Commit> = parents.iter().map(|id| repo.find_commit(*id).unwrap()).collect();
+        let signature = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_714_564_800, 0)).unwrap();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, "m", &tree, &parents).unwrap()
+    }
+
+    /// (path, commit) of every blob handed out, and the enumeration.
+    fn blobs(repo: &Repository, selection: &Selection) -> (Vec<(String, Oid)>, Enumeration) {
+        let mut items = Vec::new();
+        let plan = plan(repo, selection).unwrap();
+        let enumeration = enumerate(repo, &plan, &Counters::default(), |item| {
+            if let Item::Blob { path, origin, .. } = item {
+                items.push((path, origin));
+            }
+        });
+        (items, enumeration)
+    }
+
+    #[test]
+    fn blobs_are_handed_out_once_at_their_first_path_and_places_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, &[("a", "x")], &[]);
+        let second = commit(&repo, &[("b", "x"), ("c", "y")], &[first]);
+        let third = commit(&repo, &[("b", "x"), ("c", "y"), ("d", "z")], &[second]);
+        let (items, enumeration) = blobs(&repo, &Selection::default());
+        assert_eq!(items, [("a".to_string(), first), ("c".to_string(), second), ("d".to_string(), third)]);
+        let x = repo.blob(b"x").unwrap();
+        assert_eq!(enumeration.places[&x], 2);
+        assert_eq!(enumeration.commit_messages, 3);
+        // A range hands out only what its commits introduced relative to their parents.
+        let range = Selection { range: Some(format!("{first}..{third}")), exclude_remotes: false };
+        let (items, _) = blobs(&repo, &range);
+        assert_eq!(items, [("b".to_string(), second), ("c".to_string(), second), ("d".to_string(), third)]);
+    }
+
+    #[test]
+    fn summary_is_the_trimmed_first_line() {
+        assert_eq!(summary(b"Add client\n\nlong body\n"), "Add client");
+        assert_eq!(summary(b""), "");
+    }
+}
