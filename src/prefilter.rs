@@ -3,11 +3,13 @@
 //! cache-sized chunks, so keywords match in any ASCII case.
 //!
 //! Why not the automaton's own `ascii_case_insensitive` option: aho-corasick then gives up its
-//! SIMD (Teddy) prefilter and walks every byte through the automaton, which made a scan with
-//! forty rules five times slower than with three. Teddy needs leftmost match semantics and at
-//! most 128 patterns; past that the automaton still works, only slower.
+//! SIMD (Teddy) searcher and walks every byte through the automaton, which made a scan with
+//! forty rules five times slower than with three. Teddy needs case-sensitive patterns, leftmost
+//! semantics, and (by aho-corasick's default heuristics) at most 64 of them; keyhound's rules
+//! have more, so the packed searcher is built directly with that limit lifted (it takes 128).
+//! Where Teddy cannot be built (no SIMD, too many keywords), a plain automaton does the work.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, Match, MatchKind, Span};
 
 use crate::rules::RuleSet;
 
@@ -17,7 +19,7 @@ const CHUNK: usize = 64 * 1024;
 /// Finds the rules whose keywords occur in a blob.
 #[derive(Debug)]
 pub struct KeywordPrefilter {
-    automaton: Option<AhoCorasick>,
+    search: GroupedSearch,
     /// For each keyword, the rules it makes candidates.
     rules_by_keyword: Vec<Vec<usize>>,
     /// Rules without keywords: candidates for every blob.
@@ -53,13 +55,8 @@ impl KeywordPrefilter {
             .collect();
         let unconditional = (0..rules.rules().len()).filter(|&i| rules.get(i).spec.keywords.is_empty()).collect();
         let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
-        let automaton = (!keywords.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&keywords)
-                .expect("keyword literals always build an automaton")
-        });
-        KeywordPrefilter { automaton, rules_by_keyword, unconditional, longest_keyword }
+        let search = GroupedSearch::new(&keywords);
+        KeywordPrefilter { search, rules_by_keyword, unconditional, longest_keyword }
     }
 
     /// Fills `selected` with the indices of the candidate rules for `haystack` (unsorted,
@@ -77,7 +74,9 @@ impl KeywordPrefilter {
         for &index in &self.unconditional {
             mark(index, &mut scratch.is_selected, selected);
         }
-        let Some(automaton) = &self.automaton else { return };
+        if self.search.groups.is_empty() {
+            return;
+        }
         // Chunks overlap by one byte less than the longest keyword, so none is cut in two.
         let overlap = self.longest_keyword.saturating_sub(1);
         let mut chunk_start = 0;
@@ -86,18 +85,91 @@ impl KeywordPrefilter {
             scratch.lowered.clear();
             scratch.lowered.extend_from_slice(&haystack[chunk_start..chunk_end]);
             scratch.lowered.make_ascii_lowercase();
-            let mut start = 0;
-            while let Some(hit) = automaton.find(Input::new(&scratch.lowered).span(start..scratch.lowered.len())) {
-                for &index in &self.rules_by_keyword[hit.pattern().as_usize()] {
+            self.search.for_each(&scratch.lowered, |keyword| {
+                for &index in &self.rules_by_keyword[keyword] {
                     mark(index, &mut scratch.is_selected, selected);
                 }
-                // Resume just after the hit's start, so an overlapping keyword is seen too.
-                start = hit.start() + 1;
-            }
+            });
             if chunk_end == haystack.len() || selected.len() == rule_count {
                 return;
             }
             chunk_start = chunk_end - overlap.min(chunk_end - chunk_start);
+        }
+    }
+}
+
+/// Most keywords one Teddy searcher takes: past 32 it switches to its slower "fat" form, and
+/// the more patterns share its buckets, the more false candidates it verifies.
+const GROUP_SIZE: usize = 32;
+
+/// The keyword search: keywords are split into small groups (short keywords apart, since Teddy
+/// masks only as many leading bytes as its shortest pattern has), each searched separately.
+#[derive(Debug)]
+struct GroupedSearch {
+    groups: Vec<(KeywordSearch, Vec<usize>)>,
+}
+
+impl GroupedSearch {
+    fn new(keywords: &[String]) -> Self {
+        let (short, long): (Vec<usize>, Vec<usize>) = (0..keywords.len()).partition(|&i| keywords[i].len() < 4);
+        let groups = [short, long]
+            .iter()
+            .flat_map(|ids| ids.chunks(GROUP_SIZE))
+            .filter(|ids| !ids.is_empty())
+            .map(|ids| {
+                let group: Vec<&str> = ids.iter().map(|&i| keywords[i].as_str()).collect();
+                (KeywordSearch::new(&group), ids.to_vec())
+            })
+            .collect();
+        GroupedSearch { groups }
+    }
+
+    /// Calls `found(keyword_index)` for every keyword occurrence in `haystack` (each position
+    /// reports its longest keyword per group).
+    fn for_each(&self, haystack: &[u8], mut found: impl FnMut(usize)) {
+        for (search, ids) in &self.groups {
+            let mut start = 0;
+            while let Some(hit) = search.find(haystack, start) {
+                found(ids[hit.pattern().as_usize()]);
+                // Resume just after the hit's start, so an overlapping keyword is seen too.
+                start = hit.start() + 1;
+            }
+        }
+    }
+}
+
+/// The leftmost-longest search of one group: SIMD Teddy where it can be built, else an automaton.
+#[derive(Debug)]
+enum KeywordSearch {
+    Teddy(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl KeywordSearch {
+    fn new(keywords: &[&str]) -> Self {
+        let teddy = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(keywords)
+            .build();
+        match teddy {
+            Some(searcher) => KeywordSearch::Teddy(searcher),
+            None => KeywordSearch::Automaton(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(keywords)
+                    .expect("keyword literals always build an automaton"),
+            ),
+        }
+    }
+
+    /// The leftmost-longest keyword at or after `start`.
+    fn find(&self, haystack: &[u8], start: usize) -> Option<Match> {
+        let span = Span { start, end: haystack.len() };
+        match self {
+            KeywordSearch::Teddy(searcher) => searcher.find_in(haystack, span),
+            KeywordSearch::Automaton(automaton) => automaton.find(Input::new(haystack).span(span)),
         }
     }
 }
