@@ -89,6 +89,10 @@ fn text_report_shows_the_state_and_how_to_fix_once_per_rule() {
     let setup = setup(vec![Answer::json(200, "{}"), Answer::openai_error(401, "invalid_api_key")]);
     let mut command = setup.env.keyhound();
     command.env("KEYHOUND_VERIFY_BASE_URL_OPENAI", setup.mock.base_url()).args(["scan", "--verify"]);
+    // A loopback override is contacted directly, never through a proxy (port 9 is closed).
+    for proxy in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY"] {
+        command.env(proxy, "http://127.0.0.1:9");
+    }
     let run = Run::of(command.output().unwrap());
     run.expect_code(1);
     setup.assert_no_key_in(&run);
