@@ -142,19 +142,24 @@ pub const GITHUB: Provider = Provider {
 /// Every provider, for validating overrides and documentation.
 pub const PROVIDERS: &[&Provider] = &[&OPENAI, &ANTHROPIC, &HUGGINGFACE, &GROQ, &OPENROUTER, &GITHUB];
 
-/// The verifiable rules. Rules without a row here are reported as `unsupported`.
+/// The verifiable rules. Rules without a row here are reported as `unsupported`; so are
+/// `anthropic-oauth-token` (OAuth tokens need another auth scheme) and
+/// `github-refresh-token` (not usable as a bearer token, so a 401 would prove nothing).
 pub const CHECKS: &[Check] = &[
     Check { rule_id: "openai-api-key", provider: &OPENAI, path: "/v1/models" },
     Check { rule_id: "openai-admin-key", provider: &OPENAI, path: "/v1/organization/admin_api_keys?limit=1" },
     Check { rule_id: "anthropic-api-key", provider: &ANTHROPIC, path: "/v1/models" },
     Check { rule_id: "anthropic-admin-key", provider: &ANTHROPIC, path: "/v1/organizations/api_keys?limit=1" },
     Check { rule_id: "huggingface-access-token", provider: &HUGGINGFACE, path: "/api/whoami-v2" },
+    Check { rule_id: "huggingface-org-token", provider: &HUGGINGFACE, path: "/api/whoami-v2" },
     Check { rule_id: "groq-api-key", provider: &GROQ, path: "/openai/v1/models" },
     Check { rule_id: "openrouter-api-key", provider: &OPENROUTER, path: "/api/v1/key" },
     Check { rule_id: "github-pat", provider: &GITHUB, path: "/user" },
     Check { rule_id: "github-fine-grained-pat", provider: &GITHUB, path: "/user" },
     Check { rule_id: "github-oauth-token", provider: &GITHUB, path: "/user" },
-    Check { rule_id: "github-user-to-server-token", provider: &GITHUB, path: "/user" },
+    // User-to-server tokens read /user; an installation token gets a 403 there, which still
+    // proves it authenticated (restricted). Refresh tokens are not bearer tokens: no check.
+    Check { rule_id: "github-app-token", provider: &GITHUB, path: "/user" },
 ];
 
 /// The check for a rule, if keyhound knows how to verify its secrets.
@@ -180,12 +185,14 @@ mod tests {
     }
 
     #[test]
-    fn builtin_openai_rules_are_verifiable() {
+    fn every_check_names_a_builtin_rule() {
         let rules = crate::rules::RuleSet::builtin().unwrap();
-        for id in ["openai-api-key", "openai-admin-key"] {
-            assert!(rules.rules().iter().any(|rule| rule.id() == id), "{id} is no longer a rule");
-            assert_eq!(check_for(id).unwrap().provider.name, "openai");
+        for check in CHECKS {
+            assert!(rules.find(check.rule_id).is_some(), "{} is not a built-in rule", check.rule_id);
         }
-        assert!(check_for("openai-realtime-client-secret").is_none(), "ephemeral secrets have no check");
+        assert_eq!(check_for("openai-admin-key").unwrap().provider.name, "openai");
+        for unverifiable in ["openai-realtime-client-secret", "github-refresh-token", "anthropic-oauth-token"] {
+            assert!(check_for(unverifiable).is_none(), "{unverifiable}");
+        }
     }
 }

@@ -153,3 +153,28 @@ fn bad_verify_options_are_usage_errors() {
     assert!(run.stderr.contains("--verify"), "{}", run.stderr);
     env.run(&["scan", "--verify", "--verify-timeout", "0"]).expect_code(2);
 }
+
+#[test]
+fn other_providers_keys_are_verified_through_their_rules() {
+    let env = TestEnv::new();
+    let token = format!(
+        "ghp_{}",
+        FakeKeys::new(71).segment(36, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    );
+    env.write(".github/workflows/ci.yml", format!("env:\n  GITHUB_TOKEN: {token}\n"));
+    let mock = MockProvider::start(
+        vec![(token.clone(), vec![Answer::json(401, r#"{"message":"Bad credentials"}"#)])],
+        Duration::ZERO,
+    );
+    let run = env.run(&["scan", "--verify", "--verify-base-url", &mock.base_url(), "--format", "json"]);
+    let findings = run.expect_code(1).findings();
+    assert_eq!(findings[0]["rule"], "github-pat");
+    assert_eq!(
+        findings[0]["verification"],
+        serde_json::json!({"state": "invalid", "provider": "github", "detail": "HTTP 401"})
+    );
+    let requests = mock.requests();
+    assert_eq!((requests.len(), requests[0].path.as_str()), (1, "/user"));
+    assert_eq!(requests[0].header("accept"), Some("application/vnd.github+json"));
+    assert!(!run.stdout.contains(&token) && !run.stderr.contains(&token));
+}
