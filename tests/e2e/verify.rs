@@ -178,3 +178,21 @@ fn other_providers_keys_are_verified_through_their_rules() {
     assert_eq!(requests[0].header("accept"), Some("application/vnd.github+json"));
     assert!(!run.stdout.contains(&token) && !run.stderr.contains(&token));
 }
+
+#[test]
+fn history_checks_a_key_once_however_many_commits_hold_it() {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(72).project_key();
+    env.write("settings.py", format!("KEY = '{key}'\n"));
+    env.commit_all("add key");
+    env.write("copy/settings.py", format!("# moved\nKEY = '{key}'\n"));
+    env.git(&["rm", "-q", "settings.py"]);
+    env.commit_all("move key");
+    let mock =
+        MockProvider::start(vec![(key.clone(), vec![Answer::openai_error(401, "invalid_api_key")])], Duration::ZERO);
+    let run = env.run(&["history", "--verify", "--verify-base-url", &mock.base_url(), "--format", "json"]);
+    let findings = run.expect_code(1).findings();
+    assert_eq!(findings.len(), 2, "{}", run.stdout);
+    assert!(findings.iter().all(|f| f["verification"]["state"] == "invalid"), "{}", run.stdout);
+    assert_eq!(mock.requests_for(&key), 1);
+}
