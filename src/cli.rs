@@ -63,6 +63,17 @@ pub struct GlobalArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Ask each found key's provider whether it is live (network calls that cost nothing;
+    /// `scan` and `history` only, never in hooks).
+    #[arg(long, global = true)]
+    pub verify: bool,
+    /// Send --verify requests to this base URL instead of each provider's host (tests,
+    /// proxies): https://, or http:// to a loopback address only.
+    #[arg(long, global = true, value_name = "URL", requires = "verify")]
+    pub verify_base_url: Option<String>,
+    /// Seconds allowed for one --verify request [default: 10].
+    #[arg(long, global = true, value_name = "SECONDS", requires = "verify")]
+    pub verify_timeout: Option<f64>,
 }
 
 /// When to use colour.

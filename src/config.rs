@@ -39,6 +39,7 @@ use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
 use crate::source::parse_size;
+use crate::verify::VerifyOptions;
 
 /// The configuration file's name, looked for at the target's repository root.
 pub const CONFIG_FILE_NAME: &str = ".keyhound.toml";
@@ -131,6 +132,8 @@ pub struct Config {
     pub baseline_file: Option<PathBuf>,
     /// Warnings about the configuration, for the summary.
     pub warnings: Vec<String>,
+    /// `--verify`: how to verify found keys (only ever set from the command line).
+    pub verify: Option<VerifyOptions>,
 }
 
 impl Config {
@@ -187,6 +190,7 @@ impl Config {
         }
         let format = args.format.or(file.format).unwrap_or(Format::Text);
         let color = use_color(args.color, format, args.output.is_some());
+        let verify = resolve_verify(args)?;
         Ok(Config {
             rules: Arc::new(rules),
             filters,
@@ -199,6 +203,7 @@ impl Config {
             config_file: config_path,
             baseline_file: baseline_path,
             warnings,
+            verify,
         })
     }
 }
@@ -240,6 +245,14 @@ fn anchored(base: Option<&Path>, path: &Path) -> PathBuf {
         Some(base) if path.is_relative() => base.join(path),
         _ => path.to_path_buf(),
     }
+}
+
+fn resolve_verify(args: &GlobalArgs) -> Result<Option<VerifyOptions>> {
+    if !args.verify {
+        return Ok(None);
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    VerifyOptions::resolve(args.verify_base_url.as_deref(), args.verify_timeout, env).map(Some).map_err(Error::Usage)
 }
 
 fn config_error(path: Option<&Path>, error: Error) -> Error {

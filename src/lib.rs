@@ -29,6 +29,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use exit::ExitStatus;
@@ -37,6 +38,7 @@ use cli::{Cli, Command};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
+    refuse_verify_where_it_does_not_belong(&cli)?;
     match &cli.command {
         Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Rules { action } => cmd::rules::run(action, &cli.global),
@@ -45,4 +47,21 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &cli.global),
     }
+}
+
+/// `--verify` makes network calls: only `scan` and `history` take it. Hooks (and so
+/// `staged`) must stay offline and fast, whatever a hook script or alias passes.
+fn refuse_verify_where_it_does_not_belong(cli: &Cli) -> Result<()> {
+    let name = match &cli.command {
+        _ if !cli.global.verify => return Ok(()),
+        Command::Scan(_) | Command::History(_) => return Ok(()),
+        Command::Staged(_) => "staged",
+        Command::Hook { .. } => "hook",
+        Command::Rules { .. } => "rules",
+        Command::Baseline { .. } => "baseline",
+    };
+    Err(Error::Usage(format!(
+        "--verify is not available for `keyhound {name}` (it makes network calls, and hooks never do); \
+         use `keyhound scan --verify` or `keyhound history --verify`"
+    )))
 }

@@ -10,6 +10,7 @@ use crate::filter::{self, DropReason, Filters};
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::SourceStats;
+use crate::verify::Verifications;
 
 /// Scans blobs one after another on one thread, reusing its scratch memory.
 pub struct BlobScanner<'m> {
@@ -100,7 +101,7 @@ impl SharedSink {
 }
 
 /// The result of a scan of any source, ready for the reporters.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ScanOutcome {
     /// Reported findings, in output order.
     pub findings: Vec<Finding>,
@@ -112,6 +113,8 @@ pub struct ScanOutcome {
     pub stats: SourceStats,
     /// Wall-clock time of the scan.
     pub elapsed: Duration,
+    /// `--verify` results by fingerprint (empty without `--verify`).
+    pub verifications: Verifications,
 }
 
 impl ScanOutcome {
@@ -124,7 +127,7 @@ impl ScanOutcome {
         for reason in dropped_reasons {
             *dropped.entry(reason).or_insert(0) += 1;
         }
-        ScanOutcome { findings, dropped, unused, stats, elapsed }
+        ScanOutcome { findings, dropped, unused, stats, elapsed, verifications: Verifications::new() }
     }
 
     /// True when something could not be scanned.

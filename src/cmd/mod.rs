@@ -16,10 +16,14 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::report::{self, summary};
 use crate::scan::ScanOutcome;
+use crate::verify;
 
-/// Writes the report (to `--output` or standard output) and the summary (to standard
-/// error), and picks the exit status. A closed standard output is not an error.
+/// Verifies the findings when `--verify` asks for it, writes the report (to `--output` or
+/// standard output) and the summary (to standard error), and picks the exit status. A
+/// closed standard output is not an error.
 pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
+    let verified = config.verify.as_ref().map(|options| verify::verify_outcome(outcome, options));
+    let outcome = verified.as_ref().unwrap_or(outcome);
     write_report(config, outcome)?;
     print_summary(config, outcome, None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))

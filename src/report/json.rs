@@ -19,7 +19,8 @@
 //!   "fingerprint": "openai-api-key:3f9a0c1d2e4b5a69",
 //!   "commit": null,
 //!   "structure": 1.0,
-//!   "occurrences": null
+//!   "occurrences": null,
+//!   "verification": { "state": "live", "provider": "openai", "detail": "HTTP 200" }
 //! }
 //! ```
 //!
@@ -49,6 +50,20 @@
 //! `sk-` rules): the share of structural checks passed, 0.0 to 1.0 — segment lengths around
 //! the `T3BlbkFJ` marker equal or off by one, and a long key ending in `A`. Issued keys score
 //! 1.0; sort by it to review the likeliest keys first. It never hides a finding.
+//!
+//! `verification` is `null` without `--verify`. With it, every finding has one, shared by all
+//! findings of the same fingerprint (each distinct secret is checked once), and findings with
+//! a live key come first:
+//!
+//! - `state`: `live` (the key works), `restricted` (live, but the provider refused this call:
+//!   IP allow-list, missing permission), `out-of-credit` (live, no credit left), `invalid`
+//!   (revoked or never valid), `unknown` (no usable answer after retries), `unsupported`
+//!   (keyhound cannot check this rule's secrets). The first three mean: revoke it now.
+//! - `provider`: the provider asked (`openai`, `anthropic`, `huggingface`, `groq`,
+//!   `openrouter`, `github`), `null` when unsupported.
+//! - `detail`: the HTTP status and the provider's error code (`HTTP 401 invalid_api_key`), or
+//!   the transport failure (`timed out (gave up after 3 attempts)`). Never the provider's
+//!   message, which may quote part of the key.
 
 use std::io::{self, Write};
 
@@ -57,6 +72,8 @@ use serde::Serialize;
 use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding};
 use crate::rules::{Confidence, Severity};
+use crate::scan::ScanOutcome;
+use crate::verify::Verification;
 
 /// The wire form of a finding.
 #[derive(Serialize)]
@@ -76,10 +93,11 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     structure: Option<f64>,
     occurrences: Option<usize>,
+    verification: Option<&'a Verification>,
 }
 
 impl<'a> JsonFinding<'a> {
-    fn new(finding: &'a Finding, options: &ReportOptions) -> Self {
+    fn new(finding: &'a Finding, outcome: &'a ScanOutcome, options: &ReportOptions) -> Self {
         JsonFinding {
             rule: &finding.rule_id,
             description: &finding.description,
@@ -95,21 +113,22 @@ impl<'a> JsonFinding<'a> {
             commit: finding.commit.as_deref(),
             structure: finding.structure,
             occurrences: finding.occurrences,
+            verification: outcome.verifications.get(&finding.fingerprint),
         }
     }
 }
 
 /// Writes all findings as one pretty-printed JSON array.
-pub fn write_array(findings: &[Finding], options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let wire: Vec<JsonFinding> = findings.iter().map(|f| JsonFinding::new(f, options)).collect();
+pub fn write_array(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, outcome, options)).collect();
     serde_json::to_writer_pretty(&mut *out, &wire)?;
     writeln!(out)
 }
 
 /// Writes one compact JSON object per line.
-pub fn write_lines(findings: &[Finding], options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    for finding in findings {
-        serde_json::to_writer(&mut *out, &JsonFinding::new(finding, options))?;
+pub fn write_lines(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    for finding in &outcome.findings {
+        serde_json::to_writer(&mut *out, &JsonFinding::new(finding, outcome, options))?;
         writeln!(out)?;
     }
     Ok(())
@@ -121,8 +140,12 @@ mod tests {
     use crate::report::test_support::{finding, finding_in_commit};
 
     fn render(findings: &[Finding], show_secrets: bool) -> serde_json::Value {
+        render_outcome(&ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() }, show_secrets)
+    }
+
+    fn render_outcome(outcome: &ScanOutcome, show_secrets: bool) -> serde_json::Value {
         let mut out = Vec::new();
-        write_array(findings, &ReportOptions { show_secrets, color: false }, &mut out).unwrap();
+        write_array(outcome, &ReportOptions { show_secrets, color: false }, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -130,12 +153,14 @@ mod tests {
     fn fields_and_redaction() {
         let value = render(&[finding("a.py", 3)], false);
         let object = &value[0];
-        for key in ["rule", "description", "path", "line", "column", "secret", "fingerprint", "commit"] {
+        for key in ["rule", "description", "path", "line", "column", "secret", "fingerprint", "commit", "verification"]
+        {
             assert!(object.get(key).is_some(), "missing {key}");
         }
         assert_eq!(object["secret"], "sk-proj-…zz9Q");
         assert_eq!(object["commit"], serde_json::Value::Null);
         assert_eq!(object["occurrences"], serde_json::Value::Null);
+        assert_eq!(object["verification"], serde_json::Value::Null);
         assert_eq!(object["line"], 3);
         assert_eq!(object["structure"], 0.5);
     }
@@ -145,6 +170,14 @@ mod tests {
         let mut plain = finding("a.py", 3);
         plain.structure = None;
         assert!(render(&[plain], false)[0].get("structure").is_none());
+    }
+
+    #[test]
+    fn verification_object() {
+        let outcome = crate::report::test_support::verified_outcome(crate::verify::State::OutOfCredit);
+        let value = render_outcome(&outcome, false);
+        let expected = serde_json::json!({"state": "out-of-credit", "provider": "openai", "detail": "HTTP 429 insufficient_quota"});
+        assert_eq!(value[0]["verification"], expected);
     }
 
     #[test]
@@ -161,7 +194,8 @@ mod tests {
     #[test]
     fn jsonl_is_one_object_per_line() {
         let mut out = Vec::new();
-        write_lines(&[finding("a", 1), finding("b", 2)], &ReportOptions::default(), &mut out).unwrap();
+        let outcome = ScanOutcome { findings: vec![finding("a", 1), finding("b", 2)], ..ScanOutcome::default() };
+        write_lines(&outcome, &ReportOptions::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2);
         for line in text.lines() {

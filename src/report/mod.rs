@@ -69,8 +69,8 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Text => text::write(outcome, rules, options, out),
-        Format::Json => json::write_array(&outcome.findings, options, out),
-        Format::Jsonl => json::write_lines(&outcome.findings, options, out),
+        Format::Json => json::write_array(outcome, options, out),
+        Format::Jsonl => json::write_lines(outcome, options, out),
         Format::Sarif => sarif::write(outcome, rules, options, out),
         Format::Github => github::write(outcome, rules, options, out),
         Format::Junit => junit::write(outcome, rules, options, out),
@@ -121,6 +121,8 @@ pub(crate) mod test_support {
 
     use crate::finding::{CommitInfo, Finding, Position};
     use crate::rules::{Confidence, Severity};
+    use crate::scan::ScanOutcome;
+    use crate::verify::{State, Verification};
 
     /// A finding with a fixed, obviously fake secret.
     pub fn finding(path: &str, line: usize) -> Finding {
@@ -138,6 +140,15 @@ pub(crate) mod test_support {
             structure: Some(0.5),
             occurrences: None,
         }
+    }
+
+    /// An outcome of one finding whose key was verified to be in `state`.
+    pub fn verified_outcome(state: State) -> ScanOutcome {
+        let finding = finding("a.py", 3);
+        let verification =
+            Verification { state, provider: Some("openai"), detail: "HTTP 429 insufficient_quota".into() };
+        let verifications = [(finding.fingerprint.clone(), verification)].into_iter().collect();
+        ScanOutcome { findings: vec![finding], verifications, ..ScanOutcome::default() }
     }
 
     /// The same finding attributed to a commit.

@@ -5,8 +5,10 @@
 //! per finding: `ruleId`, `level`, a message with the redacted secret, the location
 //! (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose `endColumn` is
 //! exclusive, columns in Unicode code points), `partialFingerprints["keyhound/v1"]` set to
-//! the content fingerprint so results survive line moves, and `properties.commit` for
-//! history findings. The output is checked against the official schema by a test.
+//! the content fingerprint so results survive line moves, `properties.commit` for
+//! history findings, and with `--verify` `properties.verification` (`state`, `provider`,
+//! `detail`, as in the JSON report). The output is checked against the official schema by a
+//! test.
 
 use std::io::{self, Write};
 
@@ -22,7 +24,7 @@ pub const FINGERPRINT_KEY: &str = "keyhound/v1";
 
 /// Writes the outcome as one pretty-printed SARIF log.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let results: Vec<Value> = outcome.findings.iter().map(|finding| result(finding, rules, options)).collect();
+    let results: Vec<Value> = outcome.findings.iter().map(|finding| result(finding, outcome, rules, options)).collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -104,7 +106,7 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
     })
 }
 
-fn result(finding: &Finding, rules: &RuleSet, options: &ReportOptions) -> Value {
+fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
     let position = &finding.position;
     let mut result = json!({
         "ruleId": finding.rule_id,
@@ -127,6 +129,9 @@ fn result(finding: &Finding, rules: &RuleSet, options: &ReportOptions) -> Value 
     }
     if let Some(commit) = &finding.commit {
         result["properties"]["commit"] = json!(commit.as_ref());
+    }
+    if let Some(verification) = outcome.verifications.get(&finding.fingerprint) {
+        result["properties"]["verification"] = json!(verification);
     }
     result
 }
@@ -195,5 +200,16 @@ mod tests {
         assert_eq!(result["properties"]["commit"]["author"], "Ada");
         assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "file:///abs/a.py");
         assert!(result["message"]["text"].as_str().unwrap().contains("FAKEzz9Q"));
+    }
+
+    #[test]
+    fn verified_results_carry_the_state_as_a_property() {
+        assert!(render(vec![finding("a", 1)], false)["runs"][0]["results"][0]["properties"]["verification"].is_null());
+        let outcome = crate::report::test_support::verified_outcome(crate::verify::State::Live);
+        let mut out = Vec::new();
+        write(&outcome, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+        let log: Value = serde_json::from_slice(&out).unwrap();
+        let expected = json!({"state": "live", "provider": "openai", "detail": "HTTP 429 insufficient_quota"});
+        assert_eq!(log["runs"][0]["results"][0]["properties"]["verification"], expected);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::scan::ScanOutcome;
 use crate::source::{display_path, human_bytes};
+use crate::verify;
 
 /// Most skipped paths named individually before the rest are counted.
 const MAX_NAMED: usize = 10;
@@ -56,8 +57,23 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
     for error in &stats.errors {
         lines.push(format!("error: {error}"));
     }
+    lines.extend(verification_line(outcome));
     lines.push(headline(outcome));
     lines
+}
+
+/// `--verify`: what the providers said, counted per distinct secret.
+fn verification_line(outcome: &ScanOutcome) -> Option<String> {
+    if outcome.verifications.is_empty() {
+        return None;
+    }
+    let counts = verify::tally(&outcome.verifications);
+    let parts: Vec<String> = counts.iter().map(|(state, count)| format!("{count} {}", state.as_str())).collect();
+    let live: usize = counts.iter().filter(|(state, _)| state.is_live()).map(|(_, count)| count).sum();
+    let verdict = if live > 0 { "warning" } else { "note" };
+    let advice = if live > 0 { "; revoke the live key(s) now (see How to fix)" } else { "" };
+    let total = outcome.verifications.len();
+    Some(format!("{verdict}: verified {total} distinct key(s): {}{advice}", parts.join(", ")))
 }
 
 fn headline(outcome: &ScanOutcome) -> String {
@@ -99,6 +115,17 @@ mod tests {
         assert!(text.contains("warning: t: every file is ignored"));
         assert!(text.contains("nothing was scanned"));
         assert!(!text.contains("no secrets found"));
+    }
+
+    #[test]
+    fn verification_counts_distinct_keys_and_warns_about_live_ones() {
+        use crate::verify::State;
+        let outcome = crate::report::test_support::verified_outcome(State::Live);
+        let text = lines(&outcome).join("\n");
+        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key(s) now"), "{text}");
+        let outcome = crate::report::test_support::verified_outcome(State::Invalid);
+        assert!(lines(&outcome).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
+        assert!(!lines(&ScanOutcome::default()).join("\n").contains("verified"));
     }
 
     #[test]

@@ -1,34 +1,48 @@
-//! The text report, for people: each finding's location, rule, redacted secret and a
-//! one-line fix. Colour only when asked (a terminal without `NO_COLOR`).
+//! The text report, for people: each finding's location, rule, redacted secret, its
+//! `--verify` state and a one-line fix, then a "How to fix" section with each reported
+//! rule's remediation, once per rule. Colour only when asked (a terminal without `NO_COLOR`).
 
 use std::io::{self, Write};
 
 use super::ReportOptions;
 use crate::finding::Finding;
-use crate::rules::RuleSet;
+use crate::rules::{Rule, RuleSet};
 use crate::scan::ScanOutcome;
+use crate::verify::{State, Verification};
 
 const BOLD_RED: &str = "\x1b[1;31m";
 const MAGENTA: &str = "\x1b[35m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-/// Writes each finding as a short block.
+/// Width the remediation text is wrapped to.
+const WRAP_WIDTH: usize = 96;
+
+/// Writes each finding as a short block, then how to fix each rule's findings.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for finding in &outcome.findings {
-        write_finding(finding, fix_for(rules, &finding.rule_id), options, out)?;
+        let verification = outcome.verifications.get(&finding.fingerprint);
+        write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
     }
-    Ok(())
+    write_remediation(outcome, rules, options, out)
 }
 
-fn write_finding(finding: &Finding, fix: String, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let paint = |code: &str, text: &str| {
-        if options.color {
-            format!("{code}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
-    };
+fn paint(options: &ReportOptions, code: &str, text: &str) -> String {
+    if options.color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_finding(
+    finding: &Finding,
+    verification: Option<&Verification>,
+    fix: String,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let paint = |code: &str, text: &str| paint(options, code, text);
     let position = &finding.position;
     let location = format!("{}:{}:{}", finding.path, position.line, position.column);
     writeln!(
@@ -51,8 +65,80 @@ fn write_finding(finding: &Finding, fix: String, options: &ReportOptions, out: &
     if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
         writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
     }
+    if let Some(verification) = verification {
+        let code = if verification.state.is_live() { BOLD_RED } else { DIM };
+        writeln!(out, "    verified: {}", paint(code, &describe(verification)))?;
+    }
     writeln!(out, "    {}", paint(DIM, &format!("fix: {fix}")))?;
     writeln!(out)
+}
+
+/// `LIVE: the key works, revoke it now [openai: HTTP 200]`.
+fn describe(verification: &Verification) -> String {
+    let meaning = match verification.state {
+        State::Live => "LIVE: the key works, revoke it now",
+        State::Restricted => "LIVE (restricted): the provider knows the key but refused this call; revoke it now",
+        State::OutOfCredit => "LIVE (out of credit): revoke it now, before credit is added",
+        State::Invalid => "invalid: revoked or never a real key",
+        State::Unknown => "unknown: no usable answer; treat it as live",
+        State::Unsupported => "not checked: keyhound cannot verify this kind of secret",
+    };
+    match verification.provider {
+        Some(provider) => format!("{meaning} [{provider}: {}]", verification.detail),
+        None => meaning.to_string(),
+    }
+}
+
+/// "How to fix": the remediation of each rule with findings, once, in order of appearance.
+fn write_remediation(
+    outcome: &ScanOutcome,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut shown: Vec<&Rule> = Vec::new();
+    for finding in &outcome.findings {
+        let rule = rules.find(&finding.rule_id);
+        if let Some(rule) = rule.filter(|rule| !rule.spec.remediation.trim().is_empty()) {
+            if !shown.iter().any(|seen| seen.id() == rule.id()) {
+                shown.push(rule);
+            }
+        }
+    }
+    if shown.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", paint(options, BOLD_RED, "How to fix"))?;
+    for rule in shown {
+        writeln!(out, "  {} [{}]", rule.spec.description, rule.id())?;
+        for line in wrap(&rule.spec.remediation, WRAP_WIDTH - 4) {
+            writeln!(out, "    {line}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Greedy word wrap of each line of `text`; continuation lines of a numbered step (`2. `)
+/// are indented under its text. A word longer than `width` gets a line of its own.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.trim().lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let marker = paragraph.split_once(". ").filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()));
+        let hang = " ".repeat(marker.map_or(0, |(n, _)| n.len() + 2));
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::replace(&mut line, hang.clone()));
+            }
+            if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 /// The one-line fix for a rule's findings.
@@ -86,6 +172,40 @@ mod tests {
         assert!(text.contains("OPENAI_API_KEY"), "{text}");
         assert!(text.contains("revoke"), "{text}");
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn how_to_fix_once_per_rule_after_the_findings() {
+        let text = render(vec![finding("a", 1), finding("b", 2)], ReportOptions::default());
+        assert_eq!(text.matches("How to fix\n").count(), 1, "{text}");
+        assert_eq!(text.matches("  OpenAI API key [openai-api-key]\n").count(), 1, "{text}");
+        let section = &text[text.find("How to fix").unwrap()..];
+        assert!(!section.contains("secret:"), "the section comes after every finding");
+        for needed in ["API keys page", "OpenAI dashboard", "create a new one", "OPENAI_API_KEY", "usage page"] {
+            assert!(section.contains(needed), "missing {needed:?}:\n{section}");
+        }
+        assert!(section.lines().all(|line| line.chars().count() <= WRAP_WIDTH), "{section}");
+        assert_eq!(text.matches("    fix: ").count(), 2, "the one-line fix stays on each finding");
+    }
+
+    #[test]
+    fn wrapping_keeps_steps_apart_and_hangs_their_continuations() {
+        let text = "1. Revoke the key now and create a new one.\n2. Update every place.\n";
+        assert_eq!(wrap(text, 24), ["1. Revoke the key now", "   and create a new one.", "2. Update every place."]);
+        assert_eq!(wrap("a-very-long-word b", 4), ["a-very-long-word", "b"]);
+    }
+
+    #[test]
+    fn verification_line_only_with_verify() {
+        assert!(!render(vec![finding("a", 1)], ReportOptions::default()).contains("verified:"));
+        let outcome = crate::report::test_support::verified_outcome(State::OutOfCredit);
+        let mut out = Vec::new();
+        write(&outcome, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("    verified: LIVE (out of credit): revoke it now, before credit is added [openai: HTTP 429 insufficient_quota]\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,9 +3,11 @@
 mod ci;
 mod harness;
 mod history;
+mod mock_provider;
 mod rules;
 // The hooks are POSIX sh scripts.
 #[cfg(unix)]
 mod hooks;
 mod scan;
 mod staged;
+mod verify;
