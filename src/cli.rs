@@ -74,6 +74,28 @@ pub struct GlobalArgs {
     /// Seconds allowed for one --verify request [default: 10].
     #[arg(long, global = true, value_name = "SECONDS", requires = "verify")]
     pub verify_timeout: Option<f64>,
+    /// Do not decode base64 text and UTF-16 files before scanning them.
+    #[arg(long, global = true, help_heading = "Encodings and archives")]
+    pub no_decode: bool,
+    /// Scan archives (zip, jar, whl, tar, gzip, …) as raw bytes instead of opening them.
+    #[arg(long, global = true, help_heading = "Encodings and archives")]
+    pub no_archives: bool,
+    /// Levels of archives inside archives to open [default: 3].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..),
+          help_heading = "Encodings and archives")]
+    pub archive_depth: Option<u16>,
+    /// Most bytes to decompress from one file's archives, nested ones included [default: 256MiB].
+    #[arg(long, global = true, value_name = "SIZE", help_heading = "Encodings and archives")]
+    pub archive_max_bytes: Option<String>,
+    /// Most members to read from one file's archives, nested ones included [default: 100000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          help_heading = "Encodings and archives")]
+    pub archive_max_members: Option<u64>,
+    /// Most decompressed bytes per compressed byte of a member past its first MiB; more is
+    /// taken for a zip bomb and skipped [default: 100].
+    #[arg(long, global = true, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..),
+          help_heading = "Encodings and archives")]
+    pub archive_max_ratio: Option<u64>,
 }
 
 /// When to use colour.
@@ -217,5 +239,13 @@ mod tests {
         let cli = Cli::try_parse_from(["keyhound", "scan", "src", "--format", "json", "--show-secrets"]).unwrap();
         assert_eq!(cli.global.format, Some(Format::Json));
         assert!(cli.global.show_secrets);
+    }
+
+    #[test]
+    fn archive_limits_reject_zero() {
+        assert!(Cli::try_parse_from(["keyhound", "scan", "--archive-max-ratio", "0"]).is_err());
+        let cli = Cli::try_parse_from(["keyhound", "scan", "--archive-depth", "2", "--no-decode"]).unwrap();
+        assert_eq!(cli.global.archive_depth, Some(2));
+        assert!(cli.global.no_decode);
     }
 }

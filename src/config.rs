@@ -31,6 +31,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::archive;
 use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::{Error, Result};
@@ -38,6 +39,7 @@ use crate::filter::{check_glob, check_regex, directory_of, normalize, Allowlist,
 use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
+use crate::scan::ExpandOptions;
 use crate::source::parse_size;
 use crate::verify::VerifyOptions;
 
@@ -126,6 +128,9 @@ pub struct Config {
     pub threads: usize,
     /// Suppress the summary.
     pub quiet: bool,
+    /// What to look for inside blobs (base64, UTF-16, archives). A command may turn parts
+    /// off where they cost too much (the pre-commit hook).
+    pub expand: ExpandOptions,
     /// The configuration file in use, if any.
     pub config_file: Option<PathBuf>,
     /// The baseline file named by `--baseline` or the config file, if any.
@@ -200,6 +205,7 @@ impl Config {
             max_file_size,
             threads: args.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.quiet,
+            expand: expand_options(args, max_file_size)?,
             config_file: config_path,
             baseline_file: baseline_path,
             warnings,
@@ -253,6 +259,26 @@ fn resolve_verify(args: &GlobalArgs) -> Result<Option<VerifyOptions>> {
     }
     let env = |name: &str| std::env::var(name).ok();
     VerifyOptions::resolve(args.verify_base_url.as_deref(), args.verify_timeout, env).map(Some).map_err(Error::Usage)
+}
+
+/// `--no-decode`, `--no-archives` and the archive limits.
+fn expand_options(args: &GlobalArgs, max_file_size: u64) -> Result<ExpandOptions> {
+    let defaults = archive::Limits::default();
+    let max_bytes = match args.archive_max_bytes.as_deref() {
+        Some(text) => parse_size(text).map_err(|e| Error::Usage(format!("--archive-max-bytes: {e}")))?,
+        None => defaults.max_bytes,
+    };
+    let limits = archive::Limits {
+        max_depth: args.archive_depth.map_or(defaults.max_depth, usize::from),
+        max_bytes,
+        max_members: args.archive_max_members.unwrap_or(defaults.max_members),
+        max_ratio: args.archive_max_ratio.unwrap_or(defaults.max_ratio),
+    };
+    Ok(ExpandOptions {
+        decode: !args.no_decode,
+        archives: (!args.no_archives).then_some(limits),
+        max_member_size: max_file_size,
+    })
 }
 
 fn config_error(path: Option<&Path>, error: Error) -> Error {

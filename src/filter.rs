@@ -271,6 +271,7 @@ pub(crate) mod tests {
             commit: None,
             structure: None,
             occurrences: None,
+            decoded: None,
         }
     }
 

@@ -66,6 +66,10 @@ pub struct Finding {
     /// For history scans, how many places (a path in a blob, a commit or tag message) hold
     /// the same secret, this one included.
     pub occurrences: Option<usize>,
+    /// The encodings the secret was found under, outermost first (`base64`, `utf-16le`,
+    /// `utf-16le+base64`); `None` when it is in the text as it is. The position is that of
+    /// the encoded text.
+    pub decoded: Option<String>,
 }
 
 impl Finding {
@@ -88,6 +92,7 @@ impl Finding {
             commit: None,
             structure,
             occurrences: None,
+            decoded: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! Config → source (worktree | history | staged) → bytes
+//!        → scan: the bytes, archive members (archive), decoded text (decode)
 //!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
 //!        → scan (position, inline allow) → Finding
 //!        → filter (allowlists → .keyhoundignore → baseline) → sort
@@ -12,10 +13,12 @@
 //!        → ExitStatus
 //! ```
 
+pub mod archive;
 pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod exit;
 pub mod filter;

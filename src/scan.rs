@@ -3,43 +3,197 @@
 //! worker threads into one sorted [`ScanOutcome`].
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::archive::{self, Budget, Event, Stop};
+use crate::config::DEFAULT_MAX_FILE_SIZE;
+use crate::decode::{self, base64, Encoding};
 use crate::filter::{self, DropReason, Filters};
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, RawMatch, Scratch};
-use crate::source::SourceStats;
+use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::verify::Verifications;
 
+/// What to look for inside blobs, besides their bytes as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandOptions {
+    /// Decode base64 runs and UTF-16 text and scan the result (`--no-decode` turns it off).
+    pub decode: bool,
+    /// Open archives within these limits (`None`, `--no-archives`: scan them as raw bytes).
+    pub archives: Option<archive::Limits>,
+    /// Archive members larger than this are skipped, like files (`--max-file-size`).
+    pub max_member_size: u64,
+}
+
+impl Default for ExpandOptions {
+    fn default() -> Self {
+        ExpandOptions {
+            decode: true,
+            archives: Some(archive::Limits::default()),
+            max_member_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
 /// Scans blobs one after another on one thread, reusing its scratch memory.
+///
+/// Each blob is scanned as it is, then what it holds is scanned too, recursively: the members
+/// of an archive (reported as `bundle.zip!inner/.env`, lines counted in the member), the
+/// UTF-16 text of a UTF-16 file (same path and lines), and the base64 runs that decode to text
+/// (reported at the encoded text, with the encodings in [`Finding::decoded`]). An archive
+/// that opens is scanned through its members only, not also as raw bytes.
 pub struct BlobScanner<'m> {
     matcher: &'m Matcher,
     scratch: Scratch,
     raw: Vec<RawMatch>,
+    options: ExpandOptions,
 }
 
 impl<'m> BlobScanner<'m> {
     /// A scanner for one worker thread.
-    pub fn new(matcher: &'m Matcher) -> Self {
-        BlobScanner { matcher, scratch: Scratch::default(), raw: Vec::new() }
+    pub fn new(matcher: &'m Matcher, options: &ExpandOptions) -> Self {
+        BlobScanner { matcher, scratch: Scratch::default(), raw: Vec::new(), options: options.clone() }
     }
 
-    /// Finds the secrets in `bytes`. `path` is only called when there is something to report.
+    /// Finds the secrets in `bytes` and in what it holds. `path` is only called when there is
+    /// something to report; what could not be looked into is counted in `sink.stats`.
     pub fn scan(&mut self, bytes: &[u8], path: impl FnOnce() -> String, sink: &mut FindingSink) {
+        let mut path = Some(path);
+        let mut make_root = || path.take().map_or_else(String::new, |make| make());
+        let mut blob = Blob { sink, make_root: &mut make_root, root: None, members: Vec::new() };
+        let mut budget = Budget::new(&self.options.archives.unwrap_or_default());
+        self.scan_located(bytes, 0, &mut budget, &mut blob);
+    }
+
+    /// A file or archive member: its members if it is an archive, else its text.
+    fn scan_located(&mut self, bytes: &[u8], depth: usize, budget: &mut Budget, blob: &mut Blob) {
+        if let (Some(limits), Some(format)) = (self.options.archives, archive::detect(bytes)) {
+            if depth >= limits.max_depth {
+                let path = blob.path();
+                blob.warn(format!(
+                    "{path}: {} archive nested deeper than --archive-depth {}; scanned as raw bytes",
+                    format.name(),
+                    limits.max_depth
+                ));
+            } else if self.scan_archive(bytes, format, &limits, depth, budget, blob) {
+                return;
+            }
+        }
+        let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
+        self.scan_text(&View { text: bytes, encoding: None }, bytes, None, 0, &mut decoding, blob);
+        if decoding.exhausted {
+            let path = blob.path();
+            blob.warn(format!(
+                "{path}: stopped decoding base64 after {} decoded; the rest of its base64 text was scanned only as it is",
+                crate::source::human_bytes(decode::DECODE_BUDGET as u64)
+            ));
+        }
+    }
+
+    /// Scans the members of an archive. False if it could not be opened at all, so that the
+    /// caller scans its raw bytes instead.
+    fn scan_archive(
+        &mut self,
+        bytes: &[u8],
+        format: archive::Format,
+        limits: &archive::Limits,
+        depth: usize,
+        budget: &mut Budget,
+        blob: &mut Blob,
+    ) -> bool {
+        let mut events = 0;
+        let max_member_size = self.options.max_member_size;
+        let result = archive::read(bytes, format, limits, max_member_size, budget, &mut |event, budget| {
+            events += 1;
+            match event {
+                Event::Member { name, bytes } => {
+                    let name = if name.is_empty() { gunzipped_name(&blob.path()) } else { name.to_string() };
+                    blob.sink.stats.nested.members += 1;
+                    blob.sink.stats.nested.member_bytes += bytes.len() as u64;
+                    blob.members.push(name);
+                    self.scan_located(bytes, depth + 1, budget, blob);
+                    blob.members.pop();
+                }
+                Event::TooLarge { name, size } => {
+                    let path = blob.member_path(name).into();
+                    blob.sink.stats.skipped.push(Skipped { path, reason: SkipReason::TooLarge { size } });
+                }
+                Event::Unsupported { name, reason } => {
+                    let path = blob.member_path(name);
+                    blob.warn(format!("{path}: not scanned: {reason}"));
+                }
+            }
+        });
+        let path = blob.path();
+        match result {
+            Ok(()) => true,
+            Err(stop @ Stop::Malformed { .. }) if events == 0 => {
+                blob.warn(format!("{path}: {stop}; scanned as raw bytes"));
+                false
+            }
+            Err(stop) => {
+                blob.warn(format!("{path}: {stop}; the rest of the archive was not scanned"));
+                true
+            }
+        }
+    }
+
+    /// Scans `text` (the view itself, or decoded from it through `layer`), then the texts
+    /// decoded from it.
+    fn scan_text(
+        &mut self,
+        view: &View,
+        text: &[u8],
+        layer: Option<&Layer>,
+        depth: usize,
+        decoding: &mut Decoding,
+        blob: &mut Blob,
+    ) {
+        self.report(view, text, layer, blob);
+        if !self.options.decode || depth >= decode::MAX_DEPTH {
+            return;
+        }
+        let (decoded, exhausted) = decode::decode_layer(text, &mut decoding.budget);
+        decoding.exhausted |= exhausted;
+        for found in &decoded {
+            blob.sink.stats.nested.decoded += 1;
+            if layer.is_none() && view.encoding.is_none() && found.encoding != Encoding::Base64 {
+                // A UTF-16 file: its text is what lines and columns are counted in.
+                let inner = View { text: &found.text, encoding: Some(found.encoding) };
+                self.scan_text(&inner, &found.text, None, depth + 1, decoding, blob);
+            } else {
+                let inner = Layer { outer: layer, text, span: found.span.clone(), encoding: found.encoding };
+                self.scan_text(view, &found.text, Some(&inner), depth + 1, decoding, blob);
+            }
+        }
+    }
+
+    /// Runs the matcher over `text` and reports what it finds at its place in the view.
+    fn report(&mut self, view: &View, text: &[u8], layer: Option<&Layer>, blob: &mut Blob) {
         self.raw.clear();
-        self.matcher.find(bytes, &mut self.scratch, &mut self.raw);
+        self.matcher.find(text, &mut self.scratch, &mut self.raw);
         if self.raw.is_empty() {
             return;
         }
-        let path = path();
+        let path = blob.path();
+        let decoded = describe(view, layer);
         for found in &self.raw {
-            if filter::is_inline_allowed(finding::lines_around(bytes, found.secret.clone())) {
-                sink.dropped.push(DropReason::InlineAllow);
+            let in_view = Layer::to_view(layer, found.secret.clone());
+            let allowed = filter::is_inline_allowed(finding::lines_around(text, found.secret.clone()))
+                || (layer.is_some() && filter::is_inline_allowed(finding::lines_around(view.text, in_view.clone())));
+            if allowed {
+                blob.sink.dropped.push(DropReason::InlineAllow);
                 continue;
             }
             let rule = self.matcher.rules().get(found.rule);
-            sink.findings.push(Finding::new(rule, bytes, found.secret.clone(), found.prefix_len, path.clone()));
+            let mut finding = Finding::new(rule, text, found.secret.clone(), found.prefix_len, path.clone());
+            if layer.is_some() {
+                finding.position = finding::position_of(view.text, in_view);
+            }
+            finding.decoded.clone_from(&decoded);
+            blob.sink.findings.push(finding);
         }
     }
 
@@ -64,6 +218,96 @@ impl<'m> BlobScanner<'m> {
     }
 }
 
+/// The blob being scanned: where its findings go, and its path, resolved on first use.
+struct Blob<'s, 'f> {
+    sink: &'s mut FindingSink,
+    make_root: &'f mut dyn FnMut() -> String,
+    root: Option<String>,
+    /// Names of the archive members being read, outermost first.
+    members: Vec<String>,
+}
+
+impl Blob<'_, '_> {
+    /// `root!member!member`: the path of what is being scanned.
+    fn path(&mut self) -> String {
+        let root = self.root.get_or_insert_with(&mut *self.make_root);
+        std::iter::once(root.as_str()).chain(self.members.iter().map(String::as_str)).collect::<Vec<_>>().join("!")
+    }
+
+    /// The path of a member of what is being scanned.
+    fn member_path(&mut self, name: &str) -> String {
+        format!("{}!{name}", self.path())
+    }
+
+    fn warn(&mut self, message: String) {
+        self.sink.stats.warnings.push(message);
+    }
+}
+
+/// The name given to the content of a gzip file that does not store one: `app.log.gz` →
+/// `app.log`, `site.tgz` → `site.tar`.
+fn gunzipped_name(path: &str) -> String {
+    let file = path.rsplit(['/', '!']).next().unwrap_or(path);
+    if let Some(stem) = file.strip_suffix(".tgz") {
+        format!("{stem}.tar")
+    } else {
+        file.strip_suffix(".gz").or_else(|| file.strip_suffix(".gzip")).unwrap_or("gunzipped").to_string()
+    }
+}
+
+/// The text findings are reported in: a file or member, or the UTF-8 text of a UTF-16 one.
+struct View<'v> {
+    text: &'v [u8],
+    /// How the file was encoded, if it was transcoded.
+    encoding: Option<Encoding>,
+}
+
+/// One decoding between the view and the text being scanned.
+struct Layer<'a> {
+    outer: Option<&'a Layer<'a>>,
+    /// The text the encoded span lies in.
+    text: &'a [u8],
+    span: Range<usize>,
+    encoding: Encoding,
+}
+
+impl Layer<'_> {
+    /// Maps a range of the innermost decoded text to the view, layer by layer: into the
+    /// base64 characters that encode it, or onto the whole span of a transcoded text.
+    fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
+        while let Some(current) = layer {
+            range = match current.encoding {
+                Encoding::Base64 => {
+                    let encoded = base64::encoded_span(&current.text[current.span.clone()], range);
+                    current.span.start + encoded.start..current.span.start + encoded.end
+                }
+                Encoding::Utf16Le | Encoding::Utf16Be => current.span.clone(),
+            };
+            layer = current.outer;
+        }
+        range
+    }
+}
+
+/// The encodings a secret was found under, outermost first: `base64`, `utf-16le+base64`.
+fn describe(view: &View, layer: Option<&Layer>) -> Option<String> {
+    let mut names = Vec::new();
+    let mut current = layer;
+    while let Some(step) = current {
+        names.push(step.encoding.name());
+        current = step.outer;
+    }
+    names.extend(view.encoding.map(Encoding::name));
+    names.reverse();
+    (!names.is_empty()).then(|| names.join("+"))
+}
+
+/// How much base64 is left to decode in one file or member.
+struct Decoding {
+    budget: usize,
+    exhausted: bool,
+}
+
 /// Findings and drops gathered by one thread, or merged from all.
 #[derive(Debug, Default)]
 pub struct FindingSink {
@@ -71,6 +315,9 @@ pub struct FindingSink {
     pub findings: Vec<Finding>,
     /// Why the others were dropped.
     pub dropped: Vec<DropReason>,
+    /// What was scanned inside blobs, and what inside them was skipped (archive members too
+    /// large, malformed archives, limits reached).
+    pub stats: SourceStats,
 }
 
 impl FindingSink {
@@ -78,6 +325,12 @@ impl FindingSink {
     pub fn absorb(&mut self, other: &mut FindingSink) {
         self.findings.append(&mut other.findings);
         self.dropped.append(&mut other.dropped);
+        self.stats.merge(std::mem::take(&mut other.stats));
+    }
+
+    /// True when there is nothing to move.
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.dropped.is_empty() && self.stats.is_empty()
     }
 }
 
@@ -89,7 +342,7 @@ pub struct SharedSink(Mutex<FindingSink>);
 impl SharedSink {
     /// Moves a thread's findings in, if it has any.
     pub fn flush(&self, local: &mut FindingSink) {
-        if !local.findings.is_empty() || !local.dropped.is_empty() {
+        if !local.is_empty() {
             self.0.lock().expect("no thread panics while holding the lock").absorb(local);
         }
     }
@@ -118,8 +371,14 @@ pub struct ScanOutcome {
 }
 
 impl ScanOutcome {
-    /// Applies the filters (allowlist, ignore file, baseline), sorts, and counts drops.
-    pub fn new(sink: FindingSink, filters: &Filters, stats: SourceStats, elapsed: Duration) -> Self {
+    /// Applies the filters (allowlist, ignore file, baseline), sorts, and counts drops. What
+    /// the scanner counted inside blobs is added to the source's `stats`.
+    pub fn new(sink: FindingSink, filters: &Filters, mut stats: SourceStats, elapsed: Duration) -> Self {
+        let mut nested = sink.stats;
+        // Threads finish blobs in any order; the summary should not.
+        nested.warnings.sort();
+        nested.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        stats.merge(nested);
         let filter::Filtered { kept: mut findings, dropped: dropped_reasons, unused } =
             filters.apply(sink.findings, sink.dropped);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -151,7 +410,7 @@ mod tests {
             "Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0"
         );
         let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
-        let mut scanner = BlobScanner::new(&matcher);
+        let mut scanner = BlobScanner::new(&matcher, &ExpandOptions::default());
         let text = format!("add {key} and {key}");
         let redacted = scanner.redact_secrets(&text);
         assert!(!redacted.contains(&key), "{redacted}");

@@ -24,7 +24,7 @@ use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
+use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
 use crate::source::history::{self, BlobRead, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
 
@@ -61,7 +61,7 @@ pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, p
     let collected = collector.0.into_inner().expect("scanner threads have finished");
     let findings = with_occurrences(collected.findings, &enumeration.places);
     let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
-    let sink = FindingSink { findings, dropped: collected.dropped };
+    let sink = FindingSink { findings, dropped: collected.dropped, stats: collected.nested };
     Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
 }
 
@@ -84,7 +84,7 @@ fn scan_items(
         scope.spawn(|| {
             pool.install(|| {
                 receiver.into_iter().par_bridge().for_each_init(
-                    || Worker::new(git_dir, &matcher, config.max_file_size),
+                    || Worker::new(git_dir, &matcher, &config.expand, config.max_file_size),
                     |worker, batch| batch.into_iter().for_each(|item| worker.scan(item, counters, collector)),
                 )
             })
@@ -120,6 +120,8 @@ struct Collected {
     dropped: Vec<DropReason>,
     skipped: Vec<Skipped>,
     errors: Vec<String>,
+    /// What the scanners counted inside blobs (archive members, decoded texts).
+    nested: SourceStats,
 }
 
 #[derive(Debug, Default)]
@@ -140,10 +142,10 @@ struct Worker<'m> {
 }
 
 impl<'m> Worker<'m> {
-    fn new(git_dir: &Path, matcher: &'m Matcher, max_file_size: u64) -> Self {
+    fn new(git_dir: &Path, matcher: &'m Matcher, expand: &ExpandOptions, max_file_size: u64) -> Self {
         Worker {
             repo: Repository::open(git_dir),
-            scanner: BlobScanner::new(matcher),
+            scanner: BlobScanner::new(matcher, expand),
             local: FindingSink::default(),
             max_file_size,
         }
@@ -181,6 +183,11 @@ impl<'m> Worker<'m> {
                 (Place::Message(origin), origin)
             }
         };
+        if !self.local.stats.is_empty() {
+            // Archive members and decoded texts scanned, and what in them was skipped.
+            let nested = std::mem::take(&mut self.local.stats);
+            collector.with(|c| c.nested.merge(nested));
+        }
         if !self.local.findings.is_empty() || !self.local.dropped.is_empty() {
             attribute(&mut self.scanner, &mut self.local, repo, (place, origin), collector);
         }

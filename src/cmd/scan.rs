@@ -31,7 +31,7 @@ pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, config: &Config) -> 
     let matcher = Matcher::new(config.rules.clone());
     let shared = SharedSink::default();
     let stats = worktree::walk(roots, options, || {
-        let mut scanner = BlobScanner::new(&matcher);
+        let mut scanner = BlobScanner::new(&matcher, &config.expand);
         let mut local = FindingSink::default();
         let shared = &shared;
         move |path: &Path, bytes: &[u8]| {

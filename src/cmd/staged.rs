@@ -38,7 +38,7 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let config = Config::resolve(&global, repo.workdir().unwrap_or(Path::new(".")))?;
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
-    let mut scanner = BlobScanner::new(&matcher);
+    let mut scanner = BlobScanner::new(&matcher, &config.expand);
     let mut sink = FindingSink::default();
     let mut stats = staged::read_blobs(&repo, &changes.staged, config.max_file_size, |path, bytes| {
         scanner.scan(bytes, || path.to_string(), &mut sink)

@@ -20,7 +20,8 @@
 //!   "commit": null,
 //!   "structure": 1.0,
 //!   "occurrences": null,
-//!   "verification": { "state": "live", "provider": "openai", "detail": "HTTP 200" }
+//!   "verification": { "state": "live", "provider": "openai", "detail": "HTTP 200" },
+//!   "decoded": null
 //! }
 //! ```
 //!
@@ -64,6 +65,13 @@
 //! - `detail`: the HTTP status and the provider's error code (`HTTP 401 invalid_api_key`), or
 //!   the transport failure (`timed out (gave up after 3 attempts)`). Never the provider's
 //!   message, which may quote part of the key.
+//!
+//! `path` names an archive member as `bundle.zip!inner/.env` (nested: `a.zip!b.jar!c.properties`),
+//! with `line` and `column` counted inside the member. `decoded` is `null` for a secret in
+//! the text as it is; otherwise it names the encodings the secret was found under, outermost
+//! first, joined by `+`: `"base64"` (the position is that of the base64 characters encoding
+//! the secret), `"utf-16le"` / `"utf-16be"` (a UTF-16 file; lines and columns are those of
+//! its text), `"base64+base64"`, `"utf-16le+base64"`.
 
 use std::io::{self, Write};
 
@@ -94,6 +102,7 @@ struct JsonFinding<'a> {
     structure: Option<f64>,
     occurrences: Option<usize>,
     verification: Option<&'a Verification>,
+    decoded: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -114,6 +123,7 @@ impl<'a> JsonFinding<'a> {
             structure: finding.structure,
             occurrences: finding.occurrences,
             verification: outcome.verifications.get(&finding.fingerprint),
+            decoded: finding.decoded.as_deref(),
         }
     }
 }
@@ -153,8 +163,18 @@ mod tests {
     fn fields_and_redaction() {
         let value = render(&[finding("a.py", 3)], false);
         let object = &value[0];
-        for key in ["rule", "description", "path", "line", "column", "secret", "fingerprint", "commit", "verification"]
-        {
+        for key in [
+            "rule",
+            "description",
+            "path",
+            "line",
+            "column",
+            "secret",
+            "fingerprint",
+            "commit",
+            "verification",
+            "decoded",
+        ] {
             assert!(object.get(key).is_some(), "missing {key}");
         }
         assert_eq!(object["secret"], "sk-proj-…zz9Q");
@@ -178,6 +198,14 @@ mod tests {
         let value = render_outcome(&outcome, false);
         let expected = serde_json::json!({"state": "out-of-credit", "provider": "openai", "detail": "HTTP 429 insufficient_quota"});
         assert_eq!(value[0]["verification"], expected);
+    }
+
+    #[test]
+    fn decoded_is_null_unless_the_secret_was_encoded() {
+        assert_eq!(render(&[finding("a.py", 3)], false)[0]["decoded"], serde_json::Value::Null);
+        let mut decoded = finding("k8s/secret.yaml", 4);
+        decoded.decoded = Some("base64".into());
+        assert_eq!(render(&[decoded], false)[0]["decoded"], "base64");
     }
 
     #[test]

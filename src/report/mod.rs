@@ -139,6 +139,7 @@ pub(crate) mod test_support {
             commit: None,
             structure: Some(0.5),
             occurrences: None,
+            decoded: None,
         }
     }
 

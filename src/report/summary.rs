@@ -36,6 +36,15 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
             stats.ignored
         ));
     }
+    let nested = &stats.nested;
+    if nested.members > 0 || nested.decoded > 0 {
+        lines.push(format!(
+            "note: also scanned {} archive member(s) ({}) and {} decoded text(s) (base64, UTF-16)",
+            nested.members,
+            human_bytes(nested.member_bytes),
+            nested.decoded
+        ));
+    }
     if stats.not_regular > 0 {
         lines.push(format!(
             "note: {} entr(y/ies) not scanned because they are not regular files (symlinks, submodules, FIFOs, sockets, devices)",
@@ -98,7 +107,7 @@ fn headline(outcome: &ScanOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{SkipReason, Skipped, SourceStats};
+    use crate::source::{NestedStats, SkipReason, Skipped, SourceStats};
 
     #[test]
     fn clean_scan_says_what_it_covered() {
@@ -140,5 +149,13 @@ mod tests {
         assert!(text.contains("skipped 1 file(s): big.bin (too large (30.0 MiB))"), "{text}");
         assert!(text.contains("error: secret.txt: Permission denied"));
         assert!(text.contains("scan incomplete"));
+    }
+
+    #[test]
+    fn archive_members_and_decoded_texts_are_counted() {
+        let nested = NestedStats { members: 3, member_bytes: 2048, decoded: 2 };
+        let stats = SourceStats { blobs: 1, nested, ..Default::default() };
+        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        assert!(text.contains("note: also scanned 3 archive member(s) (2.0 KiB) and 2 decoded text(s)"), "{text}");
     }
 }

@@ -54,6 +54,9 @@ fn write_finding(
         finding.severity
     )?;
     writeln!(out, "    secret: {}", options.secret_text(finding))?;
+    if let Some(encodings) = &finding.decoded {
+        writeln!(out, "    decoded from: {encodings}")?;
+    }
     if let Some(commit) = &finding.commit {
         let short = commit.id.get(..12).unwrap_or(&commit.id);
         writeln!(
@@ -216,5 +219,14 @@ mod tests {
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
         assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
+    }
+
+    #[test]
+    fn decoded_secrets_say_so() {
+        let mut decoded = finding("secret.yaml", 2);
+        decoded.decoded = Some("base64".into());
+        let text = render(vec![decoded], ReportOptions::default());
+        assert!(text.contains("    secret: sk-proj-…zz9Q\n    decoded from: base64\n"), "{text}");
+        assert!(!render(vec![finding("a", 1)], ReportOptions::default()).contains("decoded"));
     }
 }

@@ -50,11 +50,25 @@ pub struct SourceStats {
     pub ignored: u64,
     /// Errors that left something unscanned: unreadable files or directories.
     pub errors: Vec<String>,
-    /// Warnings about the targets themselves (e.g. a target that is wholly ignored).
+    /// Warnings about the targets themselves (e.g. a target that is wholly ignored), and about
+    /// what inside a blob could not be read (malformed archives, archive limits reached).
     pub warnings: Vec<String>,
     /// Other things scanned or passed over that the summary should mention (e.g. commit
     /// messages scanned, submodules not followed).
     pub notes: Vec<String>,
+    /// What was scanned inside blobs.
+    pub nested: NestedStats,
+}
+
+/// What was scanned inside blobs: archive members and decoded text.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct NestedStats {
+    /// Archive members scanned.
+    pub members: u64,
+    /// Their decompressed bytes.
+    pub member_bytes: u64,
+    /// Decoded texts scanned: base64 runs and UTF-16 files.
+    pub decoded: u64,
 }
 
 impl SourceStats {
@@ -68,6 +82,22 @@ impl SourceStats {
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
         self.notes.extend(other.notes);
+        self.nested.members += other.nested.members;
+        self.nested.member_bytes += other.nested.member_bytes;
+        self.nested.decoded += other.nested.decoded;
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.blobs == 0
+            && self.bytes == 0
+            && self.skipped.is_empty()
+            && self.not_regular == 0
+            && self.ignored == 0
+            && self.errors.is_empty()
+            && self.warnings.is_empty()
+            && self.notes.is_empty()
+            && self.nested == NestedStats::default()
     }
 }
 

@@ -1,0 +1,302 @@
+//! Base64 and base64url runs in text: where they are, whether they hold text, and what they
+//! decode to.
+//!
+//! A run is at least [`MIN_RUN`] characters of either alphabet (decoded alike: `-` as `+`,
+//! `_` as `/`), optionally ended by `=` padding. A run that fills its line, with a length
+//! that is a multiple of four, goes on over the next line when that line holds nothing but
+//! base64 (PEM and MIME wrap at 64 and 76 characters; `base64` without `-w0` at 76).
+//!
+//! Most base64 in code is images, hashes and long identifiers. [`text_runs`] decodes only the
+//! first [`PROBE_CHARS`] characters of a run and keeps it only if they decode to text, so
+//! those cost a few dozen bytes of decoding each. Runs are found with a skip search: a byte
+//! outside the alphabet at `i + MIN_RUN - 1` rules out every run starting at or before it,
+//! so ordinary text is probed about once every [`MIN_RUN`] bytes.
+
+use std::ops::Range;
+
+/// Shortest run decoded: 32 characters hold 24 bytes, shorter than any key worth finding.
+pub const MIN_RUN: usize = 32;
+
+/// Characters decoded to decide whether a run holds text.
+pub const PROBE_CHARS: usize = 64;
+
+const INVALID: u8 = 0xFF;
+
+/// The 6-bit value of each base64 or base64url character, or [`INVALID`].
+static VALUES: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        table[b'A' as usize + i] = i as u8;
+        table[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    table[b'+' as usize] = 62;
+    table[b'-' as usize] = 62;
+    table[b'/' as usize] = 63;
+    table[b'_' as usize] = 63;
+    table
+};
+
+fn is_base64(byte: u8) -> bool {
+    VALUES[byte as usize] != INVALID
+}
+
+/// The base64 runs of `text` whose first characters decode to text (see [`looks_like_text`]),
+/// in order. A run that fails is retried once after a leading path or identifier part
+/// (`/api/v1/c2stcHJv…` → `c2stcHJv…`).
+pub fn text_runs(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    runs(text).filter_map(|run| {
+        if looks_like_text(&text[run.clone()]) {
+            return Some(run);
+        }
+        let head = &text[run.start..run.end.min(run.start + 16)];
+        let cut = head.iter().rposition(|b| matches!(b, b'/' | b'+' | b'-' | b'_'))?;
+        let retry = run.start + cut + 1..run.end;
+        (retry.len() >= MIN_RUN && looks_like_text(&text[retry.clone()])).then_some(retry)
+    })
+}
+
+/// Every base64 run of `text` at least [`MIN_RUN`] characters long, in order.
+pub fn runs(text: &[u8]) -> Runs<'_> {
+    Runs { text, next: 0 }
+}
+
+/// Iterator returned by [`runs`].
+pub struct Runs<'t> {
+    text: &'t [u8],
+    /// Where the search goes on; the byte before it is never part of a run.
+    next: usize,
+}
+
+impl Iterator for Runs<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let text = self.text;
+        let mut from = self.next;
+        loop {
+            let probe = from.checked_add(MIN_RUN - 1).filter(|&p| p < text.len())?;
+            if !is_base64(text[probe]) {
+                from = probe + 1;
+                continue;
+            }
+            let start = from + text[from..probe].iter().rposition(|&b| !is_base64(b)).map_or(0, |i| i + 1);
+            let end = probe + text[probe..].iter().position(|&b| !is_base64(b)).unwrap_or(text.len() - probe);
+            if end - start < MIN_RUN {
+                from = end + 1;
+                continue;
+            }
+            let end = extend(text, start, end);
+            self.next = end;
+            return Some(start..end);
+        }
+    }
+}
+
+/// Extends the run `start..end` over its padding and over wrapped lines.
+fn extend(text: &[u8], mut segment_start: usize, mut end: usize) -> usize {
+    loop {
+        let padding = text[end..].iter().take(2).take_while(|&&b| b == b'=').count();
+        if padding > 0 || (end - segment_start) % 4 != 0 {
+            return end + padding;
+        }
+        let Some((next_start, next_end, next_padding)) = wrapped_line(text, end) else { return end };
+        if next_padding > 0 || (next_end - next_start) % 4 != 0 {
+            return next_end + next_padding;
+        }
+        (segment_start, end) = (next_start, next_end);
+    }
+}
+
+/// If a line break follows `end` and the next line (indentation aside) is all base64 with at
+/// most two `=`, that line's base64 part and padding length.
+fn wrapped_line(text: &[u8], end: usize) -> Option<(usize, usize, usize)> {
+    let after_break = match text.get(end..)? {
+        [b'\n', ..] => end + 1,
+        [b'\r', b'\n', ..] => end + 2,
+        _ => return None,
+    };
+    let start = after_break + text[after_break..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+    let line = text[start..line_end].strip_suffix(b"\r").unwrap_or(&text[start..line_end]);
+    let body = line.iter().take_while(|&&b| is_base64(b)).count();
+    let padding = line.len() - body;
+    let valid = body > 0 && padding <= 2 && line[body..].iter().all(|&b| b == b'=');
+    valid.then_some((start, start + body, padding))
+}
+
+/// Whether the first [`PROBE_CHARS`] characters of `run` decode to printable ASCII (at least
+/// 90%) or to UTF-16 text (PowerShell's `-EncodedCommand`).
+pub fn looks_like_text(run: &[u8]) -> bool {
+    let mut probe = Vec::with_capacity(PROBE_CHARS * 3 / 4);
+    let head_end = run.iter().enumerate().filter(|(_, &b)| is_base64(b)).nth(PROBE_CHARS).map_or(run.len(), |(i, _)| i);
+    decode(&run[..head_end], &mut probe);
+    let printable = probe.iter().filter(|&&b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r')).count();
+    (!probe.is_empty() && printable * 10 >= probe.len() * 9) || super::utf16::detect(&probe).is_some()
+}
+
+/// Appends the bytes `run` encodes to `out`. Line breaks and indentation inside the run are
+/// skipped, `=` ends it, and a final lone character (6 bits, less than a byte) is dropped.
+pub fn decode(run: &[u8], out: &mut Vec<u8>) {
+    let mut accumulator: u32 = 0;
+    let mut bits = 0;
+    for &byte in run {
+        let value = VALUES[byte as usize];
+        if value == INVALID {
+            if byte == b'=' {
+                break;
+            }
+            continue;
+        }
+        accumulator = (accumulator << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((accumulator >> bits) as u8);
+        }
+    }
+}
+
+/// The part of `run` that encodes the decoded bytes `decoded`: whole 4-character groups,
+/// line breaks inside the run counted.
+pub fn encoded_span(run: &[u8], decoded: Range<usize>) -> Range<usize> {
+    let first_char = decoded.start / 3 * 4;
+    let end_char = decoded.end.div_ceil(3) * 4;
+    let mut start = None;
+    let mut seen = 0;
+    for (offset, &byte) in run.iter().enumerate() {
+        if !is_base64(byte) {
+            continue;
+        }
+        if seen == first_char {
+            start = Some(offset);
+        }
+        seen += 1;
+        if seen == end_char {
+            return start.unwrap_or(offset)..offset + 1;
+        }
+    }
+    start.unwrap_or(0)..run.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+            out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
+        }
+        out
+    }
+
+    /// The runs a plain left-to-right scan finds (no wrapping, no padding), for comparison.
+    fn naive_runs(text: &[u8]) -> Vec<Range<usize>> {
+        let mut found = Vec::new();
+        let mut start = 0;
+        for i in 0..=text.len() {
+            if i == text.len() || !is_base64(text[i]) {
+                if i - start >= MIN_RUN {
+                    found.push(start..i);
+                }
+                start = i + 1;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn decodes_both_alphabets_and_stops_at_padding() {
+        let mut out = Vec::new();
+        decode(encode(b"hello, world").as_bytes(), &mut out);
+        assert_eq!(out, b"hello, world");
+        out.clear();
+        decode(b"-_-_", &mut out);
+        let mut standard = Vec::new();
+        decode(b"+/+/", &mut standard);
+        assert_eq!(out, standard);
+        out.clear();
+        decode(b"aGk=aGk=", &mut out);
+        assert_eq!(out, b"hi");
+    }
+
+    #[test]
+    fn finds_a_secret_value_in_yaml_and_skips_short_words() {
+        let value = encode(b"the value of a key that is long enough");
+        let text = format!("data:\n  OPENAI_API_KEY: {value}\n  SHORT: YWJj\n");
+        let start = text.find(&value).unwrap();
+        assert_eq!(text_runs(text.as_bytes()).collect::<Vec<_>>(), [start..start + value.len()]);
+    }
+
+    #[test]
+    fn skip_search_agrees_with_a_plain_scan() {
+        let mut state = 0x1234_5678_u64;
+        for _ in 0..300 {
+            let text: Vec<u8> = (0..400)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // Mostly base64 characters, sometimes a separator (never `=` or a newline,
+                    // which the plain scan does not model).
+                    if (state >> 60) < 1 {
+                        b' '
+                    } else {
+                        b"ABCxyz019+/-_"[(state >> 33) as usize % 13]
+                    }
+                })
+                .collect();
+            assert_eq!(runs(&text).collect::<Vec<_>>(), naive_runs(&text));
+        }
+    }
+
+    #[test]
+    fn wrapped_lines_form_one_run() {
+        let encoded = encode(&[b'k'; 120]);
+        let wrapped = format!("  {}\n  {}\n  {}\nnext: line\n", &encoded[..64], &encoded[64..128], &encoded[128..]);
+        let found: Vec<_> = runs(wrapped.as_bytes()).collect();
+        assert_eq!(found.len(), 1);
+        let mut out = Vec::new();
+        decode(&wrapped.as_bytes()[found[0].clone()], &mut out);
+        assert_eq!(out, [b'k'; 120]);
+    }
+
+    #[test]
+    fn binary_and_hashes_are_not_text() {
+        let png = encode(&[
+            0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 1, 2, 3, 4, 5, 6,
+            7,
+        ]);
+        assert!(!looks_like_text(png.as_bytes()));
+        assert!(!looks_like_text(b"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+        assert!(looks_like_text(encode(b"plain text that is printable").as_bytes()));
+    }
+
+    #[test]
+    fn a_path_before_the_value_is_cut_off() {
+        let value = encode(b"a token hidden after a path prefix");
+        let text = format!("url: /api/v1/{value}\n");
+        let start = text.find(&value).unwrap();
+        assert_eq!(text_runs(text.as_bytes()).collect::<Vec<_>>(), [start..start + value.len()]);
+    }
+
+    #[test]
+    fn encoded_span_points_at_the_groups_holding_the_bytes() {
+        let encoded = encode(b"0123456789abcdef");
+        // bytes 3..6 are the second group of four characters
+        assert_eq!(encoded_span(encoded.as_bytes(), 3..6), 4..8);
+        assert_eq!(encoded_span(encoded.as_bytes(), 4..5), 4..8);
+        let wrapped = format!("{}\n{}", &encoded[..8], &encoded[8..]);
+        assert_eq!(encoded_span(wrapped.as_bytes(), 6..9), 9..13);
+    }
+}

@@ -1,0 +1,107 @@
+//! Text hidden in an encoding: base64 runs and UTF-16 files, decoded to bytes the matcher can
+//! read. Pure functions from bytes to decoded texts; nothing of paths, rules or output.
+
+pub mod base64;
+pub mod utf16;
+
+use std::ops::Range;
+
+/// Most layers of encoding undone around one secret: base64 inside base64 inside a UTF-16
+/// file, say. Each layer at most shrinks the text by a quarter, so this also bounds the work.
+pub const MAX_DEPTH: usize = 3;
+
+/// Most bytes decoded from base64 runs in one file or archive member, over all layers.
+pub const DECODE_BUDGET: usize = 8 << 20;
+
+/// An encoding that text was found under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Base64 or base64url.
+    Base64,
+    /// UTF-16, little-endian.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+}
+
+impl Encoding {
+    /// The name shown in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+        }
+    }
+}
+
+/// Text decoded from part of a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// How it was encoded.
+    pub encoding: Encoding,
+    /// Where the encoded form lies in the blob (all of it, for UTF-16).
+    pub span: Range<usize>,
+    /// The decoded bytes.
+    pub text: Vec<u8>,
+}
+
+/// The texts one layer of decoding finds in `bytes`: the whole blob transcoded if it is
+/// UTF-16, otherwise each base64 run that decodes to text. Base64 output is charged to
+/// `budget`; the second value is true when the budget ran out and runs were left undecoded.
+pub fn decode_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
+    if let Some(endian) = utf16::detect(bytes) {
+        let encoding = match endian {
+            utf16::Endian::Little => Encoding::Utf16Le,
+            utf16::Endian::Big => Encoding::Utf16Be,
+        };
+        return (vec![Decoded { encoding, span: 0..bytes.len(), text: utf16::transcode(bytes, endian) }], false);
+    }
+    let mut found = Vec::new();
+    for span in base64::text_runs(bytes) {
+        let needed = span.len() / 4 * 3 + 2;
+        if needed > *budget {
+            return (found, true);
+        }
+        let mut text = Vec::with_capacity(needed);
+        base64::decode(&bytes[span.clone()], &mut text);
+        *budget -= text.len();
+        found.push(Decoded { encoding: Encoding::Base64, span, text });
+    }
+    (found, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_runs_are_decoded_with_their_spans() {
+        let text = b"token: aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=\n";
+        let mut budget = DECODE_BUDGET;
+        let (found, exhausted) = decode_layer(text, &mut budget);
+        assert!(!exhausted);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, b"hello world, this is a secret value");
+        assert_eq!(&text[found[0].span.clone()], &text[7..text.len() - 1]);
+        assert_eq!(budget, DECODE_BUDGET - found[0].text.len());
+    }
+
+    #[test]
+    fn budget_stops_decoding() {
+        let text = b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=";
+        let mut budget = 8;
+        let (found, exhausted) = decode_layer(text, &mut budget);
+        assert!(found.is_empty() && exhausted);
+    }
+
+    #[test]
+    fn utf16_is_transcoded_whole() {
+        let bytes: Vec<u8> = "key = value\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let (found, _) = decode_layer(&bytes, &mut 0);
+        assert_eq!(
+            found,
+            [Decoded { encoding: Encoding::Utf16Le, span: 0..bytes.len(), text: b"key = value\n".to_vec() }]
+        );
+    }
+}
