@@ -46,9 +46,15 @@ pub struct Decoded {
     pub text: Vec<u8>,
 }
 
+/// Bytes looked at for a NUL to tell binary blobs from text (as git and ripgrep do).
+pub const BINARY_SAMPLE: usize = 8 << 10;
+
 /// The texts one layer of decoding finds in `bytes`: the whole blob transcoded if it is
-/// UTF-16, otherwise each base64 run that decodes to text. Base64 output is charged to
-/// `budget`; the second value is true when the budget ran out and runs were left undecoded.
+/// UTF-16, otherwise, if it is text (no NUL in its first [`BINARY_SAMPLE`] bytes), each
+/// base64 run that decodes to text. Binary blobs (executables, `.pyc`, images) are not
+/// searched for base64: the search costs most there and finds least. Base64 output is
+/// charged to `budget`; the second value is true when the budget ran out and runs were left
+/// undecoded.
 pub fn decode_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
     if let Some(endian) = utf16::detect(bytes) {
         let encoding = match endian {
@@ -58,6 +64,9 @@ pub fn decode_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
         return (vec![Decoded { encoding, span: 0..bytes.len(), text: utf16::transcode(bytes, endian) }], false);
     }
     let mut found = Vec::new();
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SAMPLE)]).is_some() {
+        return (found, false);
+    }
     for span in base64::text_runs(bytes) {
         let needed = span.len() / 4 * 3 + 2;
         if needed > *budget {
@@ -93,6 +102,13 @@ mod tests {
         let mut budget = 8;
         let (found, exhausted) = decode_layer(text, &mut budget);
         assert!(found.is_empty() && exhausted);
+    }
+
+    #[test]
+    fn binary_blobs_are_not_searched_for_base64() {
+        let mut text = b"\0\x01binary header ".to_vec();
+        text.extend_from_slice(b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=");
+        assert!(decode_layer(&text, &mut DECODE_BUDGET.clone()).0.is_empty());
     }
 
     #[test]
