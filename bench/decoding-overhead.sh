@@ -9,6 +9,6 @@ keyhound=${KEYHOUND:-target/release/keyhound}
 cargo build --release --quiet
 hyperfine --warmup 1 --runs "${RUNS:-5}" -N --export-markdown "${EXPORT:-/dev/null}" \
     -n "default (decode + archives)" "$keyhound scan --no-ignore -q $tree" \
-    -n "--no-archives" "$keyhound scan --no-ignore -q --no-archives $tree" \
-    -n "--no-decode" "$keyhound scan --no-ignore -q --no-decode $tree" \
-    -n "--no-decode --no-archives" "$keyhound scan --no-ignore -q --no-decode --no-archives $tree"
+    -n "no-archives" "$keyhound scan --no-ignore -q --no-archives $tree" \
+    -n "no-decode" "$keyhound scan --no-ignore -q --no-decode $tree" \
+    -n "no-decode no-archives" "$keyhound scan --no-ignore -q --no-decode --no-archives $tree"

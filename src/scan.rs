@@ -155,7 +155,11 @@ impl<'m> BlobScanner<'m> {
         if !self.options.decode || depth >= decode::MAX_DEPTH {
             return;
         }
-        let (decoded, exhausted) = decode::decode_layer(text, &mut decoding.budget);
+        let (decoded, exhausted) = match decode::utf16_layer(text) {
+            Some(transcoded) => (vec![transcoded], false),
+            None if !decode::is_binary(text) => decode::base64_layer(text, &mut decoding.budget),
+            None => (Vec::new(), false),
+        };
         decoding.exhausted |= exhausted;
         for found in &decoded {
             blob.sink.stats.nested.decoded += 1;

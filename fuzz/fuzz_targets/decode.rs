@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut budget = 1 << 16;
-    let (found, _) = decode::decode_layer(data, &mut budget);
+    let (mut found, _) = decode::base64_layer(data, &mut budget);
+    found.extend(decode::utf16_layer(data));
     assert!(budget <= 1 << 16);
     for decoded in &found {
         assert!(decoded.span.start <= decoded.span.end && decoded.span.end <= data.len());
@@ -19,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         // One more layer, as the scanner does.
-        let _ = decode::decode_layer(&decoded.text, &mut budget);
+        let _ = decode::base64_layer(&decoded.text, &mut budget);
+        let _ = decode::utf16_layer(&decoded.text);
     }
     for run in base64::runs(data) {
         assert!(run.len() >= base64::MIN_RUN && run.end <= data.len());

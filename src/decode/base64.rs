@@ -131,6 +131,20 @@ fn wrapped_line(text: &[u8], end: usize) -> Option<(usize, usize, usize)> {
     valid.then_some((start, start + body, padding))
 }
 
+/// The standard base64 encoding of `bytes`, with padding.
+pub fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(group >> (18 - 6 * i) & 63) as usize]));
+        }
+        out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
+    }
+    out
+}
+
 /// Whether the first [`PROBE_CHARS`] characters of `run` decode to printable ASCII (at least
 /// 90%) or to UTF-16 text (PowerShell's `-EncodedCommand`). The first group of four is
 /// checked alone first: it rejects nearly every image, hash and identifier.
@@ -232,6 +246,12 @@ mod tests {
     }
 
     #[test]
+    fn encodes_with_padding() {
+        assert_eq!(encode(b"hello, world"), "aGVsbG8sIHdvcmxk");
+        assert_eq!(encode(b"hi"), "aGk=");
+    }
+
+    #[test]
     fn decodes_both_alphabets_and_stops_at_padding() {
         let mut out = Vec::new();
         decode(b"aGVsbG8sIHdvcmxk", &mut out);
@@ -251,7 +271,7 @@ mod tests {
         // "the value of a key that is long enough"
         let value = "dGhlIHZhbHVlIG9mIGEga2V5IHRoYXQgaXMgbG9uZyBlbm91Z2g=";
         let text = format!("data:\n  OPENAI_API_KEY: {value}\n  SHORT: YWJj\n");
-        let start = text.find(&value).unwrap();
+        let start = text.find(value).unwrap();
         assert_eq!(text_runs(text.as_bytes()).collect::<Vec<_>>(), vec![(start..start + value.len())]);
     }
 
@@ -299,7 +319,7 @@ mod tests {
         // "a token hidden after a path prefix"
         let value = "YSB0b2tlbiBoaWRkZW4gYWZ0ZXIgYSBwYXRoIHByZWZpeA==";
         let text = format!("url: /api/v1/{value}\n");
-        let start = text.find(&value).unwrap();
+        let start = text.find(value).unwrap();
         assert_eq!(text_runs(text.as_bytes()).collect::<Vec<_>>(), vec![(start..start + value.len())]);
     }
 

@@ -49,24 +49,26 @@ pub struct Decoded {
 /// Bytes looked at for a NUL to tell binary blobs from text (as git and ripgrep do).
 pub const BINARY_SAMPLE: usize = 8 << 10;
 
-/// The texts one layer of decoding finds in `bytes`: the whole blob transcoded if it is
-/// UTF-16, otherwise, if it is text (no NUL in its first [`BINARY_SAMPLE`] bytes), each
-/// base64 run that decodes to text. Binary blobs (executables, `.pyc`, images) are not
-/// searched for base64: the search costs most there and finds least. Base64 output is
-/// charged to `budget`; the second value is true when the budget ran out and runs were left
-/// undecoded.
-pub fn decode_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
-    if let Some(endian) = utf16::detect(bytes) {
-        let encoding = match endian {
-            utf16::Endian::Little => Encoding::Utf16Le,
-            utf16::Endian::Big => Encoding::Utf16Be,
-        };
-        return (vec![Decoded { encoding, span: 0..bytes.len(), text: utf16::transcode(bytes, endian) }], false);
-    }
+/// The whole of `bytes` transcoded, if it is UTF-16 text.
+pub fn utf16_layer(bytes: &[u8]) -> Option<Decoded> {
+    let endian = utf16::detect(bytes)?;
+    let encoding = match endian {
+        utf16::Endian::Little => Encoding::Utf16Le,
+        utf16::Endian::Big => Encoding::Utf16Be,
+    };
+    Some(Decoded { encoding, span: 0..bytes.len(), text: utf16::transcode(bytes, endian) })
+}
+
+/// Whether `bytes` is binary: a NUL in its first [`BINARY_SAMPLE`] bytes. Binary blobs
+/// (executables, `.pyc`, images) cost most to search for base64 and hold least.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SAMPLE)]).is_some()
+}
+
+/// The base64 runs of `bytes` that decode to text, decoded. Output is charged to `budget`;
+/// the second value is true when the budget ran out and runs were left undecoded.
+pub fn base64_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
     let mut found = Vec::new();
-    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SAMPLE)]).is_some() {
-        return (found, false);
-    }
     for span in base64::text_runs(bytes) {
         let needed = span.len() / 4 * 3 + 2;
         if needed > *budget {
@@ -88,7 +90,7 @@ mod tests {
     fn base64_runs_are_decoded_with_their_spans() {
         let text = b"token: aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=\n";
         let mut budget = DECODE_BUDGET;
-        let (found, exhausted) = decode_layer(text, &mut budget);
+        let (found, exhausted) = base64_layer(text, &mut budget);
         assert!(!exhausted);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].text, b"hello world, this is a secret value");
@@ -100,24 +102,23 @@ mod tests {
     fn budget_stops_decoding() {
         let text = b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=";
         let mut budget = 8;
-        let (found, exhausted) = decode_layer(text, &mut budget);
+        let (found, exhausted) = base64_layer(text, &mut budget);
         assert!(found.is_empty() && exhausted);
     }
 
     #[test]
-    fn binary_blobs_are_not_searched_for_base64() {
+    fn binary_blobs_are_told_by_a_nul() {
         let mut text = b"\0\x01binary header ".to_vec();
         text.extend_from_slice(b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU=");
-        assert!(decode_layer(&text, &mut DECODE_BUDGET.clone()).0.is_empty());
+        assert!(is_binary(&text));
+        assert!(!is_binary(b"aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBzZWNyZXQgdmFsdWU="));
     }
 
     #[test]
     fn utf16_is_transcoded_whole() {
         let bytes: Vec<u8> = "key = value\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
-        let (found, _) = decode_layer(&bytes, &mut 0);
-        assert_eq!(
-            found,
-            [Decoded { encoding: Encoding::Utf16Le, span: 0..bytes.len(), text: b"key = value\n".to_vec() }]
-        );
+        let text = b"key = value\n".to_vec();
+        assert_eq!(utf16_layer(&bytes), Some(Decoded { encoding: Encoding::Utf16Le, span: 0..bytes.len(), text }));
+        assert_eq!(utf16_layer(b"plain text, no zero bytes"), None);
     }
 }

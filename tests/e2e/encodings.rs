@@ -3,20 +3,9 @@
 
 use std::io::{Cursor, Write};
 
-use crate::harness::{FakeKeys, TestEnv};
+use keyhound::decode::base64::encode as base64;
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
-    }
-    out
-}
+use crate::harness::{FakeKeys, TestEnv};
 
 fn utf16(text: &str, little_endian: bool, bom: bool) -> Vec<u8> {
     let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
