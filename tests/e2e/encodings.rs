@@ -227,3 +227,23 @@ fn truncated_archives_are_warnings_not_errors() {
     }
     assert!(!run.stderr.contains("keyhound: error"), "{}", run.stderr);
 }
+
+#[test]
+fn history_scan_decodes_and_opens_archives_in_old_blobs() {
+    let env = TestEnv::git_repo();
+    let mut keys = FakeKeys::new(29);
+    let (yaml_key, zip_key) = (keys.project_key(), keys.project_key());
+    env.write("secret.yaml", format!("data:\n  OPENAI_API_KEY: {}\n", base64(yaml_key.as_bytes())));
+    env.write("dist/app.zip", zip(&[("conf/.env", env_line(&zip_key).as_bytes())]));
+    env.commit_all("add deployment files");
+    std::fs::remove_file(env.path().join("secret.yaml")).unwrap();
+    std::fs::remove_file(env.path().join("dist/app.zip")).unwrap();
+    env.commit_all("remove them");
+    let run = env.run(&["history", "--format", "json"]);
+    run.expect_code(1);
+    assert_eq!(
+        locations(&run.findings()),
+        [("dist/app.zip!conf/.env".into(), 2, 16, None), ("secret.yaml".into(), 2, 19, Some("base64".into()))]
+    );
+    env.run(&["history", "--no-decode", "--no-archives"]).expect_code(0);
+}
