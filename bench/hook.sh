@@ -23,8 +23,10 @@ runs=${RUNS:-40}
 [ -x "$keyhound" ] || { echo "no release build at $keyhound: cargo build --release" >&2; exit 2; }
 [ -x "$gitleaks" ] || { echo "no gitleaks at $gitleaks: ../shared/bench/install-peers.sh" >&2; exit 2; }
 
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-git_() { git -c user.name=bench -c user.email=bench@example.com "$@"; }
+# An empty private file, not /dev/null: a `git config --global` write would replace /dev/null.
+mkdir -p "$work" && : > "$work/empty.gitconfig"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$work/empty.gitconfig
+git_() { git -c user.name=bench -c user.email=bench@example.com -c gc.auto=0 -c maintenance.auto=false "$@"; }
 
 # 10,000 Python-like files of 1-3 KiB in 100 directories, committed once. Key-free.
 make_repo() {
