@@ -59,7 +59,7 @@ pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, p
     let collector = Collector::default();
     let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))?;
     let collected = collector.0.into_inner().expect("scanner threads have finished");
-    let findings = with_occurrences(collected.findings, &enumeration.places);
+    let findings = earliest_per_file(with_occurrences(collected.findings, &enumeration.places), &plan.commits);
     let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
     let sink = FindingSink { findings, dropped: collected.dropped, stats: collected.nested };
     Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
@@ -215,6 +215,29 @@ fn attribute(
         c.findings.extend(findings);
         c.dropped.append(&mut local.dropped);
     });
+}
+
+/// Keeps, of the findings of one secret in one file, those from the oldest commit. A key that
+/// stays in a file while other lines change is in every later version's blob, but was
+/// introduced once. Messages (`<commit message>`, `<tag message: …>`) are each their own place.
+fn earliest_per_file(findings: Vec<Finding>, commits: &[Oid]) -> Vec<Finding> {
+    let order: HashMap<String, usize> = commits.iter().enumerate().map(|(i, id)| (id.to_string(), i)).collect();
+    let rank =
+        |finding: &Finding| finding.commit.as_ref().and_then(|c| order.get(&c.id)).copied().unwrap_or(usize::MAX);
+    let mut kept = Vec::new();
+    let mut by_file: HashMap<(String, String), Vec<Finding>> = HashMap::new();
+    for finding in findings {
+        if finding.path.starts_with('<') {
+            kept.push(finding);
+        } else {
+            by_file.entry((finding.fingerprint.clone(), finding.path.clone())).or_default().push(finding);
+        }
+    }
+    for group in by_file.into_values() {
+        let oldest = group.iter().map(rank).min().unwrap_or(usize::MAX);
+        kept.extend(group.into_iter().filter(|finding| rank(finding) == oldest));
+    }
+    kept
 }
 
 /// Sets each finding's `occurrences`: the places in the scanned history that hold the same

@@ -80,6 +80,23 @@ fn deleted_key_is_attributed_to_the_commit_and_author_that_added_it() {
 }
 
 #[test]
+fn key_kept_while_other_lines_change_is_one_finding_from_the_commit_that_added_it() {
+    // Each edit of the file makes a new blob that still holds the key; found in autogen's
+    // history, where one unchanged line was reported once per later version of its file.
+    let (env, keys) = repo_and_keys();
+    env.write("config.py", format!("KEY = \"{}\"\nSECOND = \"{}\"\nversion = 1\n", keys[0], keys[0]));
+    let added = commit_as(&env, "Ada Lovelace <ada@example.com>", "Add config");
+    for version in 2..5 {
+        env.write("config.py", format!("KEY = \"{}\"\nSECOND = \"{}\"\nversion = {version}\n", keys[0], keys[0]));
+        env.commit_all(&format!("Bump to {version}"));
+    }
+    let findings = found(&env, &[], &keys);
+    let lines: Vec<u64> = findings.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 2], "one finding per line of the first version");
+    assert!(findings.iter().all(|f| f["commit"]["id"] == added));
+}
+
+#[test]
 fn key_living_only_on_an_unmerged_branch_is_found() {
     let (env, keys) = repo_and_keys();
     env.write("README.md", "hello\n");
