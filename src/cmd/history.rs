@@ -25,7 +25,8 @@ use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
-use crate::source::history::{self, BlobRead, Counters, Enumeration, Item, Plan, Selection};
+use crate::source::git::{read_blob, BlobRead};
+use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
 
 /// Items handed to the scanners at once (fewer channel hand-offs between threads).
@@ -158,11 +159,18 @@ impl<'m> Worker<'m> {
         };
         let (place, origin) = match item {
             Item::Blob { id, path, origin } => {
-                match history::read_blob(repo, id, self.max_file_size) {
+                let odb = match repo.odb() {
+                    Ok(odb) => odb,
+                    Err(e) => {
+                        return collector
+                            .with(|c| c.errors.push(format!("cannot open the object database: {}", e.message())))
+                    }
+                };
+                match read_blob(&odb, id, self.max_file_size) {
                     Ok(BlobRead::Read(blob)) => {
                         counters.blobs_scanned.fetch_add(1, Ordering::Relaxed);
-                        counters.bytes_scanned.fetch_add(blob.size() as u64, Ordering::Relaxed);
-                        self.scanner.scan(blob.content(), || path, &mut self.local);
+                        counters.bytes_scanned.fetch_add(blob.len() as u64, Ordering::Relaxed);
+                        self.scanner.scan(blob.data(), || path, &mut self.local);
                     }
                     Ok(BlobRead::TooLarge(size)) => {
                         let skipped = Skipped {

@@ -408,24 +408,6 @@ fn path_hash(path: &[u8]) -> u64 {
     hasher.finish()
 }
 
-/// A blob read for scanning, or why it was not.
-pub enum BlobRead<'r> {
-    /// Its contents.
-    Read(git2::Blob<'r>),
-    /// Larger than the limit: not read.
-    TooLarge(u64),
-}
-
-/// Reads a blob unless it is larger than `limit` (checked from the object header first, so
-/// a huge blob is never loaded).
-pub fn read_blob(repo: &Repository, id: Oid, limit: u64) -> Result<BlobRead<'_>, git2::Error> {
-    let (size, _) = repo.odb()?.read_header(id)?;
-    if size as u64 > limit {
-        return Ok(BlobRead::TooLarge(size as u64));
-    }
-    repo.find_blob(id).map(BlobRead::Read)
-}
-
 /// The attribution of an item's origin: a commit's author, or an annotated tag's tagger.
 pub fn describe(repo: &Repository, origin: Oid) -> Result<CommitInfo, git2::Error> {
     let object = repo.find_object(origin, None)?;

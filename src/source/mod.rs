@@ -1,6 +1,7 @@
 //! Sources of blobs to scan: the working tree, git history, the staged index. A source knows
 //! files and git, never rules or output: it hands bytes to a visitor and counts what it skipped.
 
+pub mod git;
 pub mod history;
 pub mod staged;
 pub mod worktree;

@@ -16,8 +16,9 @@
 
 use std::path::Path;
 
-use git2::{Delta, DiffOptions, Index, ObjectType, Odb, OdbObject, Oid, Repository, Tree};
+use git2::{Delta, DiffOptions, Index, Oid, Repository, Tree};
 
+use super::git::{read_blob, BlobRead};
 use super::{SkipReason, Skipped, SourceStats};
 use crate::error::{Error, Result};
 
@@ -152,7 +153,7 @@ pub fn read_blobs(
     let odb = repo.odb().map_err(|e| Error::git("cannot open the object database", e))?;
     let mut stats = SourceStats::default();
     for blob in blobs {
-        match read_blob(&odb, blob.id, max_size) {
+        match read_blob(&odb, blob.id, max_size).map_err(|e| e.message().to_string()) {
             Ok(BlobRead::Read(object)) => {
                 stats.blobs += 1;
                 stats.bytes += object.len() as u64;
@@ -165,23 +166,6 @@ pub fn read_blobs(
         }
     }
     Ok(stats)
-}
-
-enum BlobRead<'o> {
-    Read(OdbObject<'o>),
-    TooLarge(u64),
-}
-
-/// Reads a blob unless its header says it is larger than `max_size`.
-fn read_blob<'o>(odb: &'o Odb<'_>, id: Oid, max_size: u64) -> std::result::Result<BlobRead<'o>, String> {
-    let (size, kind) = odb.read_header(id).map_err(|e| e.message().to_string())?;
-    if kind != ObjectType::Blob {
-        return Err(format!("is a {kind}, not a blob"));
-    }
-    if size as u64 > max_size {
-        return Ok(BlobRead::TooLarge(size as u64));
-    }
-    odb.read(id).map(BlobRead::Read).map_err(|e| e.message().to_string())
 }
 
 /// Whether a raw git mode is a regular file's (not a symlink, gitlink or tree).
