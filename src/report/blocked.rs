@@ -34,7 +34,7 @@ pub fn lines(findings: &[Finding], rules: &RuleSet) -> Vec<String> {
 fn env_vars<'r>(findings: &[Finding], rules: &'r RuleSet) -> Vec<&'r str> {
     let mut vars: Vec<&str> = Vec::new();
     for finding in findings {
-        let rule = rules.rules().iter().find(|rule| rule.id() == finding.rule_id);
+        let rule = rules.find(&finding.rule_id);
         if let Some(var) = rule.and_then(|rule| rule.spec.env_var.as_deref()) {
             if !vars.contains(&var) {
                 vars.push(var);
