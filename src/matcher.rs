@@ -103,7 +103,7 @@ impl Matcher {
     }
 
     fn for_each_candidate(&self, haystack: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(Candidate)) {
-        self.select_candidate_rules(haystack, scratch);
+        self.candidate_rules(haystack, scratch);
         scratch.candidates.sort_unstable();
         for &index in &scratch.candidates {
             let rule = self.rules.get(index);
@@ -115,9 +115,11 @@ impl Matcher {
         }
     }
 
-    /// Fills `scratch.candidates` with the rules whose keywords occur in the haystack.
-    fn select_candidate_rules(&self, haystack: &[u8], scratch: &mut Scratch) {
+    /// The indices of the rules whose keywords occur in `haystack` (unsorted): the only ones
+    /// whose regexes [`Matcher::find`] runs.
+    pub fn candidate_rules<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [usize] {
         self.prefilter.select(haystack, self.rules.rules().len(), &mut scratch.prefilter, &mut scratch.candidates);
+        &scratch.candidates
     }
 }
 
@@ -216,8 +218,7 @@ keywords = ["tok_"]
         let m = matcher(TOKEN_RULE);
         assert_eq!(secrets(&m, b"nothing here"), Vec::<String>::new());
         let mut scratch = Scratch::default();
-        m.select_candidate_rules(b"xx TOK_ yy", &mut scratch);
-        assert_eq!(scratch.candidates, [0]);
+        assert_eq!(m.candidate_rules(b"xx TOK_ yy", &mut scratch), [0]);
     }
 
     #[test]
