@@ -35,12 +35,14 @@ impl KeywordPrefilter {
             rules.rules().iter().flat_map(|rule| rule.spec.keywords.iter().map(lowered)).collect();
         keywords.sort();
         keywords.dedup();
-        let keywords = merge_shared_prefixes(keywords);
+        let merged = merge_shared_prefixes(keywords);
         // The search reports, at each position, the longest keyword starting there, so a keyword
-        // selects the rules of every keyword that contains it or that it contains.
-        let rules_by_keyword = keywords
+        // selects the rules of the keywords merged into it and of those it starts with (hidden
+        // behind it). Keywords inside it at a later position are found on their own: the
+        // search resumes just after each hit's start.
+        let rules_by_keyword = merged
             .iter()
-            .map(|keyword| {
+            .map(|(keyword, originals)| {
                 (0..rules.rules().len())
                     .filter(|&index| {
                         rules
@@ -49,11 +51,12 @@ impl KeywordPrefilter {
                             .keywords
                             .iter()
                             .map(lowered)
-                            .any(|other| other.contains(keyword.as_str()) || keyword.contains(other.as_str()))
+                            .any(|own| keyword.starts_with(own.as_str()) || originals.contains(&own))
                     })
                     .collect()
             })
             .collect();
+        let keywords: Vec<String> = merged.into_iter().map(|(keyword, _)| keyword).collect();
         let unconditional = (0..rules.rules().len()).filter(|&i| rules.get(i).spec.keywords.is_empty()).collect();
         let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
         let search = GroupedSearch::new(&keywords);
@@ -105,14 +108,18 @@ impl KeywordPrefilter {
 const MIN_SHARED_PREFIX: usize = 5;
 
 /// Replaces runs of sorted keywords that share a prefix of at least [`MIN_SHARED_PREFIX`]
-/// bytes by that prefix. `keywords` is sorted and deduplicated.
-fn merge_shared_prefixes(keywords: Vec<String>) -> Vec<String> {
-    let mut merged: Vec<String> = Vec::with_capacity(keywords.len());
+/// bytes by that prefix, each with the keywords it replaces. `keywords` is sorted and
+/// deduplicated.
+fn merge_shared_prefixes(keywords: Vec<String>) -> Vec<(String, Vec<String>)> {
+    let mut merged: Vec<(String, Vec<String>)> = Vec::with_capacity(keywords.len());
     for keyword in keywords {
-        let shared = merged.last().map_or(0, |last| common_prefix_len(last, &keyword));
+        let shared = merged.last().map_or(0, |(last, _)| common_prefix_len(last, &keyword));
         match merged.last_mut() {
-            Some(last) if shared >= MIN_SHARED_PREFIX => last.truncate(shared),
-            _ => merged.push(keyword),
+            Some((last, originals)) if shared >= MIN_SHARED_PREFIX => {
+                last.truncate(shared);
+                originals.push(keyword);
+            }
+            _ => merged.push((keyword.clone(), vec![keyword])),
         }
     }
     merged
@@ -240,8 +247,8 @@ keywords = ["xABcd"]
     #[test]
     fn keywords_match_in_any_case() {
         assert_eq!(selected(TWO_RULES, b"..XaBcD.."), [0, 1]);
-        // "ab" occurs inside "xabcd": the prefilter may over-select, never under-select.
-        assert_eq!(selected(TWO_RULES, b"..AB.."), [0, 1]);
+        // "ab" occurs inside "xabcd", not the other way round.
+        assert_eq!(selected(TWO_RULES, b"..AB.."), [0]);
         assert_eq!(selected(TWO_RULES, b"nothing"), Vec::<usize>::new());
     }
 
@@ -249,6 +256,18 @@ keywords = ["xABcd"]
     fn overlapping_and_nested_keywords_select_both_rules() {
         // "ab" starts inside "xabcd" and is a prefix of nothing; the longer one hides it.
         assert_eq!(selected(TWO_RULES, b"xabcde"), [0, 1]);
+    }
+
+    #[test]
+    fn keywords_hidden_by_a_longer_one_in_the_same_search_select_their_rules() {
+        // Four bytes shared: not merged, so "pass" is found only as part of "pass_word".
+        let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['pass']\n\
+                    [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['pass_word']\n\
+                    [[rule]]\nid='c'\ndescription='d'\nregex='x(y)'\nkeywords=['s_wor']\n\
+                    [[rule]]\nid='d'\ndescription='d'\nregex='x(y)'\nkeywords=['word_list']\n";
+        assert_eq!(selected(toml, b"PASS_WORD_LIST = 1"), [0, 1, 2, 3]);
+        assert_eq!(selected(toml, b"s_word"), [2]);
+        assert_eq!(selected(toml, b"pass"), [0]);
     }
 
     #[test]
@@ -264,7 +283,9 @@ keywords = ["xABcd"]
         let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
         let merged =
             merge_shared_prefixes(words(&["ghp_", "gho_", "postgres://", "postgresql+", "postgresql://", "redis"]));
-        assert_eq!(merged, words(&["ghp_", "gho_", "postgres", "redis"]));
+        let searched: Vec<&str> = merged.iter().map(|(keyword, _)| keyword.as_str()).collect();
+        assert_eq!(searched, ["ghp_", "gho_", "postgres", "redis"]);
+        assert_eq!(merged[2].1, words(&["postgres://", "postgresql+", "postgresql://"]));
         // A merged prefix still selects the rules of every keyword it came from.
         let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['postgres://']\n\
                     [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['postgresql+']\n";
