@@ -193,6 +193,7 @@ impl Translation<'_> {
             stopwords: allow.stopwords,
             allow: allow.regexes,
             allow_match: Vec::new(),
+            near: None,
             placeholder_filter: true,
             structure: None,
             examples: Vec::new(),

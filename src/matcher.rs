@@ -109,7 +109,8 @@ impl Matcher {
             let rule = self.rules.get(index);
             for_each_regex_match(rule, haystack, |whole, secret, prefix_len| {
                 let matched = &haystack[word_start(haystack, whole.start)..whole.end];
-                let rejection = rejection(rule, matched, &haystack[secret.clone()]);
+                let rejection = rejection(rule, matched, &haystack[secret.clone()])
+                    .or_else(|| (!has_context_near(rule, haystack, whole)).then_some(Rejection::NoContext));
                 emit(Candidate { found: RawMatch { rule: index, secret, prefix_len }, rejection });
             });
         }
@@ -159,6 +160,13 @@ fn word_start(haystack: &[u8], start: usize) -> usize {
     let floor = start.saturating_sub(MAX_WORD_WIDENING);
     let is_word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     haystack[floor..start].iter().rposition(|&b| !is_word(b)).map_or(floor, |i| floor + i + 1)
+}
+
+/// Whether the rule's `near` context (if it has one) occurs within its distance of `whole`.
+fn has_context_near(rule: &Rule, haystack: &[u8], whole: Range<usize>) -> bool {
+    let Some((context, distance)) = &rule.compiled().near else { return true };
+    let window = whole.start.saturating_sub(*distance)..whole.end.saturating_add(*distance).min(haystack.len());
+    context.is_match(&haystack[window])
 }
 
 /// The rule's own filters and the shared ones, in order of cost. `matched` is the whole
@@ -227,6 +235,19 @@ keywords = ["tok_"]
         let mut out = Vec::new();
         m.find(b"a tok_Q8mZ3vL0 b", &mut Scratch::default(), &mut out);
         assert_eq!(out[0].prefix_len, 4);
+    }
+
+    #[test]
+    fn near_context_counts_on_either_side_within_its_distance() {
+        let m = matcher(
+            "[[rule]]\nid='hex'\ndescription='d'\nregex='key=(?P<secret>[0-9a-f]{8})'\n\
+             near = { regex = '(?i)vendor', distance = 10 }\n",
+        );
+        assert_eq!(secrets(&m, b"VENDOR    key=4f3a9c1e"), ["4f3a9c1e"]);
+        assert_eq!(secrets(&m, b"key=4f3a9c1e  vendor"), ["4f3a9c1e"]);
+        assert_eq!(secrets(&m, b"vendor     . key=4f3a9c1e"), Vec::<String>::new());
+        let rejected = m.candidates(b"key=4f3a9c1e");
+        assert_eq!(rejected[0].rejection, Some(Rejection::NoContext));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Rejection {
     Stopword,
     /// Matches one of the rule's allow regexes.
     AllowedByRule,
+    /// The context the rule needs (`near`) is not close enough.
+    NoContext,
 }
 
 impl Rejection {
@@ -29,6 +31,7 @@ impl Rejection {
             Rejection::Repetition => "a short pattern repeats",
             Rejection::Stopword => "contains one of the rule's stopwords",
             Rejection::AllowedByRule => "matches one of the rule's allow patterns",
+            Rejection::NoContext => "the context the rule needs (near) is not close enough",
         }
     }
 }

@@ -21,6 +21,8 @@
 //! allow = ['^sk-ant-']                 # regexes: a secret matching one is not reported
 //! allow_match = ['(?i)next_?token']     # regexes over the whole match, widened to the word
 //!                                      # it starts in: a match holding one is not reported
+//! near = { regex = '(?i)azure', distance = 500 }  # optional context that must occur within
+//!                                      # `distance` bytes before or after the match
 //! examples = ["key = sk-...", { text = "...", secret = "sk-..." }]
 //! negative_examples = ["sk-your-key-here"]
 //! ```
@@ -29,10 +31,13 @@
 //! first group, else the whole match.
 //! An optional `prefix` group inside it names the family prefix kept when redacting.
 //!
-//! A rule whose secret may sit on either side of its context (a key before or after the
-//! vendor's host name) writes one alternative per side and names their groups `secret`,
-//! `secret2`, `secret3`, … (and `prefix`, `prefix2`, …): the first that took part in the
-//! match is the secret. `structure = "openai"` asks for the OpenAI structural score (see
+//! A key without a vendor prefix is told by the vendor's name nearby: `near` asks for it
+//! within `distance` bytes on either side of the match. Spelling that context into the regex
+//! instead (`azure(?s:.){0,500}?…`) makes the regex engine track every position of the window,
+//! and such a rule scans at tens of MB/s where `near` keeps it at the speed of its regex.
+//!
+//! A regex with alternatives may name its secret groups `secret`, `secret2`, `secret3`, …
+//! (and `prefix`, `prefix2`, …): the first that took part in the match is the secret. `structure = "openai"` asks for the OpenAI structural score (see
 //! [`crate::precision::openai_structure`]) on the rule's findings.
 
 pub mod check;
@@ -181,6 +186,9 @@ pub struct RuleSpec {
     /// name's prefix counts); a match holding one is not reported.
     #[serde(default)]
     pub allow_match: Vec<String>,
+    /// Context that must occur near a match for it to be reported.
+    #[serde(default)]
+    pub near: Option<Near>,
     /// Whether the shared placeholder and filler filters apply (default true).
     #[serde(default = "default_true")]
     pub placeholder_filter: bool,
@@ -193,6 +201,16 @@ pub struct RuleSpec {
     /// Texts the rule must not match.
     #[serde(default)]
     pub negative_examples: Vec<Example>,
+}
+
+/// Context a rule needs near its matches: the vendor's name by a key that has no prefix.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Near {
+    /// Byte regex of the context, such as `(?i)azure`.
+    pub regex: String,
+    /// Most bytes between the match and the context, before or after it.
+    pub distance: usize,
 }
 
 fn default_true() -> bool {
@@ -219,6 +237,8 @@ pub struct CompiledRule {
     pub allow: Vec<Regex>,
     /// The rule's `allow_match` regexes (over the whole match).
     pub allow_match: Vec<Regex>,
+    /// The rule's `near` regex and distance.
+    pub near: Option<(Regex, usize)>,
 }
 
 /// A loaded rule: its spec, where it came from, and its regexes compiled on demand.
@@ -285,7 +305,11 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let prefix_groups = numbered_groups(&names, "prefix");
     let allow = compile_all(&spec.allow, "allow")?;
     let allow_match = compile_all(&spec.allow_match, "allow_match")?;
-    Ok(CompiledRule { regex, secret_groups, prefix_groups, allow, allow_match })
+    let near = match &spec.near {
+        Some(near) => Some((compile_all(std::slice::from_ref(&near.regex), "near")?.remove(0), near.distance)),
+        None => None,
+    };
+    Ok(CompiledRule { regex, secret_groups, prefix_groups, allow, allow_match, near })
 }
 
 fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Regex>, String> {
