@@ -188,19 +188,17 @@ enum ReadOutcome {
     TooLarge(u64),
 }
 
-/// Reads a whole file into `buffer` unless it is larger than `limit`.
+/// Reads a whole file into `buffer` unless it is larger than `limit`. The size is not asked
+/// for first: most files fit the buffer left by earlier ones and take one read and one EOF
+/// check, and one that outgrows the limit is stopped there and only then measured.
 fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
-    let file = File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > limit {
-        return Ok(ReadOutcome::TooLarge(size));
-    }
+    let mut file = File::open(path)?;
     buffer.clear();
-    buffer.reserve(size as usize);
-    // The file may grow between stat and read: never read past the limit.
-    file.take(limit + 1).read_to_end(buffer)?;
+    // The file may grow while it is read: never read past the limit.
+    (&mut file).take(limit + 1).read_to_end(buffer)?;
     if buffer.len() as u64 > limit {
-        return Ok(ReadOutcome::TooLarge(buffer.len() as u64));
+        let size = file.metadata().map_or(buffer.len() as u64, |metadata| metadata.len());
+        return Ok(ReadOutcome::TooLarge(size.max(buffer.len() as u64)));
     }
     Ok(ReadOutcome::Read)
 }
@@ -261,6 +259,8 @@ mod tests {
         assert!(seen.is_empty());
         assert_eq!(stats.skipped.len(), 1);
         assert!(stats.skipped[0].path.ends_with("big.bin"));
+        // Reading stops past the limit; the size reported is the file's own.
+        assert!(matches!(stats.skipped[0].reason, SkipReason::TooLarge { size: 2048 }));
     }
 
     #[test]
