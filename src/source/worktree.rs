@@ -188,17 +188,29 @@ enum ReadOutcome {
     TooLarge(u64),
 }
 
-/// Reads a whole file into `buffer` unless it is larger than `limit`. The size is not asked
-/// for first: most files fit the buffer left by earlier ones and take one read and one EOF
-/// check, and one that outgrows the limit is stopped there and only then measured.
+/// Bytes read before a file's size is asked for, at least: files that end within them (most
+/// of a tree) cost no `fstat`.
+const FIRST_READ: u64 = 64 << 10;
+
+/// Reads a whole file into `buffer` unless it is larger than `limit`. The first read fills
+/// what earlier files left of the buffer (at least [`FIRST_READ`]); only a file that does not
+/// end there is measured, so one far over the limit is skipped without being read.
 fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
     let mut file = File::open(path)?;
     buffer.clear();
+    let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(limit + 1);
+    (&mut file).take(first_read).read_to_end(buffer)?;
+    if (buffer.len() as u64) < first_read {
+        return Ok(ReadOutcome::Read);
+    }
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Ok(ReadOutcome::TooLarge(size));
+    }
     // The file may grow while it is read: never read past the limit.
-    (&mut file).take(limit + 1).read_to_end(buffer)?;
+    (&mut file).take(limit + 1 - first_read).read_to_end(buffer)?;
     if buffer.len() as u64 > limit {
-        let size = file.metadata().map_or(buffer.len() as u64, |metadata| metadata.len());
-        return Ok(ReadOutcome::TooLarge(size.max(buffer.len() as u64)));
+        return Ok(ReadOutcome::TooLarge(buffer.len() as u64));
     }
     Ok(ReadOutcome::Read)
 }
@@ -261,6 +273,22 @@ mod tests {
         assert!(stats.skipped[0].path.ends_with("big.bin"));
         // Reading stops past the limit; the size reported is the file's own.
         assert!(matches!(stats.skipped[0].reason, SkipReason::TooLarge { size: 2048 }));
+    }
+
+    #[test]
+    fn files_past_the_first_read_are_read_whole_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limit = 3 * FIRST_READ;
+        let path = dir.path().join("f");
+        let mut buffer = Vec::new();
+        for size in [FIRST_READ - 1, FIRST_READ, FIRST_READ + 1, limit] {
+            fs::write(&path, vec![b'x'; size as usize]).unwrap();
+            assert!(matches!(read_capped(&path, limit, &mut buffer).unwrap(), ReadOutcome::Read));
+            assert_eq!(buffer.len() as u64, size);
+        }
+        fs::write(&path, vec![b'x'; limit as usize + 1]).unwrap();
+        let outcome = read_capped(&path, limit, &mut buffer).unwrap();
+        assert!(matches!(outcome, ReadOutcome::TooLarge(size) if size == limit + 1));
     }
 
     #[test]
