@@ -109,17 +109,20 @@ const MIN_SHARED_PREFIX: usize = 5;
 
 /// Replaces runs of sorted keywords that share a prefix of at least [`MIN_SHARED_PREFIX`]
 /// bytes by that prefix, each with the keywords it replaces. `keywords` is sorted and
-/// deduplicated.
+/// deduplicated. A prefix that is itself a keyword merges nothing: `secret_access_key` merged
+/// into the generic rule's `secret` would run the AWS rule wherever `secret` occurs, while
+/// searched on its own it costs one pattern.
 fn merge_shared_prefixes(keywords: Vec<String>) -> Vec<(String, Vec<String>)> {
     let mut merged: Vec<(String, Vec<String>)> = Vec::with_capacity(keywords.len());
-    for keyword in keywords {
-        let shared = merged.last().map_or(0, |(last, _)| common_prefix_len(last, &keyword));
+    for keyword in &keywords {
+        let shared = merged.last().map_or(0, |(last, _)| common_prefix_len(last, keyword));
+        let prefix_is_a_keyword = keywords.binary_search_by(|other| other.as_str().cmp(&keyword[..shared])).is_ok();
         match merged.last_mut() {
-            Some((last, originals)) if shared >= MIN_SHARED_PREFIX => {
+            Some((last, originals)) if shared >= MIN_SHARED_PREFIX && !prefix_is_a_keyword => {
                 last.truncate(shared);
-                originals.push(keyword);
+                originals.push(keyword.clone());
             }
-            _ => merged.push((keyword.clone(), vec![keyword])),
+            _ => merged.push((keyword.clone(), vec![keyword.clone()])),
         }
     }
     merged
@@ -281,10 +284,20 @@ keywords = ["xABcd"]
     #[test]
     fn keywords_sharing_a_long_prefix_are_merged() {
         let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
-        let merged =
-            merge_shared_prefixes(words(&["ghp_", "gho_", "postgres://", "postgresql+", "postgresql://", "redis"]));
+        let merged = merge_shared_prefixes(words(&[
+            "gho_",
+            "ghp_",
+            "postgres://",
+            "postgresql+",
+            "postgresql://",
+            "redis",
+            "secret",
+            "secret_access_key",
+            "secretaccesskey",
+        ]));
         let searched: Vec<&str> = merged.iter().map(|(keyword, _)| keyword.as_str()).collect();
-        assert_eq!(searched, ["ghp_", "gho_", "postgres", "redis"]);
+        // `secret` is a keyword itself: the longer ones stay apart, or `secret` would select them.
+        assert_eq!(searched, ["gho_", "ghp_", "postgres", "redis", "secret", "secret_access_key", "secretaccesskey"]);
         assert_eq!(merged[2].1, words(&["postgres://", "postgresql+", "postgresql://"]));
         // A merged prefix still selects the rules of every keyword it came from.
         let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['postgres://']\n\
