@@ -8,7 +8,9 @@
 # `rg --no-ignore --hidden -c T3BlbkFJ TREE`, which only looks for OpenAI's key marker and is
 # the floor for reading every file once. It also checks that the tree, scanned without
 # --no-ignore, is reported as ignored (it sits in a git checkout that ignores it), and prints
-# keyhound's OpenAI findings count there (expected: 0).
+# keyhound's OpenAI findings count there (expected: 0). Last, bench/paired.py runs rg and the
+# three keyhound configurations in alternation (ROUNDS rounds, default 15) and prints each
+# one's median ratio to rg: on a shared machine, the figure to quote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TREE=${1:-$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')}
@@ -30,3 +32,10 @@ hyperfine --warmup 2 --runs 7 -N --ignore-failure --export-markdown /tmp/keyhoun
   "$KH scan --quiet --no-ignore $TREE" \
   "rg --no-ignore --hidden -c T3BlbkFJ $TREE"
 cat /tmp/keyhound-scan-bench.md
+
+echo "== paired (alternating rounds; the ratio is what counts on a shared machine):"
+python3 bench/paired.py --rounds "${ROUNDS:-15}" -- \
+  "rg --no-ignore --hidden -c T3BlbkFJ $TREE" \
+  "$KH scan --quiet --no-ignore --no-decode --no-archives $TREE" \
+  "$KH scan --quiet --no-ignore --no-archives $TREE" \
+  "$KH scan --quiet --no-ignore $TREE"
