@@ -244,7 +244,7 @@ impl Translation<'_> {
 impl Translation<'_> {
     /// `pattern` in Rust's syntax, or `None` (with a warning) when Rust's regex rejects it.
     fn regex(&mut self, pattern: &str, context: &str) -> Option<String> {
-        let translated = from_go_regex(pattern);
+        let translated = without_identifier_lead(&from_go_regex(pattern));
         match regex::Regex::new(&translated) {
             Ok(_) => Some(translated),
             Err(e) => {
@@ -297,6 +297,30 @@ fn from_go_regex(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Drops the lazy identifier lead (`[\w.-]{0,50}?`) that gitleaks' rules put before their
+/// keyword, flags kept (`(?i)[[:word:].-]{0,50}?(?:key|…` → `(?i)(?:key|…`). It only widens the
+/// match to the whole name, never the secret (it holds no group), and with it in front the
+/// regex engine cannot search for the keyword first: it made gitleaks' own `generic-api-key`
+/// scan the Python standard library at 80 MB/s.
+fn without_identifier_lead(pattern: &str) -> String {
+    const LEAD: &str = "[[:word:].-]{0,";
+    let flags = if pattern.starts_with("(?") && !pattern.starts_with("(?:") && !pattern.starts_with("(?P") {
+        pattern.find(')').filter(|&end| pattern[2..end].bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
+    } else {
+        None
+    };
+    let body_start = flags.map_or(0, |end| end + 1);
+    let body = &pattern[body_start..];
+    let lead_len = body.strip_prefix(LEAD).and_then(|rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0 && rest[digits..].starts_with("}?")).then_some(LEAD.len() + digits + 2)
+    });
+    match lead_len {
+        Some(len) => format!("{}{}", &pattern[..body_start], &body[len..]),
+        None => pattern.to_string(),
+    }
 }
 
 /// Copies `pattern` from `from` through the next `terminator` unchanged, consuming it.
@@ -385,6 +409,23 @@ mod tests {
         }
         let ascii = regex::Regex::new(&from_go_regex(r"^\w+$")).unwrap();
         assert!(ascii.is_match("abc_1") && !ascii.is_match("é"), "Go's \\w is ASCII");
+    }
+
+    #[test]
+    fn the_identifier_lead_before_a_keyword_is_dropped() {
+        assert_eq!(without_identifier_lead(r"(?i)[[:word:].-]{0,50}?(?:key)=(\w+)"), r"(?i)(?:key)=(\w+)");
+        assert_eq!(without_identifier_lead(r"[[:word:].-]{0,50}?(?i:lob)=(x)"), r"(?i:lob)=(x)");
+        // Anything else is left as it is.
+        for kept in [r"(?:[[:word:].-]{0,50}?key)", r"[[:word:].-]{0,50}key", r"(?P<x>a)", r"[[:word:].-]{0,}?k"] {
+            assert_eq!(without_identifier_lead(kept), kept);
+        }
+        // The secret is the same with or without the lead.
+        let text = "my_service.api_key = 'f5Q4FAKEcUA5ZLyQ'";
+        let original = regex::Regex::new(r"(?i)[[:word:].-]{0,50}?(?:key)[ =']{1,4}([[:word:]]{16})").unwrap();
+        let stripped = regex::Regex::new(&without_identifier_lead(original.as_str())).unwrap();
+        let secret = |re: &regex::Regex| re.captures(text).map(|c| c[1].to_string());
+        assert_eq!(secret(&original), secret(&stripped));
+        assert_eq!(secret(&stripped).as_deref(), Some("f5Q4FAKEcUA5ZLyQ"));
     }
 
     #[test]
