@@ -306,19 +306,23 @@ fn from_go_regex(pattern: &str) -> String {
 /// scan the Python standard library at 80 MB/s.
 fn without_identifier_lead(pattern: &str) -> String {
     const LEAD: &str = "[[:word:].-]{0,";
-    let flags = if pattern.starts_with("(?") && !pattern.starts_with("(?:") && !pattern.starts_with("(?P") {
-        pattern.find(')').filter(|&end| pattern[2..end].bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
-    } else {
-        None
-    };
-    let body_start = flags.map_or(0, |end| end + 1);
-    let body = &pattern[body_start..];
-    let lead_len = body.strip_prefix(LEAD).and_then(|rest| {
+    // Flags first, as a setting (`(?i)`) or a group that opens (`(?i:`).
+    let flags = pattern.strip_prefix("(?").map_or(0, |rest| {
+        let letters = rest.bytes().take_while(|&b| b.is_ascii_alphabetic() || b == b'-').count();
+        let closed = letters > 0 && matches!(rest.as_bytes().get(letters), Some(b')' | b':'));
+        if closed {
+            2 + letters + 1
+        } else {
+            0
+        }
+    });
+    let lead_len = pattern[flags..].strip_prefix(LEAD).and_then(|rest| {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         (digits > 0 && rest[digits..].starts_with("}?")).then_some(LEAD.len() + digits + 2)
     });
     match lead_len {
-        Some(len) => format!("{}{}", &pattern[..body_start], &body[len..]),
+        // A second lead may follow, inside a flag group (`[\w.-]{0,50}?(?i:[\w.-]{0,50}?…`).
+        Some(len) => without_identifier_lead(&format!("{}{}", &pattern[..flags], &pattern[flags + len..])),
         None => pattern.to_string(),
     }
 }
@@ -415,6 +419,10 @@ mod tests {
     fn the_identifier_lead_before_a_keyword_is_dropped() {
         assert_eq!(without_identifier_lead(r"(?i)[[:word:].-]{0,50}?(?:key)=(\w+)"), r"(?i)(?:key)=(\w+)");
         assert_eq!(without_identifier_lead(r"[[:word:].-]{0,50}?(?i:lob)=(x)"), r"(?i:lob)=(x)");
+        assert_eq!(
+            without_identifier_lead(r"[[:word:].-]{0,50}?(?i:[[:word:].-]{0,50}?(?:ai)=)(x)"),
+            r"(?i:(?:ai)=)(x)"
+        );
         // Anything else is left as it is.
         for kept in [r"(?:[[:word:].-]{0,50}?key)", r"[[:word:].-]{0,50}key", r"(?P<x>a)", r"[[:word:].-]{0,}?k"] {
             assert_eq!(without_identifier_lead(kept), kept);
