@@ -4,6 +4,11 @@
 //! Columns: `rule, description, severity, confidence, path, line, column, end_line,
 //! end_column, secret, fingerprint, commit, author, email, date` (the last four empty outside
 //! history scans). `secret` is redacted unless `--show-secrets`.
+//!
+//! Paths, commit authors and secrets come from the repository scanned, which may be hostile:
+//! a field a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or
+//! a CR) is written with a leading `'`, as OWASP's CSV-injection advice has it, so opening the
+//! report never runs `=HYPERLINK(…)` from a file name.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -64,8 +69,17 @@ fn row(finding: &Finding, options: &ReportOptions) -> impl Iterator<Item = Strin
 }
 
 fn write_row(fields: impl Iterator<Item = String>, out: &mut dyn Write) -> io::Result<()> {
-    let quoted: Vec<String> = fields.map(|field| quote(&field).into_owned()).collect();
+    let quoted: Vec<String> = fields.map(|field| quote(&inert(field)).into_owned()).collect();
     write!(out, "{}\r\n", quoted.join(","))
+}
+
+/// The field, with a leading `'` if a spreadsheet would read it as a formula.
+fn inert(field: String) -> String {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field
+    }
 }
 
 /// Quotes a field if RFC 4180 requires it.
@@ -95,6 +109,19 @@ mod tests {
         assert!(rows[1].contains(",\"a,\"\"b\"\".env\",3,5,"), "{}", rows[1]);
         assert!(rows[1].contains("sk-proj-…zz9Q") && !text.contains("FAKEfake"));
         assert!(rows[2].ends_with(",Ada,ada@example.com,2024-05-01T12:00:00+00:00"), "{}", rows[2]);
+    }
+
+    #[test]
+    fn fields_a_spreadsheet_would_run_are_made_inert() {
+        let outcome = ScanOutcome { findings: vec![finding("=HYPERLINK(\"x\")", 1)], ..Default::default() };
+        let mut out = Vec::new();
+        write(&outcome, &ReportOptions::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(",\"'=HYPERLINK(\"\"x\"\")\",1,"), "{text}");
+        for risky in ["+1", "-----BEGIN", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert(risky.to_string()), format!("'{risky}"));
+        }
+        assert_eq!(inert("src/.env".to_string()), "src/.env");
     }
 
     #[test]
