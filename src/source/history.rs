@@ -146,7 +146,28 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
                 .into(),
         );
     }
+    if let Some(remote) = promisor_remote(repo) {
+        plan.warnings.push(format!(
+            "this is a partial clone (remote {remote} lends objects on demand): blobs it never fetched \
+             cannot be scanned and are listed as errors; clone without `--filter` to scan them (or, here, \
+             unset remote.{remote}.partialclonefilter and run `git fetch --refetch {remote}`)"
+        ));
+    }
     Ok(plan)
+}
+
+/// The remote a partial clone (`git clone --filter=…`) fetches missing objects from, if the
+/// repository is one. keyhound reads only what is on disk: it never fetches.
+fn promisor_remote(repo: &Repository) -> Option<String> {
+    let config = repo.config().ok()?.snapshot().ok()?;
+    let mut entries = config.entries(Some(r"remote\..*\.promisor")).ok()?;
+    while let Some(entry) = entries.next().and_then(std::result::Result::ok) {
+        let name = entry.name()?;
+        if entry.value().is_some_and(|value| value.eq_ignore_ascii_case("true")) {
+            return name.strip_prefix("remote.")?.strip_suffix(".promisor").map(str::to_string);
+        }
+    }
+    None
 }
 
 /// The commits to walk from and to leave out for `A..B` or `B`.

@@ -264,6 +264,22 @@ fn shallow_clone_is_scanned_with_a_warning() {
 }
 
 #[test]
+fn partial_clone_says_why_blobs_are_missing_and_is_incomplete() {
+    let (env, keys) = repo_and_keys();
+    env.write("a.env", format!("KEY={}\n", keys[0]));
+    env.commit_all("a");
+    env.git(&["config", "uploadpack.allowFilter", "true"]);
+    let outside = TestEnv::new();
+    let url = format!("file://{}", env.path().display());
+    outside.git(&["clone", "-q", "--no-checkout", "--filter=blob:none", &url, "partial"]);
+    let run = history(&outside, &["partial"], &keys);
+    // The blob was never fetched: an incomplete scan, never a clean one.
+    run.expect_code(2);
+    assert!(run.stderr.contains("partial clone (remote origin"), "{}", run.stderr);
+    assert!(run.stderr.contains("a.env"), "{}", run.stderr);
+}
+
+#[test]
 fn not_a_repository_is_a_clear_error() {
     let env = TestEnv::new();
     expect_stderr(&env, &["history"], 2, &["not a git repository"]);
