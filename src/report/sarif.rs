@@ -5,8 +5,9 @@
 //! per finding: `ruleId`, `level`, a message with the redacted secret, the location
 //! (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose `endColumn` is
 //! exclusive, columns in Unicode code points), `partialFingerprints["keyhound/v1"]` set to
-//! the content fingerprint so results survive line moves, `properties.commit` for
-//! history findings, and with `--verify` `properties.verification` (`state`, `provider`,
+//! the content fingerprint so results survive line moves, `properties.commit` (and
+//! `properties.occurrences`, the versions of the file that carry the secret) for history
+//! findings, and with `--verify` `properties.verification` (`state`, `provider`,
 //! `detail`, as in the JSON report). The output is checked against the official schema by a
 //! test.
 
@@ -130,6 +131,9 @@ fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &R
     if let Some(commit) = &finding.commit {
         result["properties"]["commit"] = json!(commit.as_ref());
     }
+    if let Some(occurrences) = finding.occurrences {
+        result["properties"]["occurrences"] = json!(occurrences);
+    }
     if let Some(verification) = outcome.verifications.get(&finding.fingerprint) {
         result["properties"]["verification"] = json!(verification);
     }
@@ -195,9 +199,12 @@ mod tests {
 
     #[test]
     fn history_findings_name_their_commit_and_show_secrets_is_honoured() {
-        let log = render(vec![finding_in_commit("/abs/a.py", 1)], true);
+        let mut found = finding_in_commit("/abs/a.py", 1);
+        found.occurrences = Some(3);
+        let log = render(vec![found], true);
         let result = &log["runs"][0]["results"][0];
         assert_eq!(result["properties"]["commit"]["author"], "Ada");
+        assert_eq!(result["properties"]["occurrences"], 3);
         assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "file:///abs/a.py");
         assert!(result["message"]["text"].as_str().unwrap().contains("FAKEzz9Q"));
     }
