@@ -19,7 +19,10 @@ import time
 
 def run_once(argv):
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    try:
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    except OSError as error:
+        raise SystemExit(f"paired.py: cannot run {argv[0]!r}: {error.strerror}")
     return time.perf_counter() - start
 
 
