@@ -30,9 +30,13 @@ pub struct KeywordPrefilter {
 impl KeywordPrefilter {
     /// Builds the automaton over every rule's keywords.
     pub fn new(rules: &RuleSet) -> Self {
-        let lowered = |keyword: &String| keyword.to_ascii_lowercase();
-        let mut keywords: Vec<String> =
-            rules.rules().iter().flat_map(|rule| rule.spec.keywords.iter().map(lowered)).collect();
+        // Each rule's keywords, lowercased once: a hook pays for this set-up on every commit.
+        let keywords_of: Vec<Vec<String>> = rules
+            .rules()
+            .iter()
+            .map(|rule| rule.spec.keywords.iter().map(|keyword| keyword.to_ascii_lowercase()).collect())
+            .collect();
+        let mut keywords: Vec<String> = keywords_of.iter().flatten().cloned().collect();
         keywords.sort();
         keywords.dedup();
         let merged = merge_shared_prefixes(keywords);
@@ -43,21 +47,17 @@ impl KeywordPrefilter {
         let rules_by_keyword = merged
             .iter()
             .map(|(keyword, originals)| {
-                (0..rules.rules().len())
+                (0..keywords_of.len())
                     .filter(|&index| {
-                        rules
-                            .get(index)
-                            .spec
-                            .keywords
+                        keywords_of[index]
                             .iter()
-                            .map(lowered)
-                            .any(|own| keyword.starts_with(own.as_str()) || originals.contains(&own))
+                            .any(|own| keyword.starts_with(own.as_str()) || originals.contains(own))
                     })
                     .collect()
             })
             .collect();
         let keywords: Vec<String> = merged.into_iter().map(|(keyword, _)| keyword).collect();
-        let unconditional = (0..rules.rules().len()).filter(|&i| rules.get(i).spec.keywords.is_empty()).collect();
+        let unconditional = (0..keywords_of.len()).filter(|&i| keywords_of[i].is_empty()).collect();
         let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
         let search = GroupedSearch::new(&keywords);
         KeywordPrefilter { search, rules_by_keyword, unconditional, longest_keyword }
