@@ -108,9 +108,7 @@ impl Matcher {
         for &index in &scratch.candidates {
             let rule = self.rules.get(index);
             for_each_regex_match(rule, haystack, |whole, secret, prefix_len| {
-                let matched = &haystack[word_start(haystack, whole.start)..whole.end];
-                let rejection = rejection(rule, matched, &haystack[secret.clone()])
-                    .or_else(|| (!has_context_near(rule, haystack, whole)).then_some(Rejection::NoContext));
+                let rejection = rejection(rule, haystack, whole, secret.clone());
                 emit(Candidate { found: RawMatch { rule: index, secret, prefix_len }, rejection });
             });
         }
@@ -162,17 +160,12 @@ fn word_start(haystack: &[u8], start: usize) -> usize {
     haystack[floor..start].iter().rposition(|&b| !is_word(b)).map_or(floor, |i| floor + i + 1)
 }
 
-/// Whether the rule's `near` context (if it has one) occurs within its distance of `whole`.
-fn has_context_near(rule: &Rule, haystack: &[u8], whole: Range<usize>) -> bool {
-    let Some((context, distance)) = &rule.compiled().near else { return true };
-    let window = whole.start.saturating_sub(*distance)..whole.end.saturating_add(*distance).min(haystack.len());
-    context.is_match(&haystack[window])
-}
-
-/// The rule's own filters and the shared ones, in order of cost. `matched` is the whole
-/// regex match widened to the word it starts in, `secret` the part of it that is the secret.
-fn rejection(rule: &Rule, matched: &[u8], secret: &[u8]) -> Option<Rejection> {
+/// The rule's own filters and the shared ones, in order of cost, for the regex match `whole`
+/// and its `secret`. `allow_match` sees the match widened to the word it starts in; `near`
+/// looks for its context around the match.
+fn rejection(rule: &Rule, haystack: &[u8], whole: Range<usize>, secret: Range<usize>) -> Option<Rejection> {
     let spec = &rule.spec;
+    let secret = &haystack[secret];
     if spec.entropy.is_some_and(|minimum| precision::shannon_entropy(secret) < minimum) {
         return Some(Rejection::LowEntropy);
     }
@@ -185,10 +178,17 @@ fn rejection(rule: &Rule, matched: &[u8], secret: &[u8]) -> Option<Rejection> {
         return Some(Rejection::Stopword);
     }
     let compiled = rule.compiled();
+    let matched = &haystack[word_start(haystack, whole.start)..whole.end];
     if compiled.allow.iter().any(|allow| allow.is_match(secret))
         || compiled.allow_match.iter().any(|allow| allow.is_match(matched))
     {
         return Some(Rejection::AllowedByRule);
+    }
+    if let Some((context, distance)) = &compiled.near {
+        let window = whole.start.saturating_sub(*distance)..whole.end.saturating_add(*distance).min(haystack.len());
+        if !context.is_match(&haystack[window]) {
+            return Some(Rejection::NoContext);
+        }
     }
     None
 }
