@@ -203,7 +203,8 @@ impl<'m> Worker<'m> {
 }
 
 /// Moves one item's findings to the collector, attributed to `origin` (whose summary line is
-/// shown redacted: people paste keys into commit messages).
+/// shown redacted: people paste keys into commit messages), and its drops. The commit is read
+/// only when there are findings to attribute: drops (inline allows) need none.
 fn attribute(
     scanner: &mut BlobScanner,
     local: &mut FindingSink,
@@ -211,11 +212,15 @@ fn attribute(
     (place, origin): (Place, Oid),
     collector: &Collector,
 ) {
-    let commit = match history::describe(repo, origin) {
-        Ok(info) => Some(Arc::new(CommitInfo { summary: scanner.redact_secrets(&info.summary), ..info })),
-        Err(e) => {
-            collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
-            None
+    let commit = if local.findings.is_empty() {
+        None
+    } else {
+        match history::describe(repo, origin) {
+            Ok(info) => Some(Arc::new(CommitInfo { summary: scanner.redact_secrets(&info.summary), ..info })),
+            Err(e) => {
+                collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
+                None
+            }
         }
     };
     let findings = local.findings.drain(..).map(|finding| (place, Finding { commit: commit.clone(), ..finding }));
