@@ -9,15 +9,14 @@
 //! that matters is the best of ROUNDS (default 5) rounds.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use keyhound::config::DEFAULT_MAX_FILE_SIZE;
 use keyhound::matcher::{Matcher, Scratch};
 use keyhound::rules::RuleSet;
 use keyhound::scan::{BlobScanner, ExpandOptions, FindingSink};
-
-/// Files larger than this are left out, as the scanner's default `--max-file-size` does.
-const MAX_FILE_SIZE: u64 = 10 << 20;
+use keyhound::source::worktree::{self, WalkOptions};
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|arg| arg != "--bench");
@@ -74,16 +73,16 @@ fn default_tree() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
-/// Every regular file under `root` (no ignore rules), up to [`MAX_FILE_SIZE`] each.
+/// The files `keyhound scan --no-ignore ROOT` reads, through its own walker and file-size
+/// limit (in the walker's order, which does not matter for a total).
 fn load(root: &Path) -> Vec<Vec<u8>> {
-    ignore::WalkBuilder::new(root)
-        .standard_filters(false)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
-        .filter(|entry| entry.metadata().is_ok_and(|m| m.len() <= MAX_FILE_SIZE))
-        .filter_map(|entry| std::fs::read(entry.path()).ok())
-        .collect()
+    let files = Mutex::new(Vec::new());
+    let options = WalkOptions { respect_ignore_files: false, max_file_size: DEFAULT_MAX_FILE_SIZE, threads: 2 };
+    worktree::walk(&[root.to_path_buf()], &options, || {
+        |_: &Path, bytes: &[u8]| files.lock().expect("no loader panics").push(bytes.to_vec())
+    })
+    .expect("TREE exists");
+    files.into_inner().expect("no loader panics")
 }
 
 fn best_of(rounds: usize, mut run: impl FnMut()) -> Duration {
