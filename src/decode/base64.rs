@@ -125,7 +125,7 @@ impl Iterator for Runs<'_> {
 fn extend(text: &[u8], mut segment_start: usize, mut end: usize) -> usize {
     loop {
         let padding = text[end..].iter().take(2).take_while(|&&b| b == b'=').count();
-        if padding > 0 || (end - segment_start) % 4 != 0 {
+        if padding > 0 || !(end - segment_start).is_multiple_of(4) {
             return end + padding;
         }
         let Some((next_start, next_end, next_padding)) = wrapped_line(text, end) else { return end };

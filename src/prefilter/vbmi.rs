@@ -1,0 +1,140 @@
+//! The bucketed keyword search ([`super::buckets`]) with AVX-512 VBMI, 64 positions at a time.
+//!
+//! One `vpermi2b` looks 64 bytes up in a 128-entry table (two registers, seven bits of index);
+//! with one table per window offset, a block costs eight unaligned loads, eight lookups and the
+//! ANDs. No lowercased copy is made: the tables fold ASCII case. Candidates are collected per
+//! batch of blocks and confirmed after it, so no call breaks the loop and the sixteen table
+//! registers stay loaded.
+
+use std::arch::x86_64::{
+    __m512i, _mm512_and_si512, _mm512_loadu_si512, _mm512_permutex2var_epi8, _mm512_storeu_si512, _mm512_test_epi8_mask,
+};
+
+use super::buckets::{BucketedKeywords, WINDOW};
+
+/// Bytes per block: one 512-bit register.
+const BLOCK: usize = 64;
+
+/// Blocks with candidates collected before they are confirmed.
+const BATCH: usize = 32;
+
+/// Keyword search with AVX-512 VBMI; built only where the CPU has it.
+#[derive(Debug)]
+pub(super) struct VbmiSearch {
+    keywords: BucketedKeywords,
+}
+
+impl VbmiSearch {
+    /// The search for `keywords` (lowercase), or `None` if this CPU lacks AVX-512 VBMI or the
+    /// keywords do not fit the buckets.
+    pub(super) fn new(keywords: &[String]) -> Option<Self> {
+        let supported = is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vbmi");
+        if !supported {
+            return None;
+        }
+        BucketedKeywords::new(keywords).map(|keywords| VbmiSearch { keywords })
+    }
+
+    /// Calls `found(keyword_index)` for every keyword occurrence in `haystack`, in any ASCII
+    /// case.
+    pub(super) fn for_each(&self, haystack: &[u8], mut found: impl FnMut(usize)) {
+        let mut batch = Batch::new();
+        let mut start = 0;
+        // Whole blocks, read in place (with the window's bytes after them).
+        while start + BLOCK + WINDOW - 1 <= haystack.len() {
+            // SAFETY: `VbmiSearch::new` checked that the CPU has the features `scan` enables.
+            start = unsafe { scan(self.keywords.tables(), haystack, start, &mut batch) };
+            batch.confirm(&self.keywords, haystack, 0, &mut found);
+        }
+        // The rest, fewer than BLOCK + WINDOW - 1 bytes, zero-padded to two blocks and a window.
+        let rest = &haystack[start..];
+        let mut padded = [0; 2 * BLOCK + WINDOW - 1];
+        padded[..rest.len()].copy_from_slice(rest);
+        // SAFETY: as above.
+        unsafe { scan(self.keywords.tables(), &padded, 0, &mut batch) };
+        batch.confirm(&self.keywords, haystack, start, &mut found);
+    }
+}
+
+/// Candidate blocks of one batch: where each starts, which of its positions have candidates,
+/// and the buckets at each position.
+struct Batch {
+    len: usize,
+    starts: [usize; BATCH],
+    positions: [u64; BATCH],
+    buckets: [[u8; BLOCK]; BATCH],
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch { len: 0, starts: [0; BATCH], positions: [0; BATCH], buckets: [[0; BLOCK]; BATCH] }
+    }
+
+    /// Confirms the batch's candidates in `haystack`, whose byte `offset` the scanned bytes
+    /// began with, and empties it. Candidates past the haystack's end (padding) are dropped.
+    fn confirm(&mut self, keywords: &BucketedKeywords, haystack: &[u8], offset: usize, found: &mut impl FnMut(usize)) {
+        for block in 0..self.len {
+            let mut positions = self.positions[block];
+            while positions != 0 {
+                let in_block = positions.trailing_zeros() as usize;
+                positions &= positions - 1;
+                let position = offset + self.starts[block] + in_block;
+                if position < haystack.len() {
+                    keywords.confirm(haystack, position, self.buckets[block][in_block], found);
+                }
+            }
+        }
+        self.len = 0;
+    }
+}
+
+/// Scans `bytes` block by block from `start` while a block and its window fit and the batch
+/// has room, and returns where it stopped.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW and VBMI.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn scan(tables: &[[u8; 128]; WINDOW], bytes: &[u8], mut start: usize, batch: &mut Batch) -> usize {
+    let registers: [(__m512i, __m512i); WINDOW] = std::array::from_fn(|offset| {
+        let [low, high] = tables[offset].as_chunks::<BLOCK>().0 else { unreachable!("128 = 2 × 64") };
+        // SAFETY: each half is 64 readable bytes; the load is unaligned.
+        unsafe { (_mm512_loadu_si512(low.as_ptr().cast()), _mm512_loadu_si512(high.as_ptr().cast())) }
+    });
+    while start + BLOCK + WINDOW - 1 <= bytes.len() && batch.len < BATCH {
+        let block = &bytes[start..start + BLOCK + WINDOW - 1];
+        // SAFETY: the CPU has the features (this function's contract); offsets < WINDOW.
+        let mut fits = unsafe { look_up(&registers, block, 0) };
+        for offset in 1..WINDOW {
+            // SAFETY: as above.
+            fits = _mm512_and_si512(fits, unsafe { look_up(&registers, block, offset) });
+        }
+        let positions = _mm512_test_epi8_mask(fits, fits);
+        if positions != 0 {
+            let slot = batch.len;
+            batch.starts[slot] = start;
+            batch.positions[slot] = positions;
+            // SAFETY: a batch row is 64 writable bytes; the store is unaligned.
+            unsafe { _mm512_storeu_si512(batch.buckets[slot].as_mut_ptr().cast(), fits) };
+            batch.len += 1;
+        }
+        start += BLOCK;
+    }
+    start
+}
+
+/// The buckets each of the 64 bytes from `offset` in `block` fits at that window offset.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW and VBMI; `offset < WINDOW`, and `block` holds at least
+/// `BLOCK + WINDOW - 1` bytes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn look_up(registers: &[(__m512i, __m512i); WINDOW], block: &[u8], offset: usize) -> __m512i {
+    debug_assert!(offset < WINDOW && block.len() >= BLOCK + WINDOW - 1);
+    // SAFETY: the 64 bytes from `offset` lie within `block` (the contract); unaligned load.
+    let bytes = unsafe { _mm512_loadu_si512(block.as_ptr().add(offset).cast()) };
+    let (low, high) = registers[offset];
+    _mm512_permutex2var_epi8(low, bytes, high)
+}
