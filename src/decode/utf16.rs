@@ -31,23 +31,29 @@ pub fn detect(bytes: &[u8]) -> Option<Endian> {
     }
 }
 
-/// Detection without a byte-order mark: at least 8 code units, 90% of them ASCII-like.
+/// Detection without a byte-order mark: at least 8 code units, 90% of them ASCII-like. Stops
+/// as soon as neither byte order can reach 90% (binary files, which hold NULs, fail within a
+/// few units).
 fn guess(sample: &[u8]) -> Option<Endian> {
     let units = sample.len() / 2;
     if units < 8 || memchr::memchr(0, sample).is_none() {
         return None;
     }
-    let (mut little, mut big) = (0, 0);
+    let allowed_misses = units - (units * 9).div_ceil(10);
+    let (mut little_misses, mut big_misses) = (0, 0);
     for pair in sample.chunks_exact(2) {
         match (pair[0], pair[1]) {
-            (low, 0) if low != 0 => little += 1,
-            (0, low) if low != 0 => big += 1,
-            _ => {}
+            (low, 0) if low != 0 => big_misses += 1,
+            (0, low) if low != 0 => little_misses += 1,
+            _ => (little_misses, big_misses) = (little_misses + 1, big_misses + 1),
+        }
+        if little_misses > allowed_misses && big_misses > allowed_misses {
+            return None;
         }
     }
-    if little * 10 >= units * 9 {
+    if little_misses <= allowed_misses {
         Some(Endian::Little)
-    } else if big * 10 >= units * 9 {
+    } else if big_misses <= allowed_misses {
         Some(Endian::Big)
     } else {
         None
@@ -95,6 +101,19 @@ mod tests {
                 assert_eq!(detect(&bytes), Some(endian), "{endian:?} bom={bom}");
                 assert_eq!(transcode(&bytes, endian), text.as_bytes());
             }
+        }
+    }
+
+    #[test]
+    fn ninety_percent_ascii_like_units_decide() {
+        // 20 units, `hits` of them "a\0" (or "\0a"), the others "\0\0".
+        let sample = |hits: usize, endian: Endian| -> Vec<u8> {
+            let unit: [u8; 2] = if endian == Endian::Little { [b'a', 0] } else { [0, b'a'] };
+            (0..20).flat_map(|i| if i < 20 - hits { [0, 0] } else { unit }).collect()
+        };
+        for endian in [Endian::Little, Endian::Big] {
+            assert_eq!(detect(&sample(18, endian)), Some(endian));
+            assert_eq!(detect(&sample(17, endian)), None);
         }
     }
 
