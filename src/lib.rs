@@ -35,6 +35,8 @@ pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod scan;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 pub mod source;
 pub mod verify;
 

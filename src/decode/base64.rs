@@ -74,7 +74,7 @@ fn is_base64_block(block: &[u8; BLOCK]) -> bool {
 /// blocks from `from` (a multiple of [`BLOCK`]) on.
 fn first_base64_block(text: &[u8], from: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if avx512::is_available() {
+    if crate::simd::has_avx512_vbmi() {
         // SAFETY: the CPU has the features (just checked).
         return unsafe { avx512::first_base64_block(text, from) };
     }
@@ -91,11 +91,10 @@ fn first_base64_block_portable(text: &[u8], from: usize) -> Option<usize> {
 /// three times as fast as the compiler's 16-byte vectors.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use std::arch::x86_64::{
-        _mm512_loadu_si512, _mm512_mask_test_epi8_mask, _mm512_movepi8_mask, _mm512_permutex2var_epi8,
-    };
+    use std::arch::x86_64::{_mm512_mask_test_epi8_mask, _mm512_movepi8_mask};
 
     use super::{first_base64_block_portable, BLOCK, INVALID, VALUES};
+    use crate::simd::{self, ByteTable};
 
     /// Bytes classified at a time.
     const CHUNK: usize = 64;
@@ -113,27 +112,16 @@ mod avx512 {
         table
     };
 
-    /// Whether this CPU has AVX-512 F, BW and VBMI.
-    pub(super) fn is_available() -> bool {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx512vbmi")
-    }
-
     /// [`super::first_base64_block`], four blocks at a time.
     ///
     /// # Safety
     /// The CPU must have AVX-512 F, BW and VBMI.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     pub(super) unsafe fn first_base64_block(text: &[u8], mut from: usize) -> Option<usize> {
-        let [low, high] = IS_BASE64.as_chunks::<CHUNK>().0 else { unreachable!("128 = 2 × 64") };
-        // SAFETY: each half is 64 readable bytes; unaligned loads.
-        let (low, high) =
-            unsafe { (_mm512_loadu_si512(low.as_ptr().cast()), _mm512_loadu_si512(high.as_ptr().cast())) };
-        while let Some(chunk) = text.get(from..from + CHUNK) {
-            // SAFETY: `chunk` is 64 readable bytes; unaligned load.
-            let bytes = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
-            let looked_up = _mm512_permutex2var_epi8(low, bytes, high);
+        let is_base64 = ByteTable::load(&IS_BASE64);
+        while let Some(chunk) = text.get(from..).and_then(<[u8]>::first_chunk::<CHUNK>) {
+            let bytes = simd::load(chunk);
+            let looked_up = is_base64.look_up(bytes);
             // The table is looked up by seven bits: bytes from 0x80 on are masked out.
             let base64 = _mm512_mask_test_epi8_mask(!_mm512_movepi8_mask(bytes), looked_up, looked_up);
             if let Some(block) = (0..CHUNK / BLOCK).find(|block| (base64 >> (block * BLOCK)) as u16 == u16::MAX) {

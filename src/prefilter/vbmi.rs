@@ -6,11 +6,10 @@
 //! batch of blocks and confirmed after it, so no call breaks the loop and the sixteen table
 //! registers stay loaded.
 
-use std::arch::x86_64::{
-    __m512i, _mm512_and_si512, _mm512_loadu_si512, _mm512_permutex2var_epi8, _mm512_storeu_si512, _mm512_test_epi8_mask,
-};
+use std::arch::x86_64::{__m512i, _mm512_and_si512, _mm512_test_epi8_mask};
 
 use super::buckets::{BucketedKeywords, WINDOW};
+use crate::simd::{self, ByteTable};
 
 /// Bytes per block: one 512-bit register.
 const BLOCK: usize = 64;
@@ -28,10 +27,7 @@ impl VbmiSearch {
     /// The search for `keywords` (lowercase), or `None` if this CPU lacks AVX-512 VBMI or the
     /// keywords do not fit the buckets.
     pub(super) fn new(keywords: &[String]) -> Option<Self> {
-        let supported = is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx512vbmi");
-        if !supported {
+        if !simd::has_avx512_vbmi() {
             return None;
         }
         BucketedKeywords::new(keywords).map(|keywords| VbmiSearch { keywords })
@@ -97,26 +93,19 @@ impl Batch {
 /// The CPU must have AVX-512 F, BW and VBMI.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 unsafe fn scan(tables: &[[u8; 128]; WINDOW], bytes: &[u8], mut start: usize, batch: &mut Batch) -> usize {
-    let registers: [(__m512i, __m512i); WINDOW] = std::array::from_fn(|offset| {
-        let [low, high] = tables[offset].as_chunks::<BLOCK>().0 else { unreachable!("128 = 2 × 64") };
-        // SAFETY: each half is 64 readable bytes; the load is unaligned.
-        unsafe { (_mm512_loadu_si512(low.as_ptr().cast()), _mm512_loadu_si512(high.as_ptr().cast())) }
-    });
+    let tables: [ByteTable; WINDOW] = std::array::from_fn(|offset| ByteTable::load(&tables[offset]));
     while start + BLOCK + WINDOW - 1 <= bytes.len() && batch.len < BATCH {
         let block = &bytes[start..start + BLOCK + WINDOW - 1];
-        // SAFETY: the CPU has the features (this function's contract); offsets < WINDOW.
-        let mut fits = unsafe { look_up(&registers, block, 0) };
+        let mut fits = look_up(&tables, block, 0);
         for offset in 1..WINDOW {
-            // SAFETY: as above.
-            fits = _mm512_and_si512(fits, unsafe { look_up(&registers, block, offset) });
+            fits = _mm512_and_si512(fits, look_up(&tables, block, offset));
         }
         let positions = _mm512_test_epi8_mask(fits, fits);
         if positions != 0 {
             let slot = batch.len;
             batch.starts[slot] = start;
             batch.positions[slot] = positions;
-            // SAFETY: a batch row is 64 writable bytes; the store is unaligned.
-            unsafe { _mm512_storeu_si512(batch.buckets[slot].as_mut_ptr().cast(), fits) };
+            simd::store(fits, &mut batch.buckets[slot]);
             batch.len += 1;
         }
         start += BLOCK;
@@ -125,16 +114,9 @@ unsafe fn scan(tables: &[[u8; 128]; WINDOW], bytes: &[u8], mut start: usize, bat
 }
 
 /// The buckets each of the 64 bytes from `offset` in `block` fits at that window offset.
-///
-/// # Safety
-/// The CPU must have AVX-512 F, BW and VBMI; `offset < WINDOW`, and `block` holds at least
-/// `BLOCK + WINDOW - 1` bytes.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn look_up(registers: &[(__m512i, __m512i); WINDOW], block: &[u8], offset: usize) -> __m512i {
-    debug_assert!(offset < WINDOW && block.len() >= BLOCK + WINDOW - 1);
-    // SAFETY: the 64 bytes from `offset` lie within `block` (the contract); unaligned load.
-    let bytes = unsafe { _mm512_loadu_si512(block.as_ptr().add(offset).cast()) };
-    let (low, high) = registers[offset];
-    _mm512_permutex2var_epi8(low, bytes, high)
+fn look_up(tables: &[ByteTable; WINDOW], block: &[u8], offset: usize) -> __m512i {
+    let bytes = block[offset..].first_chunk::<BLOCK>().expect("a block and its window");
+    tables[offset].look_up(simd::load(bytes))
 }
