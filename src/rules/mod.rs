@@ -315,18 +315,20 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let prefix_groups = numbered_groups(&names, "prefix");
     let allow = compile_all(&spec.allow, "allow")?;
     let allow_match = compile_all(&spec.allow_match, "allow_match")?;
-    let near = match &spec.near {
-        Some(near) => Some((compile_all(std::slice::from_ref(&near.regex), "near")?.remove(0), near.distance)),
-        None => None,
-    };
+    let near = spec
+        .near
+        .as_ref()
+        .map(|near| compile_one(&near.regex, "near").map(|regex| (regex, near.distance)))
+        .transpose()?;
     Ok(CompiledRule { regex, secret_groups, prefix_groups, allow, allow_match, near })
 }
 
 fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Regex>, String> {
-    patterns
-        .iter()
-        .map(|pattern| Regex::new(pattern).map_err(|e| format!("invalid {field} regex {pattern:?}: {e}")))
-        .collect()
+    patterns.iter().map(|pattern| compile_one(pattern, field)).collect()
+}
+
+fn compile_one(pattern: &str, field: &str) -> std::result::Result<Regex, String> {
+    Regex::new(pattern).map_err(|e| format!("invalid {field} regex {pattern:?}: {e}"))
 }
 
 /// The indices of the groups named `base`, `base2`, `base3`, … in that order.
