@@ -243,24 +243,34 @@ fn share_of(mut set: u128) -> f64 {
 /// Groups keyword indices (at most [`MAX_KEYWORDS`]) into at most [`BUCKETS`] buckets,
 /// merging at each step the two whose merge adds least to the expected comparisons.
 fn assign_buckets(keywords: &[String]) -> Vec<Vec<usize>> {
-    let mut clusters: Vec<Cluster> =
-        keywords.iter().enumerate().map(|(index, keyword)| Cluster::of(index, keyword.as_bytes())).collect();
-    // What merging each pair would add, for the pairs still apart (lower triangle).
+    // One slot per keyword; a slot empties when its cluster is merged into another.
+    let mut clusters: Vec<Option<Cluster>> =
+        keywords.iter().enumerate().map(|(index, keyword)| Some(Cluster::of(index, keyword.as_bytes()))).collect();
+    // What merging slots `a` and `b` would add, for `b < a` (infinite once either is empty).
     let mut costs: Vec<Vec<f64>> =
-        (0..clusters.len()).map(|a| (0..a).map(|b| clusters[a].added_cost(&clusters[b])).collect()).collect();
-    while clusters.len() > BUCKETS {
+        (0..clusters.len()).map(|a| (0..a).map(|b| added_cost(&clusters[a], &clusters[b])).collect()).collect();
+    for _ in BUCKETS..keywords.len() {
         let (a, b) = cheapest_pair(&costs);
-        // `b < a`: removing `a` first leaves `b` where it was.
-        let absorbed = clusters.swap_remove(a);
-        swap_remove_pair_costs(&mut costs, a);
-        clusters[b].merge(absorbed);
+        let absorbed = clusters[a].take().expect("a cheapest pair is of two clusters");
+        clusters[b].as_mut().expect("a cheapest pair is of two clusters").merge(absorbed);
+        // Slot `a` is empty now (its costs become infinite) and slot `b` has grown.
         for other in 0..clusters.len() {
-            if other != b {
-                *pair_cost(&mut costs, b, other) = clusters[b].added_cost(&clusters[other]);
+            for changed in [a, b] {
+                if other != changed {
+                    *pair_cost(&mut costs, changed, other) = added_cost(&clusters[changed], &clusters[other]);
+                }
             }
         }
     }
-    clusters.into_iter().map(|cluster| cluster.members).collect()
+    clusters.into_iter().flatten().map(|cluster| cluster.members).collect()
+}
+
+/// What merging two slots' clusters would add; infinite if either slot is empty.
+fn added_cost(a: &Option<Cluster>, b: &Option<Cluster>) -> f64 {
+    match (a, b) {
+        (Some(a), Some(b)) => a.added_cost(b),
+        _ => f64::INFINITY,
+    }
 }
 
 /// The pair `(a, b)`, `b < a`, that adds least (some pair always fits: see [`MAX_KEYWORDS`]).
@@ -282,24 +292,6 @@ fn cheapest_pair(costs: &[Vec<f64>]) -> (usize, usize) {
 fn pair_cost(costs: &mut [Vec<f64>], a: usize, b: usize) -> &mut f64 {
     let (high, low) = if a > b { (a, b) } else { (b, a) };
     &mut costs[high][low]
-}
-
-/// Removes cluster `removed`'s costs the way `Vec::swap_remove` removes it: the last cluster
-/// takes its index.
-fn swap_remove_pair_costs(costs: &mut Vec<Vec<f64>>, removed: usize) {
-    let last = costs.len() - 1;
-    if removed != last {
-        for other in 0..last {
-            if other != removed {
-                let moved = *pair_cost(costs, last, other);
-                *pair_cost(costs, removed, other) = moved;
-            }
-        }
-    }
-    costs.pop();
-    for row in costs.iter_mut().skip(removed + 1) {
-        row.truncate(last);
-    }
 }
 
 #[cfg(test)]
