@@ -4,6 +4,7 @@ mod ci;
 mod encodings;
 mod harness;
 mod history;
+mod hostile;
 mod mock_provider;
 mod rules;
 // The hooks are POSIX sh scripts.

@@ -1,0 +1,1 @@
+//! Bounded on every input: deep trees, many findings per file, huge sizes, thread failures.

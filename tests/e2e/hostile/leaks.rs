@@ -1,0 +1,1 @@
+//! No secret in any output, including commit metadata and verification details.
