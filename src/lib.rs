@@ -55,6 +55,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Staged(args) => cmd::staged::run(args, &cli.global),
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &cli.global),
+        Command::Completions { shell } => cmd::generate::completions(*shell),
+        Command::Man => cmd::generate::man(),
     }
 }
 
@@ -68,6 +70,8 @@ fn refuse_verify_where_it_does_not_belong(cli: &Cli) -> Result<()> {
         Command::Hook { .. } => "hook",
         Command::Rules { .. } => "rules",
         Command::Baseline { .. } => "baseline",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     };
     Err(Error::Usage(format!(
         "--verify is not available for `keyhound {name}` (it makes network calls, and hooks never do); \
