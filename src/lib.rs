@@ -45,6 +45,26 @@ pub use exit::ExitStatus;
 
 use cli::{Cli, Command};
 
+/// Sets the process-wide options `cli`'s command needs. `main` calls it once, before [`run`].
+///
+/// Every command but `hook` only reads repositories, so libgit2's check that a repository
+/// belongs to the current user is turned off for them (see
+/// [`source::git::allow_repositories_of_other_owners`]); `hook` keeps it, since it writes where
+/// the repository's configuration says.
+///
+/// # Safety
+///
+/// libgit2 keeps these options in globals it does not synchronise: call this before any other
+/// thread exists and before any other use of libgit2.
+pub unsafe fn init(cli: &Cli) -> Result<()> {
+    if !matches!(cli.command, Command::Hook { .. }) {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { source::git::allow_repositories_of_other_owners() }
+            .map_err(|e| Error::git("cannot set up libgit2", e))?;
+    }
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     refuse_verify_where_it_does_not_belong(&cli)?;
