@@ -126,6 +126,21 @@ fn run_all_files_finds_a_key_already_committed() {
     assert!(!output(&run).contains("- hook id: keyhound-system\n"), "{}", output(&run));
 }
 
+/// pre-commit puts the repository's file names on keyhound's command line: one shaped like an
+/// option must be scanned as a file, never obeyed.
+#[test]
+fn a_file_named_like_an_option_is_scanned_not_obeyed() {
+    let Some(framework) = Framework::new() else { return };
+    let project = framework.project();
+    project.stage("--output=hijacked", key_file(46));
+    framework.git(project.path(), &["commit", "-q", "--no-verify", "-m", "key"]).expect_code(0);
+
+    let run = framework.run(&framework.pre_commit, project.path(), &["run", "--all-files"]);
+    assert_blocked_by(&run, "keyhound-files-system");
+    assert!(output(&run).contains("--output=hijacked:1:"), "{}", output(&run));
+    assert!(!project.path().join("hijacked").exists(), "a file name chose where the report went");
+}
+
 #[test]
 fn a_push_of_a_key_is_blocked() {
     let Some(framework) = Framework::new() else { return };
