@@ -112,16 +112,22 @@ fn a_commit_adding_a_key_is_blocked() {
     assert_eq!(project.git(&["log", "-1", "--format=%s"]), "clean");
 }
 
+/// Commits a key in `file` past the hooks, then runs `pre-commit run --all-files`, which must
+/// fail on it in `keyhound-files-system`, naming the file; returns the repository and the run.
+fn run_all_files_over_a_committed_key(framework: &Framework, file: &str, seed: u64) -> (TestEnv, Run) {
+    let project = framework.project();
+    project.stage(file, key_file(seed));
+    framework.git(project.path(), &["commit", "-q", "--no-verify", "-m", "key"]).expect_code(0);
+    let run = framework.run(&framework.pre_commit, project.path(), &["run", "--all-files"]);
+    assert_blocked_by(&run, "keyhound-files-system");
+    assert!(output(&run).contains(&format!("{file}:1:")), "{}", output(&run));
+    (project, run)
+}
+
 #[test]
 fn run_all_files_finds_a_key_already_committed() {
     let Some(framework) = Framework::new() else { return };
-    let project = framework.project();
-    project.stage("settings.py", key_file(42));
-    framework.git(project.path(), &["commit", "-q", "--no-verify", "-m", "key"]).expect_code(0);
-
-    let run = framework.run(&framework.pre_commit, project.path(), &["run", "--all-files"]);
-    assert_blocked_by(&run, "keyhound-files-system");
-    assert!(output(&run).contains("settings.py"), "{}", output(&run));
+    let (_, run) = run_all_files_over_a_committed_key(&framework, "settings.py", 42);
     // The staged-changes hook has nothing to scan here: the index equals HEAD.
     assert!(!output(&run).contains("- hook id: keyhound-system\n"), "{}", output(&run));
 }
@@ -131,13 +137,7 @@ fn run_all_files_finds_a_key_already_committed() {
 #[test]
 fn a_file_named_like_an_option_is_scanned_not_obeyed() {
     let Some(framework) = Framework::new() else { return };
-    let project = framework.project();
-    project.stage("--output=hijacked", key_file(46));
-    framework.git(project.path(), &["commit", "-q", "--no-verify", "-m", "key"]).expect_code(0);
-
-    let run = framework.run(&framework.pre_commit, project.path(), &["run", "--all-files"]);
-    assert_blocked_by(&run, "keyhound-files-system");
-    assert!(output(&run).contains("--output=hijacked:1:"), "{}", output(&run));
+    let (project, _) = run_all_files_over_a_committed_key(&framework, "--output=hijacked", 46);
     assert!(!project.path().join("hijacked").exists(), "a file name chose where the report went");
 }
 
