@@ -2,6 +2,7 @@
 //! turn them into a resolved [`crate::config::Config`] first.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -13,7 +14,7 @@ use crate::rules::Confidence;
 /// Exit codes: 0 no secrets found, 1 secrets found, 2 error (bad arguments, missing path,
 /// invalid rules or config, or an incomplete scan).
 #[derive(Debug, Parser)]
-#[command(name = "keyhound", version, max_term_width = 100)]
+#[command(name = "keyhound", version, long_version = long_version(), max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -21,6 +22,15 @@ pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+}
+
+/// What `--version` prints after the name: the version and the CPU search path this machine
+/// runs, which decides how fast a scan can be.
+fn long_version() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!("{}\nCPU search path: {}", env!("CARGO_PKG_VERSION"), crate::prefilter::cpu_search_path())
+    })
 }
 
 /// Options shared by every command.
@@ -137,6 +147,18 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Print the completion script for a shell.
+    ///
+    /// For example: `keyhound completions bash > ~/.local/share/bash-completion/completions/keyhound`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    ///
+    /// For example: `keyhound man > ~/.local/share/man/man1/keyhound.1`.
+    Man,
 }
 
 /// `keyhound scan`.

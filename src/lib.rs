@@ -45,6 +45,26 @@ pub use exit::ExitStatus;
 
 use cli::{Cli, Command};
 
+/// Sets the process-wide options `cli`'s command needs. `main` calls it once, before [`run`].
+///
+/// Every command but `hook` only reads repositories, so libgit2's check that a repository
+/// belongs to the current user is turned off for them (see
+/// [`source::git::allow_repositories_of_other_owners`]); `hook` keeps it, since it writes where
+/// the repository's configuration says.
+///
+/// # Safety
+///
+/// libgit2 keeps these options in globals it does not synchronise: call this before any other
+/// thread exists and before any other use of libgit2.
+pub unsafe fn init(cli: &Cli) -> Result<()> {
+    if !matches!(cli.command, Command::Hook { .. }) {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { source::git::allow_repositories_of_other_owners() }
+            .map_err(|e| Error::git("cannot set up libgit2", e))?;
+    }
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     refuse_verify_where_it_does_not_belong(&cli)?;
@@ -55,6 +75,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Staged(args) => cmd::staged::run(args, &cli.global),
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &cli.global),
+        Command::Completions { shell } => cmd::generate::completions(*shell),
+        Command::Man => cmd::generate::man(),
     }
 }
 
@@ -68,6 +90,8 @@ fn refuse_verify_where_it_does_not_belong(cli: &Cli) -> Result<()> {
         Command::Hook { .. } => "hook",
         Command::Rules { .. } => "rules",
         Command::Baseline { .. } => "baseline",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     };
     Err(Error::Usage(format!(
         "--verify is not available for `keyhound {name}` (it makes network calls, and hooks never do); \

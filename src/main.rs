@@ -8,7 +8,8 @@ use keyhound::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let status = match keyhound::run(cli) {
+    // SAFETY: nothing has started a thread or used libgit2 yet.
+    let status = match unsafe { keyhound::init(&cli) }.and_then(|()| keyhound::run(cli)) {
         Ok(status) => status,
         Err(error) if error.is_broken_pipe() => ExitStatus::Clean,
         Err(error) => {

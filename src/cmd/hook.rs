@@ -89,7 +89,8 @@ fn install(dir: &Path, hooks: &[Hook], force: bool) -> Result<Vec<String>> {
     if !binary_is_reachable() {
         messages.push(
             "warning: no keyhound on PATH and KEYHOUND is not set: the hooks will fail until one is \
-             (cargo install keyhound, or cargo install --path <clone of keyhound>)"
+             (cargo install --locked --path . in a clone of keyhound, or cargo install --locked --git \
+             <URL of keyhound's git repository>)"
                 .into(),
         );
     }

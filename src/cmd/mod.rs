@@ -2,6 +2,7 @@
 //! the pipeline, and hands the outcome to [`emit`].
 
 pub mod baseline;
+pub mod generate;
 pub mod history;
 pub mod hook;
 pub mod rules;

@@ -16,6 +16,17 @@ mod vbmi;
 use crate::rules::RuleSet;
 use grouped::GroupedSearch;
 
+/// The name of the fastest search path this CPU runs: `"AVX-512 VBMI"` where it has those
+/// instructions (detected at run time; the keyword search then uses them whenever the keywords
+/// fit its buckets, as the built-in ones do, and the base64 search always), else `"portable"`.
+pub fn cpu_search_path() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx512_vbmi() {
+        return "AVX-512 VBMI";
+    }
+    "portable"
+}
+
 /// Bytes searched at a time: small enough to stay in cache, and the unit after which a search
 /// stops early once every rule is a candidate.
 const CHUNK: usize = 64 * 1024;

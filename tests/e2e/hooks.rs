@@ -200,7 +200,9 @@ fn a_missing_binary_fails_the_commit_with_install_instructions() {
     );
     assert_ne!(run.code, 0);
     assert!(
-        run.stderr.contains("cargo install keyhound") && run.stderr.contains("cargo install --path"),
+        run.stderr.contains("cargo install --locked --path .")
+            && run.stderr.contains("cargo install --locked --git")
+            && !run.stderr.contains("cargo install keyhound"),
         "{}",
         run.stderr
     );

@@ -6,6 +6,7 @@ mod harness;
 mod history;
 mod hostile;
 mod mock_provider;
+mod precommit;
 mod rules;
 // The hooks are POSIX sh scripts.
 #[cfg(unix)]
