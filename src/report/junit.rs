@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::{headline, text::fix_for, ReportOptions};
+use crate::escape::visible;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::scan::ScanOutcome;
@@ -32,7 +33,9 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
 
 fn write_case(finding: &Finding, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let position = &finding.position;
-    let location = format!("{}:{}:{}", finding.path, position.line, position.column);
+    // Names and messages are shown to people; `file` is read by tools and keeps the path.
+    let shown = visible(&finding.path);
+    let location = format!("{shown}:{}:{}", position.line, position.column);
     let name = format!("{} at {location}", finding.rule_id);
     let message = headline(finding, options);
     let details = format!(
@@ -44,7 +47,7 @@ fn write_case(finding: &Finding, rules: &RuleSet, options: &ReportOptions, out: 
         out,
         r#"    <testcase name="{}" classname="{}" file="{}" line="{}" time="0">"#,
         escape(&name),
-        escape(&finding.path),
+        escape(&shown),
         escape(&finding.path),
         position.line
     )?;
