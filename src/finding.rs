@@ -70,6 +70,10 @@ pub struct Finding {
     /// `utf-16le+base64`); `None` when it is in the text as it is. The position is that of
     /// the encoded text.
     pub decoded: Option<String>,
+    /// For a secret inside an archive member, where the member part of `path` starts (after
+    /// the archive's own path and its `!`): `path[..member_at - 1]` is the file on disk or in
+    /// the tree, the rest names members chosen by whoever built the archive.
+    pub member_at: Option<usize>,
 }
 
 impl Finding {
@@ -93,6 +97,7 @@ impl Finding {
             structure,
             occurrences: None,
             decoded: None,
+            member_at: None,
         }
     }
 

@@ -197,6 +197,7 @@ impl<'m> BlobScanner<'m> {
                 finding.position = finding::position_of(view.text, in_view);
             }
             finding.decoded.clone_from(&decoded);
+            finding.member_at = blob.member_at();
             blob.sink.findings.push(finding);
         }
     }
@@ -236,6 +237,12 @@ impl Blob<'_, '_> {
     fn path(&mut self) -> String {
         let root = self.root.get_or_insert_with(&mut *self.make_root);
         std::iter::once(root.as_str()).chain(self.members.iter().map(String::as_str)).collect::<Vec<_>>().join("!")
+    }
+
+    /// Where the member part of [`Blob::path`] starts, inside an archive.
+    fn member_at(&self) -> Option<usize> {
+        let root = self.root.as_ref().filter(|_| !self.members.is_empty())?;
+        Some(root.len() + 1)
     }
 
     /// The path of a member of what is being scanned.
