@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::precision;
 use crate::rules::{Confidence, Rule, Severity, Structure};
+use crate::scan::SecretSpan;
 
 /// The commit a finding from history is attributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -142,6 +143,31 @@ pub fn redact(secret: &str, prefix_len: usize) -> String {
     format!("{prefix}…{tail}")
 }
 
+/// `text[range]` with what `spans` (sorted, not overlapping) cover replaced by its redacted
+/// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
+/// ends as `…` alone. Spans may reach past the range and the text.
+pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(range.len());
+    let mut at = range.start;
+    for found in spans {
+        let (start, end) = (found.span.start.max(at), found.span.end.min(range.end));
+        if start >= end {
+            continue;
+        }
+        out.extend_from_slice(&bytes[at..start]);
+        let shown = if (start, end) == (found.span.start, found.span.end) {
+            redact(&String::from_utf8_lossy(&bytes[start..end]), found.prefix_len)
+        } else {
+            "…".to_string()
+        };
+        out.extend_from_slice(shown.as_bytes());
+        at = end;
+    }
+    out.extend_from_slice(&bytes[at..range.end]);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// 1-based line and column (in characters) of both ends of `span`.
 pub fn position_of(haystack: &[u8], span: Range<usize>) -> Position {
     let (line, column) = line_and_column(haystack, span.start);
@@ -188,6 +214,16 @@ mod tests {
         assert_ne!(a, fingerprint("openai-api-key", b"secret-value-1235"));
         assert!(a.starts_with("openai-api-key:") && !a.contains("secret-value"));
         assert_eq!(a.len(), "openai-api-key:".len() + 16);
+    }
+
+    #[test]
+    fn masking_redacts_whole_secrets_and_cuts_parts_to_an_ellipsis() {
+        let text = "id sk-proj-abcdefghijklmnopqrstAb3A x\nnext";
+        let spans = [SecretSpan { span: 3..35, prefix_len: 8 }, SecretSpan { span: 38..usize::MAX, prefix_len: 0 }];
+        assert_eq!(mask(text, 0..text.len(), &spans), "id sk-proj-…Ab3A x\n…");
+        assert_eq!(mask(text, 0..10, &spans), "id …");
+        assert_eq!(mask(text, 39..text.len(), &spans), "…");
+        assert_eq!(mask(text, 0..2, &spans), "id");
     }
 
     #[test]
