@@ -64,7 +64,8 @@
 //!   `openrouter`, `github`), `null` when unsupported.
 //! - `detail`: the HTTP status and the provider's error code (`HTTP 401 invalid_api_key`), or
 //!   the transport failure (`timed out (gave up after 3 attempts)`). Never the provider's
-//!   message, which may quote part of the key.
+//!   message, which may quote part of the key, and a code only when it is plainly one (short
+//!   lowercase words sharing nothing long with the key).
 //!
 //! `path` names an archive member as `bundle.zip!inner/.env` (nested: `a.zip!b.jar!c.properties`),
 //! with `line` and `column` counted inside the member. `decoded` is `null` for a secret in
