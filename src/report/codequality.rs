@@ -46,7 +46,7 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
             })
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &issues)?;
+    super::write_json(&issues, true, out)?;
     writeln!(out)
 }
 

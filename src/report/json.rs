@@ -132,14 +132,14 @@ impl<'a> JsonFinding<'a> {
 /// Writes all findings as one pretty-printed JSON array.
 pub fn write_array(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, outcome, options)).collect();
-    serde_json::to_writer_pretty(&mut *out, &wire)?;
+    super::write_json(&wire, true, out)?;
     writeln!(out)
 }
 
 /// Writes one compact JSON object per line.
 pub fn write_lines(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for finding in &outcome.findings {
-        serde_json::to_writer(&mut *out, &JsonFinding::new(finding, outcome, options))?;
+        super::write_json(&JsonFinding::new(finding, outcome, options), false, out)?;
         writeln!(out)?;
     }
     Ok(())

@@ -114,6 +114,21 @@ fn headline(finding: &Finding, options: &ReportOptions) -> String {
     escape::visible(&line).into_owned()
 }
 
+/// Writes `value` as JSON, pretty or compact, with DEL and the C1 controls (U+007F–U+009F)
+/// as `\u` escapes. serde_json writes them raw, which is valid JSON but reaches a terminal as
+/// a control sequence (U+009B is CSI); they occur only inside strings, where the escape
+/// stands for the same character.
+fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) -> io::Result<()> {
+    let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) }?;
+    let mut plain = 0;
+    for (at, c) in text.char_indices().filter(|(_, c)| ('\u{7f}'..='\u{9f}').contains(c)) {
+        out.write_all(text[plain..at].as_bytes())?;
+        write!(out, "\\u{:04x}", u32::from(c))?;
+        plain = at + c.len_utf8();
+    }
+    out.write_all(text[plain..].as_bytes())
+}
+
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the
 /// archive member inside it, if any.
 struct Location<'f> {
@@ -170,6 +185,16 @@ mod golden;
 mod tests {
     use super::*;
     use crate::report::test_support::{finding, finding_in_commit};
+
+    #[test]
+    fn json_escapes_del_and_c1_but_keeps_the_value() {
+        let value = "a\u{7f}b\u{9b}c\u{a0}é\n";
+        let mut out = Vec::new();
+        write_json(&value, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "\"a\\u007fb\\u009bc\u{a0}é\\n\"");
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), value);
+    }
 
     #[test]
     fn paths_from_a_tree_stay_under_the_root() {

@@ -45,7 +45,7 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
             "results": results,
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::write_json(&log, true, out)?;
     writeln!(out)
 }
 
