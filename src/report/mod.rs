@@ -122,11 +122,11 @@ fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) 
     let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) }?;
     let mut plain = 0;
     for (at, c) in text.char_indices().filter(|(_, c)| ('\u{7f}'..='\u{9f}').contains(c)) {
-        out.write_all(text[plain..at].as_bytes())?;
+        out.write_all(&text.as_bytes()[plain..at])?;
         write!(out, "\\u{:04x}", u32::from(c))?;
         plain = at + c.len_utf8();
     }
-    out.write_all(text[plain..].as_bytes())
+    out.write_all(&text.as_bytes()[plain..])
 }
 
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the

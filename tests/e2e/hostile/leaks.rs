@@ -1,1 +1,99 @@
 //! No secret in any output, including commit metadata and verification details.
+
+use std::time::Duration;
+
+use keyhound::decode::base64::encode as base64;
+use serde_json::Value;
+
+use crate::harness::{FakeKeys, Run, TestEnv};
+use crate::mock_provider::{Answer, MockProvider};
+
+/// An OpenAI project key (fake).
+const K: &str = "sk-proj-PM15uelHFAKEaZhX4lp4T3BlbkFJZuDigFAKETTIDVrZfryt";
+
+/// A DeepSeek-shaped key (fake); the rule reports it only with `deepseek` nearby.
+const DS: &str = "sk-c03b40fca2f903fb6ac49f239da2d17d";
+
+/// Every report format.
+const FORMATS: [&str; 8] = ["text", "json", "jsonl", "sarif", "github", "junit", "codequality", "csv"];
+
+/// Asserts that none of `secrets` appears in the run's output.
+fn assert_hidden(run: &Run, secrets: &[&str], what: &str) {
+    for secret in secrets {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{what}: {secret} leaked\nstdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+/// A repository whose commit metadata holds keys: DS in a summary line with `deepseek` only in
+/// the body, base64(K) in a summary, and K in an author name (whose commit adds a key file, so
+/// the author is shown), with DS in the email beside `deepseek`.
+fn repo_with_keys_in_metadata() -> TestEnv {
+    let env = TestEnv::git_repo();
+    env.write("README", "one\n");
+    env.commit_all(&format!("rotate {DS}\n\nthe deepseek client reads it from the vault"));
+    env.write("README", "two\n");
+    env.commit_all(&format!("config {}\n\nplain body", base64(K.as_bytes())));
+    env.write("app/settings.py", format!("OPENAI_API_KEY = \"{}\"\n", FakeKeys::project_key_of(13)));
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--author", &format!("Mallory {K} <{DS}@deepseek.example>"), "-m", "add settings"]);
+    env
+}
+
+#[test]
+fn commit_summaries_authors_and_encoded_keys_are_redacted_in_every_format() {
+    let env = repo_with_keys_in_metadata();
+    let encoded = base64(K.as_bytes());
+    let hidden = [K, DS, &encoded[..40]];
+    for format in FORMATS {
+        let run = env.run(&["history", "--format", format]);
+        run.expect_code(1);
+        assert_hidden(&run, &hidden, format);
+    }
+    let findings = env.run(&["history", "--format", "json"]).findings();
+    let found = |rule: &str, path: &str| findings.iter().find(|f| f["rule"] == rule && f["path"] == path);
+    let deepseek = found("deepseek-api-key", "<commit message>").expect("the DeepSeek key in a message is reported");
+    assert!(deepseek["commit"]["summary"].as_str().unwrap().starts_with("rotate sk-…"), "{deepseek}");
+    let decoded = found("openai-api-key", "<commit message>").expect("the base64 key in a message is reported");
+    assert_eq!(decoded["decoded"], "base64");
+    assert!(decoded["commit"]["summary"].as_str().unwrap().starts_with("config …"), "{decoded}");
+    let settings = found("openai-api-key", "app/settings.py").expect("the key file is reported");
+    assert!(settings["commit"]["author"].as_str().unwrap().starts_with("Mallory sk-proj-…"), "{settings}");
+    assert!(settings["commit"]["email"].as_str().unwrap().ends_with("@deepseek.example"), "{settings}");
+}
+
+/// A tree with K and a second key, and a mock provider that answers each with the key itself
+/// as its error code.
+fn echoing_provider() -> (TestEnv, MockProvider, String) {
+    let env = TestEnv::new();
+    let other = FakeKeys::project_key_of(14);
+    env.write("a.py", format!("OPENAI_API_KEY = \"{K}\"\n"));
+    env.write("b.py", format!("OPENAI_API_KEY = \"{other}\"\n"));
+    let script = vec![
+        (K.to_string(), vec![Answer::openai_error(401, K)]),
+        (other.clone(), vec![Answer::openai_error(403, &other.to_ascii_lowercase())]),
+    ];
+    (env, MockProvider::start(script, Duration::ZERO), other)
+}
+
+#[test]
+fn a_provider_answering_with_the_key_as_its_code_never_gets_it_printed() {
+    let (env, mock, other) = echoing_provider();
+    let base = mock.base_url();
+    for format in FORMATS {
+        let run = env.run(&["scan", "--verify", "--verify-base-url", &base, "--format", format]);
+        run.expect_code(1);
+        assert_hidden(&run, &[K, &other, &other.to_ascii_lowercase()[8..40]], format);
+    }
+    let run = env.run(&["scan", "--verify", "--verify-base-url", &base, "--format", "json"]);
+    let details: Vec<(Value, Value)> = run
+        .findings()
+        .iter()
+        .map(|f| (f["verification"]["state"].clone(), f["verification"]["detail"].clone()))
+        .collect();
+    assert_eq!(details, [("restricted".into(), "HTTP 401".into()), ("restricted".into(), "HTTP 403".into())]);
+}
