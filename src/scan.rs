@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn redact_fields_reads_context_across_fields_and_decodes_even_with_no_decode() {
-        let deepseek = "sk-c03b40fca2f903fb6ac49f239da2d17d";
+        let deepseek = concat!("sk-c03b40fca2f9", "03fb6ac49f239da2d17d");
         let message = format!("rotate {deepseek}\n\nthe deepseek client needs it");
         let [author, summary] = scanner_test(|scanner| scanner.redact_fields([deepseek, &message]));
         assert!(!author.contains(deepseek) && !summary.contains(deepseek), "{author} / {summary}");

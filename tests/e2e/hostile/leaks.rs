@@ -8,11 +8,15 @@ use serde_json::Value;
 use crate::harness::{FakeKeys, Run, TestEnv};
 use crate::mock_provider::{Answer, MockProvider};
 
-/// An OpenAI project key (fake).
-const K: &str = "sk-proj-PM15uelHFAKEaZhX4lp4T3BlbkFJZuDigFAKETTIDVrZfryt";
+/// An OpenAI project key (fake), assembled so that this file holds no key-shaped literal.
+fn k() -> String {
+    ["sk-proj-PM15uelHFAKEaZhX4lp4", "T3BlbkFJZuDigFAKETTIDVrZfryt"].concat()
+}
 
 /// A DeepSeek-shaped key (fake); the rule reports it only with `deepseek` nearby.
-const DS: &str = "sk-c03b40fca2f903fb6ac49f239da2d17d";
+fn ds() -> String {
+    ["sk-c03b40fca2f9", "03fb6ac49f239da2d17d"].concat()
+}
 
 /// Every report format.
 const FORMATS: [&str; 8] = ["text", "json", "jsonl", "sarif", "github", "junit", "codequality", "csv"];
@@ -33,22 +37,24 @@ fn assert_hidden(run: &Run, secrets: &[&str], what: &str) {
 /// the body, base64(K) in a summary, and K in an author name (whose commit adds a key file, so
 /// the author is shown), with DS in the email beside `deepseek`.
 fn repo_with_keys_in_metadata() -> TestEnv {
+    let (k, ds) = (k(), ds());
     let env = TestEnv::git_repo();
     env.write("README", "one\n");
-    env.commit_all(&format!("rotate {DS}\n\nthe deepseek client reads it from the vault"));
+    env.commit_all(&format!("rotate {ds}\n\nthe deepseek client reads it from the vault"));
     env.write("README", "two\n");
-    env.commit_all(&format!("config {}\n\nplain body", base64(K.as_bytes())));
+    env.commit_all(&format!("config {}\n\nplain body", base64(k.as_bytes())));
     env.write("app/settings.py", format!("OPENAI_API_KEY = \"{}\"\n", FakeKeys::project_key_of(13)));
     env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--author", &format!("Mallory {K} <{DS}@deepseek.example>"), "-m", "add settings"]);
+    env.git(&["commit", "-q", "--author", &format!("Mallory {k} <{ds}@deepseek.example>"), "-m", "add settings"]);
     env
 }
 
 #[test]
 fn commit_summaries_authors_and_encoded_keys_are_redacted_in_every_format() {
     let env = repo_with_keys_in_metadata();
-    let encoded = base64(K.as_bytes());
-    let hidden = [K, DS, &encoded[..40]];
+    let (k, ds) = (k(), ds());
+    let encoded = base64(k.as_bytes());
+    let hidden = [k.as_str(), &ds, &encoded[..40]];
     for format in FORMATS {
         let run = env.run(&["history", "--format", format]);
         run.expect_code(1);
@@ -71,10 +77,11 @@ fn commit_summaries_authors_and_encoded_keys_are_redacted_in_every_format() {
 fn echoing_provider() -> (TestEnv, MockProvider, String) {
     let env = TestEnv::new();
     let other = FakeKeys::project_key_of(14);
-    env.write("a.py", format!("OPENAI_API_KEY = \"{K}\"\n"));
+    let k = k();
+    env.write("a.py", format!("OPENAI_API_KEY = \"{k}\"\n"));
     env.write("b.py", format!("OPENAI_API_KEY = \"{other}\"\n"));
     let script = vec![
-        (K.to_string(), vec![Answer::openai_error(401, K)]),
+        (k.clone(), vec![Answer::openai_error(401, &k)]),
         (other.clone(), vec![Answer::openai_error(403, &other.to_ascii_lowercase())]),
     ];
     (env, MockProvider::start(script, Duration::ZERO), other)
@@ -87,7 +94,7 @@ fn a_provider_answering_with_the_key_as_its_code_never_gets_it_printed() {
     for format in FORMATS {
         let run = env.run(&["scan", "--verify", "--verify-base-url", &base, "--format", format]);
         run.expect_code(1);
-        assert_hidden(&run, &[K, &other, &other.to_ascii_lowercase()[8..40]], format);
+        assert_hidden(&run, &[&k(), &other, &other.to_ascii_lowercase()[8..40]], format);
     }
     let run = env.run(&["scan", "--verify", "--verify-base-url", &base, "--format", "json"]);
     let details: Vec<(Value, Value)> = run
