@@ -33,25 +33,48 @@ fn hostile_names() -> Vec<Vec<u8>> {
     .collect()
 }
 
-/// Raw bytes of `keyhound ARGS` in `dir`: (exit code, stdout, stderr).
-fn run_raw(dir: &Path, args: &[&str]) -> (i32, Vec<u8>, Vec<u8>) {
-    let output = keyhound_in(dir).args(args).stdin(Stdio::null()).output().expect("keyhound runs");
-    (output.status.code().unwrap_or(-1), output.stdout, output.stderr)
+/// A run of `keyhound` in one format, its output as raw bytes.
+struct RawRun {
+    format: &'static str,
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
 }
 
-/// The raw control characters in `bytes`, other than line ends (LF, and CR before LF when
-/// `crlf`): C0, DEL and C1 (as UTF-8).
-fn raw_controls(bytes: &[u8], crlf: bool) -> Vec<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut found = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let line_end = c == '\n' || (crlf && c == '\r' && chars.peek() == Some(&'\n'));
-        if c.is_control() && !line_end {
-            found.push(format!("{c:?}"));
+impl RawRun {
+    /// Runs `keyhound COMMAND ARGS --format FORMAT` in `dir`.
+    fn of(dir: &Path, command: &[&str], format: &'static str) -> Self {
+        let mut keyhound = keyhound_in(dir);
+        keyhound.args(command).args(["--format", format]).stdin(Stdio::null());
+        let output = keyhound.output().expect("keyhound runs");
+        RawRun { format, code: output.status.code().unwrap_or(-1), stdout: output.stdout, stderr: output.stderr }
+    }
+
+    fn shown(&self) -> String {
+        let (stdout, stderr) = (String::from_utf8_lossy(&self.stdout), String::from_utf8_lossy(&self.stderr));
+        format!("{}\nstdout:\n{stdout}\nstderr:\n{stderr}", self.format)
+    }
+
+    /// Asserts exit code 1 (secrets found), and neither a raw control character nor a
+    /// workflow command keyhound did not write for a finding on standard error or (but in
+    /// CSV) standard output.
+    fn assert_unforged(&self) {
+        assert_eq!(self.code, 1, "{}", self.shown());
+        let mut streams = vec![("stderr", &self.stderr, false)];
+        if self.format != "csv" {
+            streams.push(("stdout", &self.stdout, self.format == "github"));
+        }
+        for (name, bytes, annotations) in streams {
+            assert_eq!(raw_controls(bytes), Vec::<String>::new(), "{name} of {}", self.shown());
+            assert_eq!(forged_commands(bytes, annotations), Vec::<String>::new(), "{name} of {}", self.shown());
         }
     }
-    found
+}
+
+/// The raw control characters in `bytes` other than line feeds: C0, DEL and C1 (as UTF-8).
+fn raw_controls(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars().filter(|&c| c.is_control() && c != '\n').map(|c| format!("{c:?}")).collect()
 }
 
 /// Lines that GitHub Actions would run as workflow commands, other than keyhound's own
@@ -106,29 +129,16 @@ fn hostile_file_names_cannot_forge_output_in_any_format() {
     big.extend_from_slice(b".bin");
     write_named(env.path(), &big, &"x".repeat(4096));
     for format in FORMATS.into_iter().chain(["csv"]) {
-        let (code, stdout, stderr) = run_raw(env.path(), &["scan", ".", "--max-file-size", "2KiB", "--format", format]);
-        let shown = || {
-            format!(
-                "{format}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&stdout),
-                String::from_utf8_lossy(&stderr)
-            )
-        };
-        assert_eq!(code, 1, "{}", shown());
-        assert_eq!(raw_controls(&stderr, false), Vec::<String>::new(), "stderr of {}", shown());
-        assert_eq!(forged_commands(&stderr, false), Vec::<String>::new(), "stderr of {}", shown());
-        if format != "csv" {
-            assert_eq!(raw_controls(&stdout, false), Vec::<String>::new(), "stdout of {}", shown());
-            assert_eq!(forged_commands(&stdout, format == "github"), Vec::<String>::new(), "stdout of {}", shown());
-        }
+        let run = RawRun::of(env.path(), &["scan", ".", "--max-file-size", "2KiB"], format);
+        run.assert_unforged();
         if format == "github" {
-            let own = String::from_utf8_lossy(&stdout).lines().filter(|line| is_annotation(line)).count();
-            assert_eq!(own, names.len(), "one annotation per finding: {}", shown());
+            let own = String::from_utf8_lossy(&run.stdout).lines().filter(|line| is_annotation(line)).count();
+            assert_eq!(own, names.len(), "one annotation per finding: {}", run.shown());
         }
-        let stderr = String::from_utf8_lossy(&stderr);
-        assert!(stderr.contains("big\\e]0;skipped\\x07\\n::error file=y::forged-skip.bin"), "{}", shown());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains("big\\e]0;skipped\\x07\\n::error file=y::forged-skip.bin"), "{}", run.shown());
     }
-    let (_, text, _) = run_raw(env.path(), &["scan", ".", "--format", "text"]);
+    let text = RawRun::of(env.path(), &["scan", "."], "text").stdout;
     let text = String::from_utf8_lossy(&text);
     for shown in
         ["osc\\e]0;pwned\\x07.env:1:", "lf\\n::error file=x::forged\\n::add-mask::hidden\\n.env:1:", "c1\\u{9b}31m"]
@@ -147,19 +157,7 @@ fn hostile_commit_metadata_cannot_forge_output() {
     let message = "fix\r\n::error file=z::forged\n\x1b[2Jbody";
     env.git(&["commit", "-q", "--author", author, "-m", message]);
     for format in FORMATS {
-        let (code, stdout, stderr) = run_raw(env.path(), &["history", "--format", format]);
-        let shown = || {
-            format!(
-                "{format}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&stdout),
-                String::from_utf8_lossy(&stderr)
-            )
-        };
-        assert_eq!(code, 1, "{}", shown());
-        for (name, bytes) in [("stdout", &stdout), ("stderr", &stderr)] {
-            assert_eq!(raw_controls(bytes, false), Vec::<String>::new(), "{name} of {}", shown());
-            assert_eq!(forged_commands(bytes, format == "github"), Vec::<String>::new(), "{name} of {}", shown());
-        }
+        RawRun::of(env.path(), &["history"], format).assert_unforged();
     }
 }
 
