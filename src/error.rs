@@ -88,3 +88,18 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_control_characters_in_names_escaped() {
+        let path = PathBuf::from("evil\n::error file=x::forged\x1b]0;t\x07");
+        let error = Error::Path { path, source: io::Error::from(io::ErrorKind::NotFound) };
+        let shown = error.to_string();
+        assert!(shown.starts_with("evil\\n::error file=x::forged\\e]0;t\\x07: "), "{shown}");
+        let git = Error::git("tree of commit 1 at a\rb", git2::Error::from_str("bad\u{9b}name"));
+        assert!(git.to_string().starts_with("tree of commit 1 at a\\rb: bad\\u{9b}name"), "{git}");
+    }
+}

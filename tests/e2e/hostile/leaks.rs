@@ -34,8 +34,8 @@ fn assert_hidden(run: &Run, secrets: &[&str], what: &str) {
 }
 
 /// A repository whose commit metadata holds keys: DS in a summary line with `deepseek` only in
-/// the body, base64(K) in a summary, and K in an author name (whose commit adds a key file, so
-/// the author is shown), with DS in the email beside `deepseek`.
+/// the body, base64(K) in a summary, K in an author name (whose commit adds a key file, so the
+/// author is shown) with DS in the email beside `deepseek`, and DS in a tag message's first line.
 fn repo_with_keys_in_metadata() -> TestEnv {
     let (k, ds) = (k(), ds());
     let env = TestEnv::git_repo();
@@ -46,6 +46,7 @@ fn repo_with_keys_in_metadata() -> TestEnv {
     env.write("app/settings.py", format!("OPENAI_API_KEY = \"{}\"\n", FakeKeys::project_key_of(13)));
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "--author", &format!("Mallory {k} <{ds}@deepseek.example>"), "-m", "add settings"]);
+    env.git(&["tag", "-a", "v1", "-m", &format!("ship {ds}\n\nbuilt with the deepseek client")]);
     env
 }
 
@@ -67,6 +68,8 @@ fn commit_summaries_authors_and_encoded_keys_are_redacted_in_every_format() {
     let decoded = found("openai-api-key", "<commit message>").expect("the base64 key in a message is reported");
     assert_eq!(decoded["decoded"], "base64");
     assert!(decoded["commit"]["summary"].as_str().unwrap().starts_with("config …"), "{decoded}");
+    let tag = found("deepseek-api-key", "<tag message: v1>").expect("the key in a tag message is reported");
+    assert!(tag["commit"]["summary"].as_str().unwrap().starts_with("ship sk-…"), "{tag}");
     let settings = found("openai-api-key", "app/settings.py").expect("the key file is reported");
     assert!(settings["commit"]["author"].as_str().unwrap().starts_with("Mallory sk-proj-…"), "{settings}");
     assert!(settings["commit"]["email"].as_str().unwrap().ends_with("@deepseek.example"), "{settings}");
