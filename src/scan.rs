@@ -224,8 +224,7 @@ impl<'m> BlobScanner<'m> {
 
     /// Where `text` holds secrets, by the same rules and decoding as [`BlobScanner::scan`]
     /// (archives aside, and decoding even with `--no-decode`): sorted, overlapping ones
-    /// merged.
-    /// Inline-allowed secrets are included: masking text is not reporting it.
+    /// merged. Inline-allowed secrets are included: masking text is not reporting it.
     fn secret_spans(&mut self, text: &[u8]) -> Vec<SecretSpan> {
         let mut sink = FindingSink::default();
         let mut no_path = String::new;

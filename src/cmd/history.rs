@@ -203,8 +203,8 @@ impl<'m> Worker<'m> {
 }
 
 /// Moves one item's findings to the collector, attributed to `origin` (whose author and
-/// message are shown redacted: people paste keys into commit messages), and its drops. The commit is read
-/// only when there are findings to attribute: drops (inline allows) need none.
+/// message are shown redacted: people paste keys into commit messages), and its drops. The
+/// commit is read only when there are findings to attribute: drops (inline allows) need none.
 fn attribute(
     scanner: &mut BlobScanner,
     local: &mut FindingSink,

@@ -432,7 +432,7 @@ fn path_hash(path: &[u8]) -> u64 {
 /// whole message, as stored: repository text that may hold a key, redacted before it is shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
-    /// The commit or tag object.
+    /// Id of the commit or tag object (hex).
     pub id: String,
     /// Author (or tagger) name.
     pub name: String,
@@ -455,8 +455,8 @@ pub fn describe(repo: &Repository, origin: Oid) -> Result<Origin, git2::Error> {
         });
     }
     let commit = object.peel_to_commit()?;
-    let described = origin_of(origin, &commit.author(), commit.message_bytes());
-    Ok(described)
+    let info = origin_of(origin, &commit.author(), commit.message_bytes());
+    Ok(info)
 }
 
 fn origin_of(id: Oid, person: &git2::Signature, message: &[u8]) -> Origin {
