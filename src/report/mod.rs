@@ -141,7 +141,8 @@ struct Location<'f> {
 
 impl<'f> Location<'f> {
     fn of(finding: &'f Finding) -> Self {
-        let split = finding.member_at.and_then(|at| Some((finding.path.get(..at - 1)?, finding.path.get(at..)?)));
+        let split =
+            finding.member_at.and_then(|at| Some((finding.path.get(..at.checked_sub(1)?)?, finding.path.get(at..)?)));
         let (file, member) = match split {
             Some((file, member)) => (file, Some(member)),
             None => (finding.path.as_str(), None),
