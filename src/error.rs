@@ -1,13 +1,19 @@
 //! Typed errors of the library. The binary adds context and maps them to exit code 2.
+//!
+//! Messages name paths, refs and rule files that may come from the repository scanned, so
+//! every part of them is shown through [`Visible`]: no control character reaches a terminal
+//! or a CI log raw.
 
 use std::io;
 use std::path::PathBuf;
+
+use crate::escape::Visible;
 
 /// Everything that can stop keyhound from doing what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A path named on the command line does not exist or cannot be inspected.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", Visible(path.display()), Visible(source))]
     Path {
         /// The path as the user gave it.
         path: PathBuf,
@@ -15,7 +21,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A rule file could not be read or parsed, or a rule in it is invalid.
-    #[error("invalid rule file {origin}: {message}")]
+    #[error("invalid rule file {}: {}", Visible(origin), Visible(message))]
     RuleFile {
         /// File name (or `<builtin>/name.toml` for embedded rules).
         origin: String,
@@ -23,7 +29,7 @@ pub enum Error {
         message: String,
     },
     /// A configuration file could not be read or parsed.
-    #[error("invalid config file {path}: {message}")]
+    #[error("invalid config file {}: {}", Visible(path.display()), Visible(message))]
     Config {
         /// The configuration file.
         path: PathBuf,
@@ -31,7 +37,7 @@ pub enum Error {
         message: String,
     },
     /// A line of a baseline or ignore file is invalid.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}: {}", Visible(path.display()), Visible(message))]
     ListFile {
         /// The file.
         path: PathBuf,
@@ -41,13 +47,13 @@ pub enum Error {
         message: String,
     },
     /// The history command's target is not inside a git repository.
-    #[error("{}: not a git repository (or any of its parent directories)", path.display())]
+    #[error("{}: not a git repository (or any of its parent directories)", Visible(path.display()))]
     NotARepository {
         /// The path as the user gave it (or `.`).
         path: PathBuf,
     },
     /// A git operation failed.
-    #[error("{context}: {source}")]
+    #[error("{}: {}", Visible(context), Visible(source))]
     Git {
         /// What keyhound was doing.
         context: String,
@@ -55,7 +61,7 @@ pub enum Error {
         source: git2::Error,
     },
     /// Writing a report or other output failed.
-    #[error("cannot write {target}: {source}")]
+    #[error("cannot write {}: {}", Visible(target), Visible(source))]
     Output {
         /// Where the output was going (`<stdout>` or a file name).
         target: String,
@@ -63,7 +69,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A command-line value that parses but makes no sense.
-    #[error("{0}")]
+    #[error("{}", Visible(.0))]
     Usage(String),
 }
 
@@ -82,3 +88,18 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_control_characters_in_names_escaped() {
+        let path = PathBuf::from("evil\n::error file=x::forged\x1b]0;t\x07");
+        let error = Error::Path { path, source: io::Error::from(io::ErrorKind::NotFound) };
+        let shown = error.to_string();
+        assert!(shown.starts_with("evil\\n::error file=x::forged\\e]0;t\\x07: "), "{shown}");
+        let git = Error::git("tree of commit 1 at a\rb", git2::Error::from_str("bad\u{9b}name"));
+        assert!(git.to_string().starts_with("tree of commit 1 at a\\rb: bad\\u{9b}name"), "{git}");
+    }
+}

@@ -272,6 +272,7 @@ pub(crate) mod tests {
             structure: None,
             occurrences: None,
             decoded: None,
+            member_at: None,
         }
     }
 

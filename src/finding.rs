@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::precision;
 use crate::rules::{Confidence, Rule, Severity, Structure};
+use crate::scan::SecretSpan;
 
 /// The commit a finding from history is attributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -70,6 +71,10 @@ pub struct Finding {
     /// `utf-16le+base64`); `None` when it is in the text as it is. The position is that of
     /// the encoded text.
     pub decoded: Option<String>,
+    /// For a secret inside an archive member, where the member part of `path` starts (after
+    /// the archive's own path and its `!`): `path[..member_at - 1]` is the file on disk or in
+    /// the tree, the rest names members chosen by whoever built the archive.
+    pub member_at: Option<usize>,
 }
 
 impl Finding {
@@ -93,6 +98,7 @@ impl Finding {
             structure,
             occurrences: None,
             decoded: None,
+            member_at: None,
         }
     }
 
@@ -135,6 +141,31 @@ pub fn redact(secret: &str, prefix_len: usize) -> String {
     }
     let tail: String = rest.chars().skip(rest_chars - 4).collect();
     format!("{prefix}…{tail}")
+}
+
+/// `text[range]` with what `spans` (sorted, not overlapping) cover replaced by its redacted
+/// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
+/// ends as `…` alone. Spans may reach past the range and the text.
+pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(range.len());
+    let mut at = range.start;
+    for found in spans {
+        let (start, end) = (found.span.start.max(at), found.span.end.min(range.end));
+        if start >= end {
+            continue;
+        }
+        out.extend_from_slice(&bytes[at..start]);
+        let shown = if (start, end) == (found.span.start, found.span.end) {
+            redact(&String::from_utf8_lossy(&bytes[start..end]), found.prefix_len)
+        } else {
+            "…".to_string()
+        };
+        out.extend_from_slice(shown.as_bytes());
+        at = end;
+    }
+    out.extend_from_slice(&bytes[at..range.end]);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// 1-based line and column (in characters) of both ends of `span`.
@@ -183,6 +214,16 @@ mod tests {
         assert_ne!(a, fingerprint("openai-api-key", b"secret-value-1235"));
         assert!(a.starts_with("openai-api-key:") && !a.contains("secret-value"));
         assert_eq!(a.len(), "openai-api-key:".len() + 16);
+    }
+
+    #[test]
+    fn masking_redacts_whole_secrets_and_cuts_parts_to_an_ellipsis() {
+        let text = "id sk-proj-abcdefghijklmnopqrstAb3A x\nnext";
+        let spans = [SecretSpan { span: 3..35, prefix_len: 8 }, SecretSpan { span: 38..usize::MAX, prefix_len: 0 }];
+        assert_eq!(mask(text, 0..text.len(), &spans), "id sk-proj-…Ab3A x\n…");
+        assert_eq!(mask(text, 0..10, &spans), "id …");
+        assert_eq!(mask(text, 39..text.len(), &spans), "…");
+        assert_eq!(mask(text, 0..2, &spans), "id");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod error;
+pub mod escape;
 pub mod exit;
 pub mod filter;
 pub mod finding;

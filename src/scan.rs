@@ -62,7 +62,7 @@ impl<'m> BlobScanner<'m> {
     pub fn scan(&mut self, bytes: &[u8], path: impl FnOnce() -> String, sink: &mut FindingSink) {
         let mut path = Some(path);
         let mut make_root = || path.take().map_or_else(String::new, |make| make());
-        let mut blob = Blob { sink, make_root: &mut make_root, root: None, members: Vec::new() };
+        let mut blob = Blob { sink, make_root: &mut make_root, root: None, members: Vec::new(), spans: None };
         let mut budget = Budget::new(&self.options.archives.unwrap_or_default());
         self.scan_located(bytes, 0, &mut budget, &mut blob);
     }
@@ -181,6 +181,10 @@ impl<'m> BlobScanner<'m> {
         if self.raw.is_empty() {
             return;
         }
+        if let Some(spans) = blob.spans.as_deref_mut() {
+            spans.extend(self.raw.iter().map(|found| SecretSpan::in_view(view, layer, found)));
+            return;
+        }
         let path = blob.path();
         let decoded = describe(view, layer);
         for found in &self.raw {
@@ -197,29 +201,55 @@ impl<'m> BlobScanner<'m> {
                 finding.position = finding::position_of(view.text, in_view);
             }
             finding.decoded.clone_from(&decoded);
+            finding.member_at = blob.member_at();
             blob.sink.findings.push(finding);
         }
     }
 
-    /// `text` with every secret in it redacted, for text shown next to findings (a commit's
-    /// summary line may itself hold a key).
-    pub fn redact_secrets(&mut self, text: &str) -> String {
-        self.raw.clear();
-        self.matcher.find(text.as_bytes(), &mut self.scratch, &mut self.raw);
-        self.raw.sort_by_key(|found| found.secret.start);
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        for found in &self.raw {
-            let Some(secret) = text.get(found.secret.clone()).filter(|_| found.secret.start >= copied) else {
-                continue;
-            };
-            out.push_str(&text[copied..found.secret.start]);
-            out.push_str(&finding::redact(secret, found.prefix_len));
-            copied = found.secret.end;
-        }
-        out.push_str(&text[copied..]);
-        out
+    /// `fields` with every secret in them masked (see [`finding::mask`]), for text shown
+    /// beside findings: a commit's author, email and message. The fields are searched
+    /// together, joined by newlines, so that a key's context in one (`deepseek` in a
+    /// message's body) counts for a key in another (its summary line), and with decoding on,
+    /// so that a base64-encoded key is masked too.
+    pub fn redact_fields<const N: usize>(&mut self, fields: [&str; N]) -> [String; N] {
+        let joined = fields.join("\n");
+        let spans = self.secret_spans(joined.as_bytes());
+        let mut start = 0;
+        fields.map(|field| {
+            let range = start..start + field.len();
+            start = range.end + 1;
+            finding::mask(&joined, range, &spans)
+        })
     }
+
+    /// Where `text` holds secrets, by the same rules and decoding as [`BlobScanner::scan`]
+    /// (archives aside, and decoding even with `--no-decode`): sorted, overlapping ones
+    /// merged. Inline-allowed secrets are included: masking text is not reporting it.
+    fn secret_spans(&mut self, text: &[u8]) -> Vec<SecretSpan> {
+        let mut sink = FindingSink::default();
+        let mut no_path = String::new;
+        let mut spans = Vec::new();
+        let mut blob =
+            Blob { sink: &mut sink, make_root: &mut no_path, root: None, members: Vec::new(), spans: Some(&mut spans) };
+        let decode = std::mem::replace(&mut self.options.decode, true);
+        let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
+        self.scan_text(&View { text, encoding: None }, text, None, 0, &mut decoding, &mut blob);
+        self.options.decode = decode;
+        merged(spans)
+    }
+}
+
+/// Sorts spans and merges the overlapping ones.
+fn merged(mut spans: Vec<SecretSpan>) -> Vec<SecretSpan> {
+    spans.sort_by_key(|found| (found.span.start, std::cmp::Reverse(found.span.end)));
+    let mut out: Vec<SecretSpan> = Vec::with_capacity(spans.len());
+    for found in spans {
+        match out.last_mut() {
+            Some(last) if found.span.start < last.span.end => last.span.end = last.span.end.max(found.span.end),
+            _ => out.push(found),
+        }
+    }
+    out
 }
 
 /// The blob being scanned: where its findings go, and its path, resolved on first use.
@@ -229,6 +259,8 @@ struct Blob<'s, 'f> {
     root: Option<String>,
     /// Names of the archive members being read, outermost first.
     members: Vec<String>,
+    /// Set when redacting: where the secrets are is recorded here, and no finding is made.
+    spans: Option<&'s mut Vec<SecretSpan>>,
 }
 
 impl Blob<'_, '_> {
@@ -236,6 +268,12 @@ impl Blob<'_, '_> {
     fn path(&mut self) -> String {
         let root = self.root.get_or_insert_with(&mut *self.make_root);
         std::iter::once(root.as_str()).chain(self.members.iter().map(String::as_str)).collect::<Vec<_>>().join("!")
+    }
+
+    /// Where the member part of [`Blob::path`] starts, inside an archive.
+    fn member_at(&self) -> Option<usize> {
+        let root = self.root.as_ref().filter(|_| !self.members.is_empty())?;
+        Some(root.len() + 1)
     }
 
     /// The path of a member of what is being scanned.
@@ -256,6 +294,26 @@ fn gunzipped_name(path: &str) -> String {
         format!("{stem}.tar")
     } else {
         file.strip_suffix(".gz").or_else(|| file.strip_suffix(".gzip")).unwrap_or("gunzipped").to_string()
+    }
+}
+
+/// Where a secret lies in the text being redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSpan {
+    /// Byte range in the text; past its end for "all of it".
+    pub span: Range<usize>,
+    /// Length of the family prefix kept when redacting it (0 for an encoded secret).
+    pub prefix_len: usize,
+}
+
+impl SecretSpan {
+    fn in_view(view: &View, layer: Option<&Layer>, found: &RawMatch) -> Self {
+        if view.encoding.is_some() {
+            // A transcoded UTF-16 text's offsets are not the text's: mask all of it.
+            return SecretSpan { span: 0..usize::MAX, prefix_len: 0 };
+        }
+        let prefix_len = if layer.is_some() { 0 } else { found.prefix_len };
+        SecretSpan { span: Layer::to_view(layer, found.secret.clone()), prefix_len }
     }
 }
 
@@ -405,20 +463,41 @@ mod tests {
     use crate::rules::RuleSet;
     use std::sync::Arc;
 
-    #[test]
-    fn redact_secrets_hides_every_key_in_a_line() {
-        let key = format!(
+    fn scanner_test<T>(test: impl FnOnce(&mut BlobScanner) -> T) -> T {
+        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
+        let mut scanner = BlobScanner::new(&matcher, &ExpandOptions { decode: false, ..ExpandOptions::default() });
+        test(&mut scanner)
+    }
+
+    fn project_key() -> String {
+        format!(
             "sk-proj-{}{}{}",
             "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0",
             ["T3Blbk", "FJ"].concat(),
             "Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0"
-        );
-        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
-        let mut scanner = BlobScanner::new(&matcher, &ExpandOptions::default());
+        )
+    }
+
+    #[test]
+    fn redact_fields_hides_every_key_in_a_line() {
+        let key = project_key();
         let text = format!("add {key} and {key}");
-        let redacted = scanner.redact_secrets(&text);
+        let [redacted, plain] = scanner_test(|scanner| scanner.redact_fields([&text, "nothing here"]));
         assert!(!redacted.contains(&key), "{redacted}");
         assert_eq!(redacted.matches("sk-proj-…").count(), 2, "{redacted}");
-        assert_eq!(scanner.redact_secrets("nothing here"), "nothing here");
+        assert_eq!(plain, "nothing here");
+    }
+
+    #[test]
+    fn redact_fields_reads_context_across_fields_and_decodes_even_with_no_decode() {
+        let deepseek = concat!("sk-c03b40fca2f9", "03fb6ac49f239da2d17d");
+        let message = format!("rotate {deepseek}\n\nthe deepseek client needs it");
+        let [author, summary] = scanner_test(|scanner| scanner.redact_fields([deepseek, &message]));
+        assert!(!author.contains(deepseek) && !summary.contains(deepseek), "{author} / {summary}");
+        assert!(summary.starts_with("rotate sk-…d17d\n\nthe deepseek"), "{summary}");
+        let encoded = crate::decode::base64::encode(project_key().as_bytes());
+        let [summary] = scanner_test(|scanner| scanner.redact_fields([&format!("config {encoded}")]));
+        assert!(!summary.contains(&encoded[..40]), "{summary}");
+        assert!(summary.starts_with("config …"), "{summary}");
     }
 }

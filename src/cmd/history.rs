@@ -202,9 +202,9 @@ impl<'m> Worker<'m> {
     }
 }
 
-/// Moves one item's findings to the collector, attributed to `origin` (whose summary line is
-/// shown redacted: people paste keys into commit messages), and its drops. The commit is read
-/// only when there are findings to attribute: drops (inline allows) need none.
+/// Moves one item's findings to the collector, attributed to `origin` (whose author and
+/// message are shown redacted: people paste keys into commit messages), and its drops. The
+/// commit is read only when there are findings to attribute: drops (inline allows) need none.
 fn attribute(
     scanner: &mut BlobScanner,
     local: &mut FindingSink,
@@ -216,7 +216,7 @@ fn attribute(
         None
     } else {
         match history::describe(repo, origin) {
-            Ok(info) => Some(Arc::new(CommitInfo { summary: scanner.redact_secrets(&info.summary), ..info })),
+            Ok(origin) => Some(Arc::new(redacted(scanner, origin))),
             Err(e) => {
                 collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
                 None
@@ -228,6 +228,13 @@ fn attribute(
         c.findings.extend(findings);
         c.dropped.append(&mut local.dropped);
     });
+}
+
+/// The commit (or tag) as reports show it: its author, email and whole message redacted
+/// together, then the summary line taken from the redacted message.
+fn redacted(scanner: &mut BlobScanner, origin: history::Origin) -> CommitInfo {
+    let [author, email, message] = scanner.redact_fields([&origin.name, &origin.email, &origin.message]);
+    CommitInfo { id: origin.id, author, email, date: origin.date, summary: history::summary(message.as_bytes()) }
 }
 
 /// Keeps, of the findings of one secret in one file, those from the oldest commit. A key that

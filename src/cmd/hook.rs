@@ -8,7 +8,7 @@
 //! hooks and puts the chained ones back. Installing again updates keyhound's hooks in place.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository};
@@ -45,8 +45,7 @@ pub fn run(action: &HookAction) -> Result<ExitStatus> {
     };
     let mut stdout = io::stdout().lock();
     for message in messages {
-        writeln!(stdout, "keyhound: {message}")
-            .map_err(|source| Error::Output { target: "<stdout>".into(), source })?;
+        super::say(&mut stdout, &message).map_err(|source| Error::Output { target: "<stdout>".into(), source })?;
     }
     Ok(ExitStatus::Clean)
 }

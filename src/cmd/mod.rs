@@ -14,6 +14,7 @@ use std::io::{self, BufWriter, Write};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::report::{self, summary};
 use crate::scan::ScanOutcome;
@@ -40,8 +41,15 @@ pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String
     let warnings = config.warnings.iter().map(|warning| format!("warning: {warning}"));
     for line in warnings.chain(summary::lines(outcome)).chain(last) {
         // Nothing useful can be done if standard error is closed.
-        let _ = writeln!(stderr, "keyhound: {line}");
+        let _ = say(&mut stderr, &line);
     }
+}
+
+/// Writes `keyhound: LINE`. Lines name paths, refs, authors and rule text that may come from
+/// the repository scanned, so control characters in them are shown escaped, and the prefix
+/// keeps the line from starting a CI workflow command.
+pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
+    writeln!(out, "keyhound: {}", Visible(line))
 }
 
 fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::cli::{GlobalArgs, RulesAction};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::escape::visible;
 use crate::exit::ExitStatus;
 use crate::rules::check::check_examples;
 use crate::rules::{RuleSet, RuleSource};
@@ -27,7 +28,8 @@ fn list(global: &GlobalArgs) -> Result<ExitStatus> {
     for rule in config.rules.rules() {
         let spec = &rule.spec;
         if result.is_ok() {
-            let line = format!("{:<32} {:<9} {:<10} {}", spec.id, spec.severity, spec.confidence, spec.description);
+            let (id, description) = (visible(&spec.id), visible(&spec.description));
+            let line = format!("{id:<32} {:<9} {:<10} {description}", spec.severity, spec.confidence);
             result = write(&mut out, line);
         }
     }
@@ -49,7 +51,7 @@ fn check(files: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let failures = check_examples(rules.clone());
     let mut stderr = io::stderr().lock();
     for failure in &failures {
-        let _ = writeln!(stderr, "keyhound: {failure}");
+        let _ = super::say(&mut stderr, &failure.to_string());
     }
     let examples: usize = rules.rules().iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
     if failures.is_empty() {

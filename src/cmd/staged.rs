@@ -92,7 +92,7 @@ fn report(config: &Config, outcome: &ScanOutcome, already_in_head: &[Finding]) -
         let mut stderr = io::stderr().lock();
         for line in blocked::lines(&outcome.findings, &config.rules) {
             // Nothing useful can be done if standard error is closed.
-            let _ = writeln!(stderr, "keyhound: {line}");
+            let _ = super::say(&mut stderr, &line);
         }
     }
     Ok(status)

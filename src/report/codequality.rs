@@ -3,7 +3,9 @@
 //!
 //! Each issue has `type`, `check_name` (the rule id), `description` (with the redacted
 //! secret), `categories`, `severity` (critical → critical, high → major, medium → minor,
-//! low → info), `location` (`path`, `lines.begin`) and a `fingerprint` that GitLab uses to
+//! low → info), `location` (`path`, `lines.begin`; always under the scanned root for paths
+//! from git trees, and the archive itself for a secret in an archive member, which the
+//! description names) and a `fingerprint` that GitLab uses to
 //! tell new issues from old ones: a hash of the content fingerprint, the path and the
 //! occurrence number within that file, so it does not change when lines move.
 
@@ -13,7 +15,8 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{headline, ReportOptions};
+use super::{headline, Location, ReportOptions};
+use crate::escape::visible;
 use crate::rules::Severity;
 use crate::scan::ScanOutcome;
 
@@ -27,18 +30,23 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
             let occurrence = occurrences.entry((&finding.fingerprint, &finding.path)).or_insert(0);
             *occurrence += 1;
             let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
+            let location = Location::of(finding);
+            let mut description = headline(finding, options);
+            if let Some(member) = location.member {
+                description.push_str(&format!(" (in archive member {})", visible(member)));
+            }
             json!({
                 "type": "issue",
                 "check_name": finding.rule_id,
-                "description": headline(finding, options),
+                "description": description,
                 "categories": ["Security"],
                 "severity": severity(finding.severity),
-                "location": { "path": path, "lines": { "begin": finding.position.line } },
+                "location": { "path": location.file, "lines": { "begin": finding.position.line } },
                 "fingerprint": issue_fingerprint(&finding.fingerprint, path, *occurrence),
             })
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &issues)?;
+    super::write_json(&issues, true, out)?;
     writeln!(out)
 }
 

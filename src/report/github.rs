@@ -3,11 +3,14 @@
 //! the job summary. Critical and high findings are errors, medium warnings, low notices.
 //!
 //! Escaping follows GitHub's runner: in the message `%`, `\r` and `\n` become `%25`, `%0D` and
-//! `%0A`; in property values `:` and `,` also become `%3A` and `%2C`.
+//! `%0A`; in property values `:` and `,` also become `%3A` and `%2C`. Before that, control
+//! characters in paths, rule text and commit metadata are shown escaped ([`crate::escape`]):
+//! a raw escape sequence would reach the log, and GitHub decodes `%0A` back into a line break.
 
 use std::io::{self, Write};
 
 use super::{headline, text::fix_for, Level, ReportOptions};
+use crate::escape::visible;
 use crate::rules::RuleSet;
 use crate::scan::ScanOutcome;
 
@@ -20,13 +23,13 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
             Level::Note => "notice",
         };
         let position = &finding.position;
-        let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
-        let title = format!("{} ({})", finding.description, finding.rule_id);
-        let message = format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id));
+        let path = visible(finding.path.strip_prefix("./").unwrap_or(&finding.path));
+        let title = visible(&format!("{} ({})", finding.description, finding.rule_id)).into_owned();
+        let message = format!("{}. Fix: {}.", headline(finding, options), visible(&fix_for(rules, &finding.rule_id)));
         writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            escape_property(path),
+            escape_property(&path),
             position.line,
             position.column,
             position.end_line,

@@ -64,7 +64,8 @@
 //!   `openrouter`, `github`), `null` when unsupported.
 //! - `detail`: the HTTP status and the provider's error code (`HTTP 401 invalid_api_key`), or
 //!   the transport failure (`timed out (gave up after 3 attempts)`). Never the provider's
-//!   message, which may quote part of the key.
+//!   message, which may quote part of the key, and a code only when it is plainly one (short
+//!   lowercase words sharing nothing long with the key).
 //!
 //! `path` names an archive member as `bundle.zip!inner/.env` (nested: `a.zip!b.jar!c.properties`),
 //! with `line` and `column` counted inside the member. `decoded` is `null` for a secret in
@@ -131,14 +132,14 @@ impl<'a> JsonFinding<'a> {
 /// Writes all findings as one pretty-printed JSON array.
 pub fn write_array(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, outcome, options)).collect();
-    serde_json::to_writer_pretty(&mut *out, &wire)?;
+    super::write_json(&wire, true, out)?;
     writeln!(out)
 }
 
 /// Writes one compact JSON object per line.
 pub fn write_lines(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for finding in &outcome.findings {
-        serde_json::to_writer(&mut *out, &JsonFinding::new(finding, outcome, options))?;
+        super::write_json(&JsonFinding::new(finding, outcome, options), false, out)?;
         writeln!(out)?;
     }
     Ok(())

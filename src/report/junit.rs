@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::{headline, text::fix_for, ReportOptions};
+use crate::escape::visible;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::scan::ScanOutcome;
@@ -32,7 +33,9 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
 
 fn write_case(finding: &Finding, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let position = &finding.position;
-    let location = format!("{}:{}:{}", finding.path, position.line, position.column);
+    // Names and messages are shown to people; `file` is read by tools and keeps the path.
+    let shown = visible(&finding.path);
+    let location = format!("{shown}:{}:{}", position.line, position.column);
     let name = format!("{} at {location}", finding.rule_id);
     let message = headline(finding, options);
     let details = format!(
@@ -44,7 +47,7 @@ fn write_case(finding: &Finding, rules: &RuleSet, options: &ReportOptions, out: 
         out,
         r#"    <testcase name="{}" classname="{}" file="{}" line="{}" time="0">"#,
         escape(&name),
-        escape(&finding.path),
+        escape(&shown),
         escape(&finding.path),
         position.line
     )?;
@@ -60,7 +63,8 @@ fn write_case(finding: &Finding, rules: &RuleSet, options: &ReportOptions, out: 
 
 /// Escapes text for XML content and attribute values. Characters XML 1.0 cannot hold at all
 /// (most control characters) become U+FFFD; newlines and tabs in attributes are kept as
-/// character references so parsers do not normalise them away.
+/// character references so parsers do not normalise them away, and so are DEL and the C1
+/// controls, which XML allows but a terminal would act on.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -74,6 +78,8 @@ fn escape(text: &str) -> String {
             '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            // Allowed, but a control sequence on a terminal (U+009B is CSI).
+            c if c.is_control() => out.push_str(&format!("&#x{:x};", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -111,5 +117,6 @@ mod tests {
     #[test]
     fn control_characters_cannot_break_the_document() {
         assert_eq!(escape("a\u{1}b\nc"), "a\u{FFFD}b&#10;c");
+        assert_eq!(escape("\u{7f}\u{9b}"), "&#x7f;&#x9b;");
     }
 }

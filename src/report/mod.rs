@@ -13,6 +13,7 @@ pub mod text;
 
 use std::io::{self, Write};
 
+use crate::escape;
 use crate::finding::Finding;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOutcome;
@@ -102,18 +103,130 @@ impl Level {
 }
 
 /// One line naming what was found: `OpenAI API key (openai-api-key): sk-proj-…Ab3A`, plus the
-/// commit for history findings.
+/// commit for history findings. Text for people, so control characters in it (a hostile
+/// author, rule description or secret) are shown escaped.
 fn headline(finding: &Finding, options: &ReportOptions) -> String {
     let mut line = format!("{} ({}): {}", finding.description, finding.rule_id, options.secret_text(finding));
     if let Some(commit) = &finding.commit {
         let short = commit.id.get(..12).unwrap_or(&commit.id);
         line.push_str(&format!(" in commit {short} by {} on {}", commit.author, commit.date));
     }
-    line
+    escape::visible(&line).into_owned()
+}
+
+/// Writes `value` as JSON, pretty or compact, with DEL and the C1 controls (U+007F–U+009F)
+/// as `\u` escapes. serde_json writes them raw, which is valid JSON but reaches a terminal as
+/// a control sequence (U+009B is CSI); they occur only inside strings, where the escape
+/// stands for the same character.
+fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) -> io::Result<()> {
+    let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) }?;
+    let mut plain = 0;
+    for (at, c) in text.char_indices().filter(|(_, c)| ('\u{7f}'..='\u{9f}').contains(c)) {
+        out.write_all(&text.as_bytes()[plain..at])?;
+        write!(out, "\\u{:04x}", u32::from(c))?;
+        plain = at + c.len_utf8();
+    }
+    out.write_all(&text.as_bytes()[plain..])
+}
+
+/// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the
+/// archive member inside it, if any.
+struct Location<'f> {
+    /// Relative to the scanned root, or absolute when the user named an absolute path.
+    file: String,
+    /// `lib/app.jar!config/app.properties`: members are not files a CI system can show, so
+    /// the location is the archive and the member is named in the message.
+    member: Option<&'f str>,
+}
+
+impl<'f> Location<'f> {
+    fn of(finding: &'f Finding) -> Self {
+        let split =
+            finding.member_at.and_then(|at| Some((finding.path.get(..at.checked_sub(1)?)?, finding.path.get(at..)?)));
+        let (file, member) = match split {
+            Some((file, member)) => (file, Some(member)),
+            None => (finding.path.as_str(), None),
+        };
+        let file = file.strip_prefix("./").unwrap_or(file);
+        // A path from a git tree is repository data, not a path the user named.
+        let file = if finding.commit.is_some() { confined(file) } else { file.to_string() };
+        Location { file, member }
+    }
+}
+
+/// `path` as a relative path that stays under the root: a tree entry named `/etc/passwd`,
+/// `..`, `C:` or `..\..\x` must not point a CI system outside the checkout. Backslashes
+/// count as separators, `.` and empty components are dropped, `..` drops the component
+/// before it (never more than there is), and a leading drive letter is dropped.
+fn confined(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    if let Some(first) = parts.first_mut() {
+        let bytes = first.as_bytes();
+        if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+            *first = &first[2..];
+        }
+    }
+    parts.retain(|part| !part.is_empty());
+    parts.join("/")
 }
 
 #[cfg(test)]
 mod golden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{finding, finding_in_commit};
+
+    #[test]
+    fn json_escapes_del_and_c1_but_keeps_the_value() {
+        let value = "a\u{7f}b\u{9b}c\u{a0}é\n";
+        let mut out = Vec::new();
+        write_json(&value, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "\"a\\u007fb\\u009bc\u{a0}é\\n\"");
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), value);
+    }
+
+    #[test]
+    fn paths_from_a_tree_stay_under_the_root() {
+        for (path, expected) in [
+            ("/etc/passwd", "etc/passwd"),
+            ("../../../../etc/cron.d/evil", "etc/cron.d/evil"),
+            ("a/../../b", "b"),
+            ("..\\..\\windows\\x", "windows/x"),
+            ("C:\\Windows\\x", "Windows/x"),
+            ("C:foo", "foo"),
+            ("./src//a.py", "src/a.py"),
+            ("src/app.py", "src/app.py"),
+        ] {
+            assert_eq!(confined(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn locations_point_at_the_archive_and_name_the_member() {
+        let mut member = finding("dist/app.zip!../../../../etc/cron.d/evil", 1);
+        member.member_at = Some("dist/app.zip!".len());
+        let location = Location::of(&member);
+        assert_eq!((location.file.as_str(), location.member), ("dist/app.zip", Some("../../../../etc/cron.d/evil")));
+        let tree = finding_in_commit("/etc/passwd", 1);
+        assert_eq!(Location::of(&tree).file, "etc/passwd");
+        let named = finding("/home/me/project/a.py", 1);
+        assert_eq!(Location::of(&named).file, "/home/me/project/a.py", "a path the user named is kept");
+        let plain = finding("./a!b.py", 1);
+        assert_eq!((Location::of(&plain).file.as_str(), Location::of(&plain).member), ("a!b.py", None));
+    }
+}
 
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -140,6 +253,7 @@ pub(crate) mod test_support {
             structure: Some(0.5),
             occurrences: None,
             decoded: None,
+            member_at: None,
         }
     }
 

@@ -5,7 +5,10 @@
 //! per finding: `ruleId`, `level`, a message with the redacted secret, the location
 //! (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose `endColumn` is
 //! exclusive, columns in Unicode code points), `partialFingerprints["keyhound/v1"]` set to
-//! the content fingerprint so results survive line moves, `properties.commit` (and
+//! the content fingerprint so results survive line moves, for a secret in an archive member
+//! the archive as the location and the member in the message and `properties.member` (a
+//! location always stays under `%SRCROOT%` unless the user named an absolute path: paths
+//! from git trees and archives are confined to it), `properties.commit` (and
 //! `properties.occurrences`, the versions of the file that carry the secret) for history
 //! findings, and with `--verify` `properties.verification` (`state`, `provider`,
 //! `detail`, as in the JSON report). The output is checked against the official schema by a
@@ -15,7 +18,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{headline, text::fix_for, Level, ReportOptions};
+use super::{headline, text::fix_for, Level, Location, ReportOptions};
+use crate::escape::visible;
 use crate::finding::Finding;
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanOutcome;
@@ -41,7 +45,7 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
             "results": results,
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::write_json(&log, true, out)?;
     writeln!(out)
 }
 
@@ -109,12 +113,17 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
 
 fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
     let position = &finding.position;
+    let location = Location::of(finding);
+    let mut message = format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id));
+    if let Some(member) = location.member {
+        message.push_str(&format!(" In archive member {}.", visible(member)));
+    }
     let mut result = json!({
         "ruleId": finding.rule_id,
         "level": level_name(finding.severity),
-        "message": { "text": format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id)) },
+        "message": { "text": message },
         "locations": [{ "physicalLocation": {
-            "artifactLocation": artifact_location(&finding.path),
+            "artifactLocation": artifact_location(&location.file),
             "region": {
                 "startLine": position.line,
                 "startColumn": position.column,
@@ -128,6 +137,9 @@ fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &R
     if let Some(index) = rules.rules().iter().position(|rule| rule.id() == finding.rule_id) {
         result["ruleIndex"] = json!(index);
     }
+    if let Some(member) = location.member {
+        result["properties"]["member"] = json!(member);
+    }
     if let Some(commit) = &finding.commit {
         result["properties"]["commit"] = json!(commit.as_ref());
     }
@@ -140,14 +152,14 @@ fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &R
     result
 }
 
-/// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one a `file://` URI.
+/// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
+/// path named on the command line can be, see [`Location`]) a `file://` URI.
 fn artifact_location(path: &str) -> Value {
     let slashed = crate::source::forward_slashes(path);
-    let relative = slashed.strip_prefix("./").unwrap_or(&slashed);
-    if let Some(absolute) = relative.strip_prefix('/') {
+    if let Some(absolute) = slashed.strip_prefix('/') {
         json!({ "uri": format!("file:///{}", percent_encode(absolute)) })
     } else {
-        json!({ "uri": percent_encode(relative), "uriBaseId": "%SRCROOT%" })
+        json!({ "uri": percent_encode(&slashed), "uriBaseId": "%SRCROOT%" })
     }
 }
 
@@ -199,13 +211,14 @@ mod tests {
 
     #[test]
     fn history_findings_name_their_commit_and_show_secrets_is_honoured() {
-        let mut found = finding_in_commit("/abs/a.py", 1);
+        let mut found = finding_in_commit("/etc/passwd", 1);
         found.occurrences = Some(3);
         let log = render(vec![found], true);
         let result = &log["runs"][0]["results"][0];
         assert_eq!(result["properties"]["commit"]["author"], "Ada");
         assert_eq!(result["properties"]["occurrences"], 3);
-        assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "file:///abs/a.py");
+        let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!((&location["uri"], &location["uriBaseId"]), (&json!("etc/passwd"), &json!("%SRCROOT%")));
         assert!(result["message"]["text"].as_str().unwrap().contains("FAKEzz9Q"));
     }
 

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::ReportOptions;
+use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
 use crate::rules::{Rule, RuleSet};
 use crate::scan::ScanOutcome;
@@ -44,16 +45,17 @@ fn write_finding(
 ) -> io::Result<()> {
     let paint = |code: &str, text: &str| paint(options, code, text);
     let position = &finding.position;
-    let location = format!("{}:{}:{}", finding.path, position.line, position.column);
+    // The path starts the line: it must not start a workflow command either.
+    let location = format!("{}:{}:{}", Visible(&finding.path), position.line, position.column);
     writeln!(
         out,
         "{}: {} [{}, {}]",
-        paint(MAGENTA, &location),
-        paint(BOLD_RED, &finding.description),
-        finding.rule_id,
+        paint(MAGENTA, &inert_line(&location)),
+        paint(BOLD_RED, &visible(&finding.description)),
+        Visible(&finding.rule_id),
         finding.severity
     )?;
-    writeln!(out, "    secret: {}", options.secret_text(finding))?;
+    writeln!(out, "    secret: {}", Visible(options.secret_text(finding)))?;
     if let Some(encodings) = &finding.decoded {
         writeln!(out, "    decoded from: {encodings}")?;
     }
@@ -62,7 +64,10 @@ fn write_finding(
         writeln!(
             out,
             "    commit: {short} by {} <{}> on {}: {}",
-            commit.author, commit.email, commit.date, commit.summary
+            Visible(&commit.author),
+            Visible(&commit.email),
+            commit.date,
+            Visible(&commit.summary)
         )?;
     }
     if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
@@ -70,9 +75,9 @@ fn write_finding(
     }
     if let Some(verification) = verification {
         let code = if verification.state.is_live() { BOLD_RED } else { DIM };
-        writeln!(out, "    verified: {}", paint(code, &describe(verification)))?;
+        writeln!(out, "    verified: {}", paint(code, &visible(&describe(verification))))?;
     }
-    writeln!(out, "    {}", paint(DIM, &format!("fix: {fix}")))?;
+    writeln!(out, "    {}", paint(DIM, &visible(&format!("fix: {fix}"))))?;
     writeln!(out)
 }
 
@@ -113,9 +118,10 @@ fn write_remediation(
     }
     writeln!(out, "{}", paint(options, BOLD_RED, "How to fix"))?;
     for rule in shown {
-        writeln!(out, "  {} [{}]", rule.spec.description, rule.id())?;
+        // A rule file can come from the repository scanned: its text is shown like a path.
+        writeln!(out, "{}", inert_line(&format!("  {} [{}]", Visible(&rule.spec.description), Visible(rule.id()))))?;
         for line in wrap(&rule.spec.remediation, WRAP_WIDTH - 4) {
-            writeln!(out, "    {line}")?;
+            writeln!(out, "{}", inert_line(&format!("    {}", Visible(&line))))?;
         }
         writeln!(out)?;
     }

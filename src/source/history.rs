@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Tree};
 
 use crate::error::{Error, Result};
-use crate::finding::CommitInfo;
 
 mod commits;
 
@@ -429,33 +428,54 @@ fn path_hash(path: &[u8]) -> u64 {
     hasher.finish()
 }
 
+/// Who made an item's origin — a commit's author, an annotated tag's tagger — when, and its
+/// whole message, as stored: repository text that may hold a key, redacted before it is shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// Id of the commit or tag object (hex).
+    pub id: String,
+    /// Author (or tagger) name.
+    pub name: String,
+    /// Author (or tagger) email.
+    pub email: String,
+    /// Author (or tagger) date, RFC 3339; empty for a tag without a tagger.
+    pub date: String,
+    /// The whole message.
+    pub message: String,
+}
+
 /// The attribution of an item's origin: a commit's author, or an annotated tag's tagger.
-pub fn describe(repo: &Repository, origin: Oid) -> Result<CommitInfo, git2::Error> {
+pub fn describe(repo: &Repository, origin: Oid) -> Result<Origin, git2::Error> {
     let object = repo.find_object(origin, None)?;
     if let Some(tag) = object.as_tag() {
         let message = tag.message_bytes().unwrap_or_default();
         return Ok(match tag.tagger() {
-            Some(tagger) => commit_info(origin, &tagger, message),
-            None => CommitInfo { id: origin.to_string(), summary: summary(message), ..CommitInfo::default() },
+            Some(tagger) => origin_of(origin, &tagger, message),
+            None => Origin { id: origin.to_string(), message: lossy(message), ..Origin::default() },
         });
     }
     let commit = object.peel_to_commit()?;
-    let info = commit_info(origin, &commit.author(), commit.message_bytes());
+    let info = origin_of(origin, &commit.author(), commit.message_bytes());
     Ok(info)
 }
 
-fn commit_info(id: Oid, person: &git2::Signature, message: &[u8]) -> CommitInfo {
+fn origin_of(id: Oid, person: &git2::Signature, message: &[u8]) -> Origin {
     let when = person.when();
-    CommitInfo {
+    Origin {
         id: id.to_string(),
-        author: String::from_utf8_lossy(person.name_bytes()).into_owned(),
-        email: String::from_utf8_lossy(person.email_bytes()).into_owned(),
+        name: lossy(person.name_bytes()),
+        email: lossy(person.email_bytes()),
         date: rfc3339(when.seconds(), when.offset_minutes()),
-        summary: summary(message),
+        message: lossy(message),
     }
 }
 
-fn summary(message: &[u8]) -> String {
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The first line of a message, trimmed.
+pub fn summary(message: &[u8]) -> String {
     let first = message.split(|&b| b == b'\n').next().unwrap_or_default();
     String::from_utf8_lossy(first).trim().to_string()
 }

@@ -57,7 +57,7 @@ impl Client {
                 let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().unwrap_or_default();
                 let body = serde_json::from_slice(&body).unwrap_or_default();
                 let reply = Reply { status: response.status().as_u16(), body, retry_after, rate_limit_remaining };
-                classify::classify(provider, &reply)
+                classify::classify(provider, &reply, key)
             }
             Err(error) => transport_verdict(&error),
         }

@@ -139,17 +139,25 @@ impl Drop for MockProvider {
 fn serve(mut stream: TcpStream, shared: &Shared) {
     let open = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
     shared.peak.fetch_max(open, Ordering::SeqCst);
-    if let Some(request) = read_request(&stream) {
-        let answer = next_answer(shared, request.key.as_deref());
-        shared.requests.lock().unwrap().push(request);
-        thread::sleep(shared.delay);
-        if answer.hang {
-            thread::sleep(HANG);
-        } else {
-            let _ = stream.write_all(render(&answer).as_bytes());
-        }
-    }
+    let reply = read_request(&stream).and_then(|request| reply_to(request, shared));
+    // Closed before the answer is written: a client may open its next connection as soon as it
+    // has read this answer, before this thread would otherwise count this one as closed.
     shared.active.fetch_sub(1, Ordering::SeqCst);
+    if let Some(reply) = reply {
+        let _ = stream.write_all(reply.as_bytes());
+    }
+}
+
+/// Records `request` and waits; the rendered answer, or `None` after a hang.
+fn reply_to(request: Recorded, shared: &Shared) -> Option<String> {
+    let answer = next_answer(shared, request.key.as_deref());
+    shared.requests.lock().unwrap().push(request);
+    thread::sleep(shared.delay);
+    if answer.hang {
+        thread::sleep(HANG);
+        return None;
+    }
+    Some(render(&answer))
 }
 
 fn read_request(stream: &TcpStream) -> Option<Recorded> {
