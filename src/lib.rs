@@ -27,6 +27,7 @@ pub mod error;
 pub mod exit;
 pub mod filter;
 pub mod finding;
+pub mod fsio;
 pub mod gitleaks;
 pub mod ignore_file;
 pub mod matcher;

@@ -16,6 +16,7 @@ use git2::{ErrorCode, Repository};
 use crate::cli::HookAction;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::source::git::open_repository;
 
 /// A hook keyhound installs: git's name for it and the script.
 struct Hook {
@@ -34,7 +35,8 @@ const CHAINED_SUFFIX: &str = ".keyhound-chained";
 
 /// Runs the command.
 pub fn run(action: &HookAction) -> Result<ExitStatus> {
-    let repo = Repository::open_from_env().map_err(|e| Error::git("not in a git repository", e))?;
+    let repo =
+        open_repository(None).map_err(|e| e.into_error(|source| Error::git("not in a git repository", source)))?;
     let dir = hooks_dir(&repo)?;
     let messages = match action {
         HookAction::Install { pre_push, force } => {
