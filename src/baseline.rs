@@ -30,9 +30,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, suppression_path};
 use crate::finding::Finding;
+use crate::fsio::{self, Named};
 
 /// The first line of every baseline file.
 pub const HEADER: &str = "# keyhound baseline v1";
@@ -79,9 +81,9 @@ impl Baseline {
         Baseline { base, entries }
     }
 
-    /// Reads a baseline file.
-    pub fn load(file: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
+    /// Reads a baseline file (safely: see [`crate::fsio`]).
+    pub fn load(file: &Path, named: &Named) -> Result<Self> {
+        let text = fsio::read_text(file, named).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
@@ -150,7 +152,13 @@ impl Baseline {
             .entries
             .iter()
             .filter(|entry| !exact.contains(entry) && !renamed.contains_key(entry))
-            .map(|entry| format!("baseline entry no longer found: {} {}", entry.fingerprint, escape(&entry.path)))
+            .map(|entry| {
+                format!(
+                    "baseline entry no longer found: {} {}",
+                    shown_fingerprint(&entry.fingerprint),
+                    escape(&entry.path)
+                )
+            })
             .collect();
         matched
     }
@@ -181,7 +189,16 @@ pub fn check_fingerprint(text: &str) -> std::result::Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{text:?} is not a fingerprint (rule-id:16 hex digits, as reports print it)"))
+        Err(format!("{} is not a fingerprint (rule-id:16 hex digits, as reports print it)", echo::quoted(text)))
+    }
+}
+
+/// A checked fingerprint as messages show it: its rule id part is the file's text, and is
+/// shown only when harmless (see [`echo`]); the hash is a salted hash, safe to show.
+pub fn shown_fingerprint(fingerprint: &str) -> String {
+    match fingerprint.rsplit_once(':') {
+        Some((rule, hash)) => format!("{}:{hash}", echo::shown(rule)),
+        None => echo::shown(fingerprint),
     }
 }
 

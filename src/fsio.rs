@@ -28,33 +28,40 @@ use std::path::{Component, Path, PathBuf};
 pub const READ_LIMIT: u64 = 16 << 20;
 
 /// Who named a path, which decides where it may lead.
-#[derive(Debug, Clone, Copy)]
-pub enum Named<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
     /// The user, on the command line: it may lead anywhere.
     ByUser,
     /// The scanned repository: it must stay inside `root` (see [`containment_root`]).
     ByRepository {
         /// The repository root.
-        root: &'a Path,
+        root: PathBuf,
     },
+}
+
+impl Named {
+    /// Named by the repository whose root holds `dir` (see [`containment_root`]).
+    pub fn by_repository_at(dir: &Path) -> Self {
+        Named::ByRepository { root: containment_root(dir) }
+    }
 }
 
 /// The root a repository-named path must stay in: the work tree (or bare repository) that
 /// holds `dir`, else `dir` itself.
-pub fn containment_root(dir: &Path) -> PathBuf {
+fn containment_root(dir: &Path) -> PathBuf {
     let location = crate::source::git::locate(dir).ok().flatten();
     location.map_or_else(|| dir.to_path_buf(), |location| location.root)
 }
 
 /// Reads a file as UTF-8 text (see the module docs for what is refused).
-pub fn read_text(path: &Path, named: Named) -> io::Result<String> {
+pub fn read_text(path: &Path, named: &Named) -> io::Result<String> {
     let bytes = read(path, named)?;
     String::from_utf8(bytes)
         .map_err(|e| refused(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
 }
 
 /// Reads a file's bytes (see the module docs for what is refused).
-pub fn read(path: &Path, named: Named) -> io::Result<Vec<u8>> {
+pub fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
     let path = resolve(path, named)?;
     let file = open_nonblocking(&path)?;
     let metadata = file.metadata()?;
@@ -75,7 +82,7 @@ pub fn read(path: &Path, named: Named) -> io::Result<Vec<u8>> {
 /// The path to open for `path`: as given when the user named it; resolved (symlinks
 /// followed) and checked to be inside the root when the repository did. Also for
 /// directories the repository names.
-pub fn resolve(path: &Path, named: Named) -> io::Result<PathBuf> {
+pub fn resolve(path: &Path, named: &Named) -> io::Result<PathBuf> {
     match named {
         Named::ByUser => Ok(path.to_path_buf()),
         Named::ByRepository { root } => {
@@ -91,7 +98,7 @@ pub fn resolve(path: &Path, named: Named) -> io::Result<PathBuf> {
 /// Unix permission bits before the umask.
 pub fn write_atomic(
     path: &Path,
-    named: Named,
+    named: &Named,
     mode: u32,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -112,7 +119,7 @@ pub fn write_atomic(
 
 /// The directory a write to `path` creates its temporary file in, checked for containment
 /// when the repository named `path`.
-fn writable_dir(path: &Path, named: Named) -> io::Result<PathBuf> {
+fn writable_dir(path: &Path, named: &Named) -> io::Result<PathBuf> {
     if !matches!(path.components().next_back(), Some(Component::Normal(_))) {
         return Err(refused("does not name a file".into()));
     }
@@ -204,11 +211,11 @@ mod tests {
         fs::write(root.join("inside"), "fine").unwrap();
         symlink(dir.path().join("outside"), root.join("out")).unwrap();
         symlink("inside", root.join("in")).unwrap();
-        let named = Named::ByRepository { root: &root };
+        let named = &Named::ByRepository { root: root.clone() };
         let err = read_text(&root.join("out"), named).unwrap_err();
         assert!(err.to_string().contains("leads outside the repository"), "{err}");
         assert_eq!(read_text(&root.join("in"), named).unwrap(), "fine");
-        assert_eq!(read_text(&root.join("out"), Named::ByUser).unwrap(), "secret");
+        assert_eq!(read_text(&root.join("out"), &Named::ByUser).unwrap(), "secret");
     }
 
     #[test]
@@ -218,19 +225,19 @@ mod tests {
         let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(status.success());
         let started = Instant::now();
-        let err = read(&fifo, Named::ByUser).unwrap_err();
+        let err = read(&fifo, &Named::ByUser).unwrap_err();
         assert!(err.to_string().contains("is a FIFO, not a regular file"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(30));
     }
 
     #[test]
     fn devices_and_proc_files_are_refused() {
-        let err = read(Path::new("/dev/zero"), Named::ByUser).unwrap_err();
+        let err = read(Path::new("/dev/zero"), &Named::ByUser).unwrap_err();
         assert!(err.to_string().contains("is a device"), "{err}");
         let dir = repo();
         let root = by_repo(&dir);
         symlink("/proc/self/environ", root.join("env")).unwrap();
-        let err = read(&root.join("env"), Named::ByRepository { root: &root }).unwrap_err();
+        let err = read(&root.join("env"), &Named::ByRepository { root: root.clone() }).unwrap_err();
         assert!(err.to_string().contains("leads outside"), "{err}");
     }
 
@@ -239,10 +246,10 @@ mod tests {
         let dir = repo();
         let path = by_repo(&dir).join("big");
         fs::write(&path, vec![b'a'; READ_LIMIT as usize + 1]).unwrap();
-        let err = read(&path, Named::ByUser).unwrap_err();
+        let err = read(&path, &Named::ByUser).unwrap_err();
         assert!(err.to_string().contains("larger than"), "{err}");
         fs::write(&path, vec![b'a'; 10]).unwrap();
-        assert_eq!(read(&path, Named::ByUser).unwrap().len(), 10);
+        assert_eq!(read(&path, &Named::ByUser).unwrap().len(), 10);
     }
 
     #[test]
@@ -252,8 +259,10 @@ mod tests {
         let victim = dir.path().join("victim");
         fs::write(&victim, "precious").unwrap();
         symlink(&victim, root.join("baseline")).unwrap();
-        write_atomic(&root.join("baseline"), Named::ByRepository { root: &root }, 0o666, |out| out.write_all(b"new"))
-            .unwrap();
+        write_atomic(&root.join("baseline"), &Named::ByRepository { root: root.clone() }, 0o666, |out| {
+            out.write_all(b"new")
+        })
+        .unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert!(!fs::symlink_metadata(root.join("baseline")).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(root.join("baseline")).unwrap(), "new");
@@ -264,13 +273,13 @@ mod tests {
         let dir = repo();
         let root = by_repo(&dir);
         symlink(dir.path(), root.join("up")).unwrap();
-        let named = Named::ByRepository { root: &root };
+        let named = &Named::ByRepository { root: root.clone() };
         for path in [root.join("../escaped"), root.join("up/escaped")] {
             let err = write_atomic(&path, named, 0o666, |out| out.write_all(b"x")).unwrap_err();
             assert!(err.to_string().contains("leads outside"), "{}: {err}", path.display());
         }
         assert!(!dir.path().join("escaped").exists());
-        write_atomic(&dir.path().join("chosen"), Named::ByUser, 0o666, |out| out.write_all(b"x")).unwrap();
+        write_atomic(&dir.path().join("chosen"), &Named::ByUser, 0o666, |out| out.write_all(b"x")).unwrap();
         assert!(dir.path().join("chosen").is_file());
     }
 }

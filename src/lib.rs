@@ -23,6 +23,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod decode;
+pub mod echo;
 pub mod error;
 pub mod exit;
 pub mod filter;

@@ -8,12 +8,12 @@ pub mod rules;
 pub mod scan;
 pub mod staged;
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::fsio::{self, Named};
 use crate::report::{self, summary};
 use crate::scan::ScanOutcome;
 use crate::verify;
@@ -43,13 +43,13 @@ pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String
     }
 }
 
+/// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user
+/// named the file, so it may be anywhere, but a symlink there is replaced, not followed).
 fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {
     let (target, result) = match &config.output {
         Some(path) => {
-            let file =
-                File::create(path).map_err(|source| Error::Output { target: path.display().to_string(), source })?;
-            let mut out = BufWriter::new(file);
-            (path.display().to_string(), report::write(config.format, outcome, &config.rules, &config.report, &mut out))
+            let write = |out: &mut dyn Write| report::write(config.format, outcome, &config.rules, &config.report, out);
+            (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write))
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());

@@ -153,7 +153,7 @@ fn check_files_read_on_open(git_dir: &Path) -> Result<(), OpenError> {
 /// A file libgit2 reads on opening, through [`fsio`]; `None` when it does not exist.
 /// `included_by` names the config file whose include names it.
 fn small_file(path: &Path, included_by: Option<&Path>) -> Result<Option<Vec<u8>>, Error> {
-    match fsio::read(path, Named::ByUser) {
+    match fsio::read(path, &Named::ByUser) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(not_opened(path, included_by, e)),
