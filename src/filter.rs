@@ -74,7 +74,7 @@ impl Allowlist {
         }
         Ok(Allowlist {
             base,
-            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {e}")))?,
+            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {}", e.kind())))?,
             path_regexes: Vec::new(),
             secret_regexes: compile_regexes(regexes)?,
             stopwords_lower: stopwords.iter().map(|s| s.to_lowercase()).collect(),

@@ -24,6 +24,8 @@ use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
+use crate::filter::normalize;
+
 /// The largest file read (configuration, ignore, baseline, rule and git config files).
 pub const READ_LIMIT: u64 = 16 << 20;
 
@@ -115,6 +117,18 @@ pub fn write_atomic(
     out.flush()?;
     drop(out);
     temp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Creates the directory `dir` and its missing parents. One the repository named must lie
+/// inside the root, which is checked before anything is created (`..` is resolved first, by
+/// name, so what is checked is what is created).
+pub fn create_dir_all(dir: &Path, named: &Named) -> io::Result<()> {
+    let dir = normalize(&std::path::absolute(dir)?);
+    if let Named::ByRepository { root } = named {
+        let existing = dir.ancestors().find(|ancestor| ancestor.exists()).unwrap_or(Path::new("/"));
+        inside(&std::fs::canonicalize(existing)?, root)?;
+    }
+    std::fs::create_dir_all(&dir)
 }
 
 /// The directory a write to `path` creates its temporary file in, checked for containment
@@ -279,6 +293,11 @@ mod tests {
             assert!(err.to_string().contains("leads outside"), "{}: {err}", path.display());
         }
         assert!(!dir.path().join("escaped").exists());
+        let err = create_dir_all(&root.join("new/../../made"), named).unwrap_err();
+        assert!(err.to_string().contains("leads outside"), "{err}");
+        assert!(!dir.path().join("made").exists() && !root.join("new").exists());
+        create_dir_all(&root.join("new/deeper"), named).unwrap();
+        assert!(root.join("new/deeper").is_dir());
         write_atomic(&dir.path().join("chosen"), &Named::ByUser, 0o666, |out| out.write_all(b"x")).unwrap();
         assert!(dir.path().join("chosen").is_file());
     }

@@ -89,7 +89,7 @@ fn install(dir: &Path, named: &Named, hooks: &[Hook], force: bool) -> Result<Vec
             return Err(refusal(&path, force));
         }
     }
-    fs::create_dir_all(dir).map_err(|source| Error::Path { path: dir.to_path_buf(), source })?;
+    fsio::create_dir_all(dir, named).map_err(|source| Error::Path { path: dir.to_path_buf(), source })?;
     let mut messages = Vec::new();
     for hook in hooks {
         let path = dir.join(hook.name);

@@ -302,7 +302,7 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let regex = RegexBuilder::new(&spec.regex)
         .dfa_size_limit(LAZY_DFA_CACHE)
         .build()
-        .map_err(|e| format!("invalid regex: {e}"))?;
+        .map_err(|e| format!("invalid regex: {}", echo::regex_error(&e)))?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
     if let Some(group) = spec.secret_group.filter(|&group| group >= names.len()) {
         return Err(format!("secret_group {group} does not exist: the regex has {} group(s)", names.len() - 1));
