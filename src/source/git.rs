@@ -65,11 +65,11 @@ pub fn open_repository(start: Option<&Path>) -> Result<Repository, OpenError> {
             Some(git_dir) => PathBuf::from(git_dir),
             None => located(Path::new("."))?.git_dir,
         };
-        check_files_read_on_open(&git_dir)?;
+        check_files_read_on_open(&git_dir, std::env::var_os("GIT_COMMON_DIR").map(PathBuf::from))?;
         return Repository::open_from_env().map_err(OpenError::Git);
     };
     let location = located(start)?;
-    check_files_read_on_open(&location.git_dir)?;
+    check_files_read_on_open(&location.git_dir, None)?;
     Repository::open_ext(&location.root, RepositoryOpenFlags::NO_SEARCH, std::iter::empty::<&std::ffi::OsStr>())
         .map_err(OpenError::Git)
 }
@@ -107,8 +107,10 @@ fn location_at(dir: &Path) -> Result<Option<Location>, Error> {
         Ok(metadata) if metadata.is_file() => Some(gitlink_target(&dot_git)?),
         _ => None,
     };
-    if let Some(git_dir) = git_dir.filter(|git_dir| is_git_dir(git_dir).unwrap_or(false)) {
-        return Ok(Some(Location { root: dir.to_path_buf(), git_dir }));
+    if let Some(git_dir) = git_dir {
+        if is_git_dir(&git_dir)? {
+            return Ok(Some(Location { root: dir.to_path_buf(), git_dir }));
+        }
     }
     Ok(is_git_dir(dir)?.then(|| Location { root: dir.to_path_buf(), git_dir: dir.to_path_buf() }))
 }
@@ -139,10 +141,14 @@ fn common_dir(git_dir: &Path) -> Result<PathBuf, Error> {
     })
 }
 
-/// Reads every file libgit2 reads on opening `git_dir` (see the module docs).
-fn check_files_read_on_open(git_dir: &Path) -> Result<(), OpenError> {
+/// Reads every file libgit2 reads on opening `git_dir` (see the module docs); `common` is
+/// the common directory when the environment names one (`GIT_COMMON_DIR`).
+fn check_files_read_on_open(git_dir: &Path, common: Option<PathBuf>) -> Result<(), OpenError> {
     let refused = |error: Error| OpenError::Refused(error);
-    let common = common_dir(git_dir).map_err(refused)?;
+    let common = match common {
+        Some(common) => common,
+        None => common_dir(git_dir).map_err(refused)?,
+    };
     small_file(&git_dir.join("gitdir"), None).map_err(refused)?;
     for file in [common.join("config"), git_dir.join("config.worktree")] {
         config::check(&file).map_err(refused)?;
@@ -185,4 +191,38 @@ pub fn read_blob<'o>(odb: &'o Odb<'_>, id: Oid, limit: u64) -> Result<BlobRead<'
         return Ok(BlobRead::TooLarge(size as u64));
     }
     odb.read(id).map(BlobRead::Read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_work_trees_from_below_and_bare_repositories() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        Repository::init(&work).unwrap();
+        std::fs::create_dir_all(work.join("src/deep")).unwrap();
+        let found = locate(&work.join("src/deep")).unwrap().unwrap();
+        assert_eq!((found.root, found.git_dir), (work.clone(), work.join(".git")));
+        let bare = dir.path().join("bare.git");
+        Repository::init_bare(&bare).unwrap();
+        assert_eq!(locate(&bare).unwrap().unwrap().git_dir, bare);
+        assert_eq!(locate(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_repository_whose_config_is_a_fifo_is_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        assert!(open_repository(Some(dir.path())).is_ok());
+        let config = dir.path().join(".git/config");
+        std::fs::remove_file(&config).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&config).status().unwrap().success());
+        match open_repository(Some(dir.path())) {
+            Err(OpenError::Refused(err)) => assert!(err.to_string().contains("is a FIFO"), "{err}"),
+            Err(OpenError::Git(err)) => panic!("libgit2 tried it: {err}"),
+            Ok(_) => panic!("opened a repository whose config is a FIFO"),
+        }
+    }
 }
