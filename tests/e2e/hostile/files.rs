@@ -122,6 +122,19 @@ fn devices_and_fifos_named_on_the_command_line_are_refused_without_blocking() {
 }
 
 #[test]
+fn the_environment_named_on_the_command_line_is_never_echoed() {
+    let env = repo();
+    for flag in ["--rules", "--baseline", "--config"] {
+        let run = run_bounded(env.path(), &["scan", flag, "/proc/self/environ"]);
+        assert_refused(
+            &run,
+            "/proc/self/environ",
+            if flag == "--baseline" { "not a keyhound baseline" } else { "line 1" },
+        );
+    }
+}
+
+#[test]
 fn a_fifo_where_a_repository_file_should_be_is_refused_by_name() {
     for name in [".keyhound.toml", ".keyhoundignore"] {
         let env = repo();
