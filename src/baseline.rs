@@ -15,8 +15,16 @@
 //! fingerprint (`rule-id:` and 16 hex digits of a salted SHA-256 of rule id and secret, so
 //! the file never holds a secret or an unsalted hash of one), one space, and the path
 //! relative to the baseline file's directory with `/` separators (history findings: the path
-//! in the repository). In the path, `\` is written `\\`, a newline `\n`, a carriage return
-//! `\r`. Entries are sorted and unique, one a line, so the file diffs and merges cleanly.
+//! in the repository). Entries are sorted and unique, one a line, so the file diffs and
+//! merges cleanly.
+//!
+//! A path made only of ASCII letters, digits and `._-/+,@=:%~` is written as is. Any other
+//! path is written in double quotes, C-style, so that no file name can become code when the
+//! file is shown, edited or (by mistake or malice) run by a shell: `\\`, `\"`, `\$`,
+//! `` \` `` and `\n` for those characters, `\xNN` for every other byte outside printable
+//! ASCII. A file named `$(touch x)` is thus written `"\$(touch x)"`, inert in a shell, and read back
+//! exactly. (Versions before quoting wrote every path unquoted, with `\\`, `\n` and `\r`
+//! escapes; such files still read the same.)
 //!
 //! # Matching
 //!
@@ -30,9 +38,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, suppression_path};
 use crate::finding::Finding;
+use crate::fsio::{self, Named};
 
 /// The first line of every baseline file.
 pub const HEADER: &str = "# keyhound baseline v1";
@@ -79,9 +89,9 @@ impl Baseline {
         Baseline { base, entries }
     }
 
-    /// Reads a baseline file.
-    pub fn load(file: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
+    /// Reads a baseline file (safely: see [`crate::fsio`]).
+    pub fn load(file: &Path, named: &Named) -> Result<Self> {
+        let text = fsio::read_text(file, named).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
@@ -150,7 +160,13 @@ impl Baseline {
             .entries
             .iter()
             .filter(|entry| !exact.contains(entry) && !renamed.contains_key(entry))
-            .map(|entry| format!("baseline entry no longer found: {} {}", entry.fingerprint, escape(&entry.path)))
+            .map(|entry| {
+                format!(
+                    "baseline entry no longer found: {} {}",
+                    shown_fingerprint(&entry.fingerprint),
+                    escape(&entry.path)
+                )
+            })
             .collect();
         matched
     }
@@ -181,33 +197,104 @@ pub fn check_fingerprint(text: &str) -> std::result::Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{text:?} is not a fingerprint (rule-id:16 hex digits, as reports print it)"))
+        Err(format!("{} is not a fingerprint (rule-id:16 hex digits, as reports print it)", echo::quoted(text)))
     }
 }
 
+/// A checked fingerprint as messages show it: its rule id part is the file's text, and is
+/// shown only when harmless (see [`echo`]); the hash is a salted hash, safe to show.
+pub fn shown_fingerprint(fingerprint: &str) -> String {
+    match fingerprint.rsplit_once(':') {
+        Some((rule, hash)) => format!("{}:{hash}", echo::shown(rule)),
+        None => echo::shown(fingerprint),
+    }
+}
+
+/// Whether a path is written as is: only characters that mean nothing to a shell or an
+/// editor (anything else is quoted, see the module docs).
+fn is_plain(path: &[u8]) -> bool {
+    !path.is_empty() && path.iter().all(|b| b.is_ascii_alphanumeric() || b"._-/+,@=:%~".contains(b))
+}
+
+/// A path as the file holds it: as is when plain, else in double quotes with every byte that
+/// is not plain printable ASCII escaped.
 fn escape(path: &str) -> String {
-    path.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+    write_path(path.as_bytes())
 }
 
-fn unescape(text: &str) -> std::result::Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('\\') => out.push('\\'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            other => return Err(format!("unknown escape \\{} in path", other.map(String::from).unwrap_or_default())),
+/// [`escape`] for any bytes.
+fn write_path(path: &[u8]) -> String {
+    if is_plain(path) {
+        return String::from_utf8_lossy(path).into_owned();
+    }
+    let mut quoted = String::with_capacity(path.len() + 2);
+    quoted.push('"');
+    for &byte in path {
+        match byte {
+            b'\\' | b'"' | b'$' | b'`' => quoted.extend(['\\', char::from(byte)]),
+            b'\n' => quoted.push_str("\\n"),
+            b' '..=b'~' => quoted.push(char::from(byte)),
+            _ => quoted.push_str(&format!("\\x{byte:02x}")),
         }
     }
-    if out.is_empty() {
+    quoted.push('"');
+    quoted
+}
+
+/// Reads a path back: the quoted form, or the unquoted one (which older versions wrote
+/// with `\\`, `\n` and `\r` escapes).
+fn unescape(text: &str) -> std::result::Result<String, String> {
+    String::from_utf8(read_path(text)?).map_err(|_| "the path is not UTF-8 once unescaped".to_string())
+}
+
+/// The bytes of a path [`write_path`] wrote (or an older version did).
+fn read_path(text: &str) -> std::result::Result<Vec<u8>, String> {
+    let bytes = match text.strip_prefix('"') {
+        Some(quoted) => {
+            let inner = quoted.strip_suffix('"').ok_or("a quoted path must end with a quote")?;
+            unescape_bytes(inner.as_bytes(), true)?
+        }
+        None => unescape_bytes(text.as_bytes(), false)?,
+    };
+    if bytes.is_empty() {
         return Err("the path is empty".into());
     }
+    Ok(bytes)
+}
+
+/// Applies the escapes: `\\`, `\n`, `\r`, and in a quoted path also `\"`, `\$`, `` \` `` and
+/// `\xNN`. An unescaped quote inside a quoted path is an error.
+fn unescape_bytes(text: &[u8], quoted: bool) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.iter().copied();
+    while let Some(byte) = bytes.next() {
+        match byte {
+            b'"' if quoted => return Err("an unescaped quote inside a quoted path".into()),
+            b'\\' => out.push(unescape_one(&mut bytes, quoted)?),
+            _ => out.push(byte),
+        }
+    }
     Ok(out)
+}
+
+/// The byte an escape stands for, read after its backslash.
+fn unescape_one(bytes: &mut impl Iterator<Item = u8>, quoted: bool) -> std::result::Result<u8, String> {
+    match bytes.next() {
+        Some(b'\\') => Ok(b'\\'),
+        Some(b'n') => Ok(b'\n'),
+        Some(b'r') => Ok(b'\r'),
+        Some(byte @ (b'"' | b'$' | b'`')) if quoted => Ok(byte),
+        Some(b'x') if quoted => {
+            let digits = [bytes.next(), bytes.next()];
+            let hex: String = digits.iter().flatten().map(|&b| char::from(b)).collect();
+            u8::from_str_radix(&hex, 16)
+                .ok()
+                .filter(|_| hex.len() == 2)
+                .ok_or_else(|| "\\x must be followed by two hex digits".to_string())
+        }
+        Some(byte) if byte.is_ascii_graphic() => Err(format!("unknown escape \\{} in path", char::from(byte))),
+        _ => Err("unknown escape in path".into()),
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +366,33 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_round_trip_and_odd_paths_are_quoted_inertly() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random_byte = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        };
+        let mut paths: Vec<Vec<u8>> = (0..=255u8).map(|byte| vec![byte, b'a', byte]).collect();
+        paths.extend((0..500).map(|len| (0..len % 40 + 1).map(|_| random_byte()).collect()));
+        for path in paths {
+            let written = write_path(&path);
+            assert!(written.bytes().all(|b| (b' '..=b'~').contains(&b)), "{written}");
+            assert_eq!(read_path(&written).unwrap(), path, "{written}");
+        }
+        assert_eq!(escape("app/settings.py"), "app/settings.py");
+        assert_eq!(escape("$(touch PWNED)\n`x`\"q\""), r#""\$(touch PWNED)\n\`x\`\"q\"""#);
+    }
+
+    #[test]
+    fn files_older_versions_wrote_still_read() {
+        let text = format!("{HEADER}\nr:0123456789abcdef dir with space/back\\\\slash\\nnewline.env\n");
+        let baseline = Baseline::parse(&text, &file()).unwrap();
+        assert_eq!(baseline.entries().next().unwrap().path, "dir with space/back\\slash\nnewline.env");
+    }
+
+    #[test]
     fn bad_files_name_the_line() {
         let err = Baseline::parse("[rules]\n", &file()).unwrap_err().to_string();
         assert!(err.contains(":1:") && err.contains("not a keyhound baseline"), "{err}");
@@ -286,5 +400,9 @@ mod tests {
         assert!(err.contains(":3:") && err.contains("not a fingerprint"), "{err}");
         let err = Baseline::parse(&format!("{HEADER}\nr:0123456789abcdef\n"), &file()).unwrap_err().to_string();
         assert!(err.contains("FINGERPRINT PATH"), "{err}");
+        for bad in ["\"open", "\"a\"b\"", "\"\\x4\"", "\"\\q\"", "\"\""] {
+            let text = format!("{HEADER}\nr:0123456789abcdef {bad}\n");
+            assert!(Baseline::parse(&text, &file()).is_err(), "{bad}");
+        }
     }
 }

@@ -34,8 +34,10 @@ use toml::Spanned;
 use crate::archive;
 use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{check_glob, check_regex, directory_of, normalize, Allowlist, Filters};
+use crate::fsio::{self, Named};
 use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
@@ -135,6 +137,8 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// The baseline file named by `--baseline` or the config file, if any.
     pub baseline_file: Option<PathBuf>,
+    /// Who named the baseline file: a config file's baseline must stay in its repository.
+    pub baseline_named: Named,
     /// Warnings about the configuration, for the summary.
     pub warnings: Vec<String>,
     /// `--verify`: how to verify found keys (only ever set from the command line).
@@ -160,31 +164,35 @@ impl Config {
             Some(path) => Some(path.clone()),
             None => find_config_file(anchor),
         };
-        let file = match &config_path {
-            Some(path) => read_config_file(path)?,
-            None => ConfigFile::default(),
-        };
         let base = config_path.as_deref().map(directory_of);
-        let rules = load_rules(args, &file, config_path.as_deref(), base.as_deref())?;
+        // The paths a config file names stay in its repository, whoever named the file.
+        let named_by_config = base.as_deref().map_or(Named::ByUser, Named::by_repository_at);
+        let file = match (&config_path, &args.config) {
+            (Some(path), Some(_)) => read_config_file(path, &Named::ByUser)?,
+            (Some(path), None) => read_config_file(path, &named_by_config)?,
+            (None, _) => ConfigFile::default(),
+        };
+        let rules = load_rules(args, &file, config_path.as_deref(), base.as_deref(), &named_by_config)?;
         let located =
             |span: Range<usize>, message: String| located_error(config_path.as_deref(), &file.text, span, message);
         let max_file_size = match (&args.max_file_size, &file.max_file_size) {
             (Some(text), _) => parse_size(text).map_err(|e| Error::Usage(format!("--max-file-size: {e}")))?,
-            (None, Some(text)) => {
-                parse_size(text.get_ref()).map_err(|e| located(text.span(), format!("max_file_size: {e}")))?
-            }
+            (None, Some(text)) => parse_size(text.get_ref())
+                .map_err(|e| located(text.span(), format!("max_file_size: {}", echo::message(&e))))?,
             (None, None) => DEFAULT_MAX_FILE_SIZE,
         };
-        let baseline_path = match (&args.baseline, &file.baseline) {
-            (Some(path), _) => Some(path.clone()),
-            (None, Some(path)) => Some(anchored(base.as_deref(), path.get_ref())),
-            (None, None) => None,
+        let (baseline_path, baseline_named) = match (&args.baseline, &file.baseline) {
+            (Some(path), _) => (Some(path.clone()), Named::ByUser),
+            (None, Some(path)) => (Some(anchored(base.as_deref(), path.get_ref())), named_by_config),
+            (None, None) => (None, Named::ByUser),
         };
         let filters = Filters {
             allowlist: allowlist(&file, base, &located).map_err(|e| config_error(config_path.as_deref(), e))?,
-            ignore: find_repo_file(anchor, ignore_file::FILE_NAME).map(|path| IgnoreFile::load(&path)).transpose()?,
+            ignore: find_repo_file(anchor, ignore_file::FILE_NAME)
+                .map(|path| IgnoreFile::load(&path, &Named::by_repository_at(&directory_of(&path))))
+                .transpose()?,
             baseline: match &baseline_path {
-                Some(path) if apply_baseline => Some(Baseline::load(path)?),
+                Some(path) if apply_baseline => Some(Baseline::load(path, &baseline_named)?),
                 _ => None,
             },
             report_unused: args.report_unused,
@@ -208,6 +216,7 @@ impl Config {
             expand: expand_options(args, max_file_size)?,
             config_file: config_path,
             baseline_file: baseline_path,
+            baseline_named,
             warnings,
             verify,
         })
@@ -307,16 +316,18 @@ pub fn find_repo_file(anchor: &Path, name: &str) -> Option<PathBuf> {
         .take_while(|dir| dir.starts_with(last))
         .chain(std::iter::once(cwd.as_path()))
         .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+        // Anything there counts, so that a FIFO or a symlink out of the repository is refused
+        // by name rather than passed over.
+        .find(|candidate| candidate.symlink_metadata().is_ok_and(|metadata| !metadata.is_dir()))
 }
 
 /// Reads and parses a configuration file: keyhound's own format, or a gitleaks
 /// configuration (recognised by its shape), translated.
-pub fn read_config_file(path: &Path) -> Result<ConfigFile> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+pub fn read_config_file(path: &Path, named: &Named) -> Result<ConfigFile> {
+    let text =
+        fsio::read_text(path, named).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
     let toml_error =
-        |e: toml::de::Error| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() };
+        |e: toml::de::Error| Error::Config { path: path.to_path_buf(), message: echo::toml_error(&e, &text) };
     let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
     let mut file = if crate::gitleaks::is_gitleaks(&table) {
         crate::gitleaks::translate(&text, path)?
@@ -332,12 +343,16 @@ fn load_rules(
     file: &ConfigFile,
     config_path: Option<&Path>,
     base: Option<&Path>,
+    named_by_config: &Named,
 ) -> Result<RuleSet> {
     let mut sources = vec![RuleSource::Builtin];
     if let (false, Some(path)) = (file.rules.specs.is_empty(), config_path) {
         sources.push(RuleSource::Specs { origin: path.display().to_string(), specs: file.rules.specs.clone() });
     }
-    sources.extend(file.rules.paths.iter().map(|path| RuleSource::Path(anchored(base, path))));
+    sources.extend(file.rules.paths.iter().map(|path| match named_by_config {
+        Named::ByRepository { root } => RuleSource::RepositoryPath { path: anchored(base, path), root: root.clone() },
+        Named::ByUser => RuleSource::Path(anchored(base, path)),
+    }));
     sources.extend(args.rules.iter().cloned().map(RuleSource::Path));
     let minimum = args.confidence.unwrap_or(Confidence::Low);
     Ok(RuleSet::load(&sources)?.without(&file.rules.disabled).retain(|rule| rule.spec.confidence >= minimum))
@@ -382,10 +397,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "[allowlist]\npaths = [1]\n").unwrap();
-        let err = read_config_file(&path).unwrap_err().to_string();
+        let err = read_config_file(&path, &Named::ByUser).unwrap_err().to_string();
         assert!(err.contains(".keyhound.toml") && err.contains("line 2"), "{err}");
         fs::write(&path, "[allowlst]\n").unwrap();
-        assert!(read_config_file(&path).unwrap_err().to_string().contains("unknown field"));
+        assert!(read_config_file(&path, &Named::ByUser).unwrap_err().to_string().contains("unknown field"));
     }
 
     fn resolve_error(text: &str) -> String {

@@ -12,7 +12,7 @@ use crate::escape::Visible;
 /// Everything that can stop keyhound from doing what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A path named on the command line does not exist or cannot be inspected.
+    /// A path does not exist, cannot be read, or is refused (see [`crate::fsio`]).
     #[error("{}: {}", Visible(path.display()), Visible(source))]
     Path {
         /// The path as the user gave it.

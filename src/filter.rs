@@ -8,6 +8,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
 use crate::baseline::Baseline;
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::ignore_file::IgnoreFile;
@@ -73,7 +74,7 @@ impl Allowlist {
         }
         Ok(Allowlist {
             base,
-            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {e}")))?,
+            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {}", e.kind())))?,
             path_regexes: Vec::new(),
             secret_regexes: compile_regexes(regexes)?,
             stopwords_lower: stopwords.iter().map(|s| s.to_lowercase()).collect(),
@@ -119,11 +120,11 @@ fn compile_regexes(patterns: &[String]) -> Result<Vec<Regex>> {
 }
 
 fn glob_problem(pattern: &str, error: &globset::Error) -> String {
-    format!("invalid allowlist glob {pattern:?}: {error}")
+    format!("invalid allowlist glob {}: {}", echo::quoted(pattern), error.kind())
 }
 
 fn regex_problem(pattern: &str, error: &regex::Error) -> String {
-    format!("invalid allowlist regex {pattern:?}: {error}")
+    format!("invalid allowlist regex {}: {}", echo::quoted(pattern), echo::regex_error(error))
 }
 
 /// Checks an allowlist path glob, saying what is wrong with it.

@@ -30,6 +30,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use crate::config::ConfigFile;
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::rules::{Confidence, RuleSpec, Severity};
 
@@ -117,7 +118,7 @@ const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault"
 /// and type errors name the file and line.
 pub fn translate(text: &str, path: &Path) -> Result<ConfigFile> {
     let parsed: GitleaksFile = toml::from_str(text)
-        .map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+        .map_err(|e| Error::Config { path: path.to_path_buf(), message: echo::toml_error(&e, text) })?;
     let mut translation = Translation { path, file: ConfigFile::default() };
     translation.unknown_keys("the top level", &parsed.other);
     if let Some(extend) = &parsed.extend {
@@ -149,7 +150,10 @@ struct SecretAllow {
 }
 
 impl Translation<'_> {
+    /// Records what was not translated; the keys, ids and patterns it quotes are the file's
+    /// text, shown only when harmless.
     fn warn(&mut self, message: String) {
+        let message = echo::message(&message);
         self.file.warnings.push(format!("{}: not translated from gitleaks: {message}", self.path.display()));
     }
 
@@ -248,8 +252,7 @@ impl Translation<'_> {
         match regex::Regex::new(&translated) {
             Ok(_) => Some(translated),
             Err(e) => {
-                let first_line = e.to_string().lines().last().unwrap_or_default().to_string();
-                self.warn(format!("{context}: regex {pattern:?} ({first_line})"));
+                self.warn(format!("{context}: regex {pattern:?} ({})", echo::regex_error(&e)));
                 None
             }
         }

@@ -21,10 +21,12 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use crate::baseline::check_fingerprint;
+use crate::baseline::{check_fingerprint, shown_fingerprint};
+use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, suppression_path};
 use crate::finding::Finding;
+use crate::fsio::{self, Named};
 
 /// The ignore file's name.
 pub const FILE_NAME: &str = ".keyhoundignore";
@@ -46,9 +48,9 @@ pub struct IgnoreFile {
 }
 
 impl IgnoreFile {
-    /// Reads and parses an ignore file.
-    pub fn load(file: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
+    /// Reads (safely: see [`crate::fsio`]) and parses an ignore file.
+    pub fn load(file: &Path, named: &Named) -> Result<Self> {
+        let text = fsio::read_text(file, named).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
@@ -71,7 +73,7 @@ impl IgnoreFile {
                 .map(|glob| {
                     Glob::new(glob)
                         .map(|glob| glob.compile_matcher())
-                        .map_err(|e| invalid(format!("invalid path glob {glob:?}: {e}")))
+                        .map_err(|e| invalid(format!("invalid path glob {}: {}", echo::quoted(glob), e.kind())))
                 })
                 .transpose()?;
             entries.push(IgnoreEntry { fingerprint: fingerprint.to_string(), path, line: index + 1 });
@@ -107,7 +109,8 @@ impl IgnoreFile {
             .zip(used)
             .filter(|(_, used)| !**used)
             .map(|(entry, _)| {
-                format!("{}:{}: ignore entry matched nothing: {}", self.file.display(), entry.line, entry.fingerprint)
+                let fingerprint = shown_fingerprint(&entry.fingerprint);
+                format!("{}:{}: ignore entry matched nothing: {fingerprint}", self.file.display(), entry.line)
             })
             .collect()
     }

@@ -2,6 +2,9 @@
 //! baseline file instead of reporting them: `--output FILE`, else the baseline that
 //! `--baseline` or the config file names, else `.keyhound-baseline` in the current directory.
 //! An existing baseline is not applied: the new one records everything.
+//!
+//! The file is written atomically and never through a symlink (see [`crate::fsio`]); the
+//! config file's baseline must lie inside its repository.
 
 use std::path::PathBuf;
 
@@ -10,6 +13,7 @@ use crate::cli::{BaselineAction, GlobalArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::fsio::{self, Named};
 use crate::source::worktree::WalkOptions;
 
 /// Runs the command.
@@ -25,13 +29,9 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let options =
         WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
     let outcome = super::scan::scan_paths(&roots, &options, &config)?;
-    let file = config
-        .output
-        .clone()
-        .or_else(|| config.baseline_file.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_NAME));
+    let (file, named) = destination(&config);
     let baseline = Baseline::of(&file, &outcome.findings);
-    std::fs::write(&file, baseline.render())
+    fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))
         .map_err(|source| Error::Output { target: file.display().to_string(), source })?;
     let recorded = format!(
         "recorded {} finding(s) as {} entr(y/ies) in {}",
@@ -41,4 +41,14 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     );
     super::print_summary(&config, &outcome, Some(recorded));
     Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
+}
+
+/// Where the baseline goes, and who named that place: `--output`, else the baseline that
+/// `--baseline` or the config file names, else the default file in the current directory.
+fn destination(config: &Config) -> (PathBuf, Named) {
+    match (&config.output, &config.baseline_file) {
+        (Some(output), _) => (output.clone(), Named::ByUser),
+        (None, Some(file)) => (file.clone(), config.baseline_named.clone()),
+        (None, None) => (PathBuf::from(DEFAULT_FILE_NAME), Named::ByUser),
+    }
 }

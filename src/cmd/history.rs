@@ -25,7 +25,7 @@ use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
-use crate::source::git::{read_blob, BlobRead};
+use crate::source::git::{open_repository, read_blob, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
 
@@ -136,7 +136,8 @@ impl Collector {
 
 /// One scanner thread's state.
 struct Worker<'m> {
-    repo: std::result::Result<Repository, git2::Error>,
+    /// The repository, or why it could not be opened.
+    repo: std::result::Result<Repository, String>,
     scanner: BlobScanner<'m>,
     local: FindingSink,
     max_file_size: u64,
@@ -145,7 +146,8 @@ struct Worker<'m> {
 impl<'m> Worker<'m> {
     fn new(git_dir: &Path, matcher: &'m Matcher, expand: &ExpandOptions, max_file_size: u64) -> Self {
         Worker {
-            repo: Repository::open(git_dir),
+            repo: open_repository(Some(git_dir))
+                .map_err(|e| e.into_error(|source| Error::git("cannot open the repository", source)).to_string()),
             scanner: BlobScanner::new(matcher, expand),
             local: FindingSink::default(),
             max_file_size,
@@ -155,7 +157,7 @@ impl<'m> Worker<'m> {
     fn scan(&mut self, item: Item, counters: &Counters, collector: &Collector) {
         let repo = match &self.repo {
             Ok(repo) => repo,
-            Err(e) => return collector.with(|c| c.errors.push(format!("cannot open the repository: {}", e.message()))),
+            Err(e) => return collector.with(|c| c.errors.push(e.clone())),
         };
         let (place, origin) = match item {
             Item::Blob { id, path, origin } => {

@@ -6,16 +6,22 @@
 //! is not keyhound's is never overwritten: install refuses, and with `--force` keeps it as
 //! `<hook>.keyhound-chained`, which keyhound's hook runs first. Uninstall removes keyhound's
 //! hooks and puts the chained ones back. Installing again updates keyhound's hooks in place.
+//!
+//! Hooks are written atomically and never through a symlink (see [`crate::fsio`]). A
+//! `core.hooksPath` from the repository's own config must lead to a directory inside the
+//! repository; one from the user's global or system config may lead anywhere.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, Repository};
+use git2::{ConfigLevel, ErrorCode, Repository};
 
 use crate::cli::HookAction;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::fsio::{self, Named};
+use crate::source::git::open_repository;
 
 /// A hook keyhound installs: git's name for it and the script.
 struct Hook {
@@ -34,12 +40,13 @@ const CHAINED_SUFFIX: &str = ".keyhound-chained";
 
 /// Runs the command.
 pub fn run(action: &HookAction) -> Result<ExitStatus> {
-    let repo = Repository::open_from_env().map_err(|e| Error::git("not in a git repository", e))?;
-    let dir = hooks_dir(&repo)?;
+    let repo =
+        open_repository(None).map_err(|e| e.into_error(|source| Error::git("not in a git repository", source)))?;
+    let (dir, named) = hooks_dir(&repo)?;
     let messages = match action {
         HookAction::Install { pre_push, force } => {
             let hooks: &[Hook] = if *pre_push { &[PRE_COMMIT, PRE_PUSH] } else { &[PRE_COMMIT] };
-            install(&dir, hooks, *force)?
+            install(&dir, &named, hooks, *force)?
         }
         HookAction::Uninstall => uninstall(&dir, &[PRE_COMMIT, PRE_PUSH])?,
     };
@@ -50,26 +57,38 @@ pub fn run(action: &HookAction) -> Result<ExitStatus> {
     Ok(ExitStatus::Clean)
 }
 
-/// The directory git runs this repository's hooks from.
-fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
+/// The directory git runs this repository's hooks from, and who chose it (see the module docs).
+fn hooks_dir(repo: &Repository) -> Result<(PathBuf, Named)> {
     let config = repo.config().map_err(|e| Error::git("cannot read the git configuration", e))?;
-    match config.get_path("core.hooksPath") {
-        Ok(path) => Ok(repo.workdir().unwrap_or(repo.path()).join(path)),
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(repo.commondir().join("hooks")),
-        Err(e) => Err(Error::git("cannot read core.hooksPath", e)),
-    }
+    let top = repo.workdir().unwrap_or(repo.path());
+    let (path, level) = match config
+        .get_path("core.hooksPath")
+        .and_then(|path| config.get_entry("core.hooksPath").map(|entry| (path, entry.level())))
+    {
+        Ok(found) => found,
+        Err(e) if e.code() == ErrorCode::NotFound => {
+            let root = repo.commondir().to_path_buf();
+            return Ok((root.join("hooks"), Named::ByRepository { root }));
+        }
+        Err(e) => return Err(Error::git("cannot read core.hooksPath", e)),
+    };
+    let named = match level {
+        ConfigLevel::Local | ConfigLevel::Worktree | ConfigLevel::App => Named::ByRepository { root: top.into() },
+        _ => Named::ByUser,
+    };
+    Ok((top.join(path), named))
 }
 
 /// Installs `hooks` into `dir`. Checks every hook before changing any, so a refusal leaves
 /// everything as it was.
-fn install(dir: &Path, hooks: &[Hook], force: bool) -> Result<Vec<String>> {
+fn install(dir: &Path, named: &Named, hooks: &[Hook], force: bool) -> Result<Vec<String>> {
     for hook in hooks {
         let path = dir.join(hook.name);
         if is_foreign(&path)? && (!force || exists(&chained(&path))?) {
             return Err(refusal(&path, force));
         }
     }
-    fs::create_dir_all(dir).map_err(|source| Error::Path { path: dir.to_path_buf(), source })?;
+    fsio::create_dir_all(dir, named).map_err(|source| Error::Path { path: dir.to_path_buf(), source })?;
     let mut messages = Vec::new();
     for hook in hooks {
         let path = dir.join(hook.name);
@@ -82,7 +101,7 @@ fn install(dir: &Path, hooks: &[Hook], force: bool) -> Result<Vec<String>> {
             ));
         }
         let verb = if exists(&path)? { "updated" } else { "installed" };
-        write_script(&path, hook.script)?;
+        write_script(&path, named, hook.script)?;
         messages.push(format!("{verb} the {} hook: {}", hook.name, path.display()));
     }
     if !binary_is_reachable() {
@@ -159,7 +178,7 @@ fn is_foreign(path: &Path) -> Result<bool> {
     if !exists(path)? {
         return Ok(false);
     }
-    match fs::read(path) {
+    match fsio::read(path, &Named::ByUser) {
         Ok(bytes) => Ok(memchr::memmem::find(&bytes, MARKER).is_none()),
         // A dangling symlink or a directory is not ours either.
         Err(_) => Ok(true),
@@ -170,16 +189,10 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
     fs::rename(from, to).map_err(|source| Error::Path { path: from.to_path_buf(), source })
 }
 
-/// Writes an executable script.
-fn write_script(path: &Path, script: &str) -> Result<()> {
-    fs::write(path, script).map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o755))
-            .map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
-    }
-    Ok(())
+/// Writes an executable script (the umask decides who else may run it).
+fn write_script(path: &Path, named: &Named, script: &str) -> Result<()> {
+    fsio::write_atomic(path, named, 0o777, |out| out.write_all(script.as_bytes()))
+        .map_err(|source| Error::Path { path: path.to_path_buf(), source })
 }
 
 /// Whether the hooks will find a keyhound binary (`KEYHOUND`, or `keyhound` on `PATH`).
@@ -209,10 +222,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pre-commit");
         fs::write(&path, "#!/bin/sh\necho mine\n").unwrap();
-        assert!(install(dir.path(), &[PRE_COMMIT], false).unwrap_err().to_string().contains("--force"));
+        assert!(install(dir.path(), &Named::ByUser, &[PRE_COMMIT], false).unwrap_err().to_string().contains("--force"));
         assert_eq!(fs::read_to_string(&path).unwrap(), "#!/bin/sh\necho mine\n");
-        install(dir.path(), &[PRE_COMMIT], true).unwrap();
-        install(dir.path(), &[PRE_COMMIT], false).unwrap();
+        install(dir.path(), &Named::ByUser, &[PRE_COMMIT], true).unwrap();
+        install(dir.path(), &Named::ByUser, &[PRE_COMMIT], false).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), PRE_COMMIT.script);
         assert_eq!(fs::read_to_string(chained(&path)).unwrap(), "#!/bin/sh\necho mine\n");
         uninstall(dir.path(), &[PRE_COMMIT, PRE_PUSH]).unwrap();

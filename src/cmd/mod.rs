@@ -9,13 +9,13 @@ pub mod rules;
 pub mod scan;
 pub mod staged;
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
+use crate::fsio::{self, Named};
 use crate::report::{self, summary};
 use crate::scan::ScanOutcome;
 use crate::verify;
@@ -52,13 +52,13 @@ pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
     writeln!(out, "keyhound: {}", Visible(line))
 }
 
+/// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user
+/// named the file, so it may be anywhere, but a symlink there is replaced, not followed).
 fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {
     let (target, result) = match &config.output {
         Some(path) => {
-            let file =
-                File::create(path).map_err(|source| Error::Output { target: path.display().to_string(), source })?;
-            let mut out = BufWriter::new(file);
-            (path.display().to_string(), report::write(config.format, outcome, &config.rules, &config.report, &mut out))
+            let write = |out: &mut dyn Write| report::write(config.format, outcome, &config.rules, &config.report, out);
+            (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write))
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());

@@ -52,7 +52,9 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::echo;
 use crate::error::{Error, Result};
+use crate::fsio::{self, Named};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -281,7 +283,7 @@ impl Rule {
         if self.compiled.get().is_none() {
             let compiled = compile(&self.spec).map_err(|message| Error::RuleFile {
                 origin: self.origin.clone(),
-                message: format!("rule {}: {message}", self.spec.id),
+                message: format!("rule {}: {message}", echo::shown(&self.spec.id)),
             })?;
             let _ = self.compiled.set(compiled);
         }
@@ -300,7 +302,7 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     let regex = RegexBuilder::new(&spec.regex)
         .dfa_size_limit(LAZY_DFA_CACHE)
         .build()
-        .map_err(|e| format!("invalid regex: {e}"))?;
+        .map_err(|e| format!("invalid regex: {}", echo::regex_error(&e)))?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
     if let Some(group) = spec.secret_group.filter(|&group| group >= names.len()) {
         return Err(format!("secret_group {group} does not exist: the regex has {} group(s)", names.len() - 1));
@@ -328,7 +330,8 @@ fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Rege
 }
 
 fn compile_one(pattern: &str, field: &str) -> std::result::Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("invalid {field} regex {pattern:?}: {e}"))
+    Regex::new(pattern)
+        .map_err(|e| format!("invalid {field} regex {}: {}", echo::quoted(pattern), echo::regex_error(&e)))
 }
 
 /// The indices of the groups named `base`, `base2`, `base3`, … in that order.
@@ -342,8 +345,16 @@ fn numbered_groups(names: &[Option<&str>], base: &str) -> Vec<usize> {
 pub enum RuleSource {
     /// The rule files embedded in the binary.
     Builtin,
-    /// A rule file, or a directory whose `*.toml` files are rule files.
+    /// A rule file, or a directory whose `*.toml` files are rule files, named by the user.
     Path(PathBuf),
+    /// Like [`RuleSource::Path`], named by a repository's configuration: it must stay inside
+    /// the repository (see [`crate::fsio`]).
+    RepositoryPath {
+        /// The file or directory.
+        path: PathBuf,
+        /// The repository root.
+        root: PathBuf,
+    },
     /// Rules built in memory (translated from another scanner's configuration).
     Specs {
         /// Where they came from, for error messages.
@@ -431,15 +442,8 @@ fn load_source(source: &RuleSource) -> Result<Vec<Rule>> {
             }
             Ok(rules)
         }
-        RuleSource::Path(path) => {
-            let mut rules = Vec::new();
-            for file in rule_files_at(path)? {
-                let text = fs::read_to_string(&file)
-                    .map_err(|e| Error::RuleFile { origin: file.display().to_string(), message: e.to_string() })?;
-                rules.extend(compiled(parse_rule_file(&text, &file.display().to_string())?)?);
-            }
-            Ok(rules)
-        }
+        RuleSource::Path(path) => load_path(path, &Named::ByUser),
+        RuleSource::RepositoryPath { path, root } => load_path(path, &Named::ByRepository { root: root.clone() }),
         RuleSource::Specs { origin, specs } => compiled(validated(specs.clone(), origin)?),
     }
 }
@@ -450,15 +454,24 @@ fn compiled(rules: Vec<Rule>) -> Result<Vec<Rule>> {
     Ok(rules)
 }
 
+/// The rules of the rule file or directory at `path`, each file read safely.
+fn load_path(path: &Path, named: &Named) -> Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    for file in rule_files_at(path, named)? {
+        let text = fsio::read_text(&file, named).map_err(|e| unreadable(&file, e))?;
+        rules.extend(compiled(parse_rule_file(&text, &file.display().to_string())?)?);
+    }
+    Ok(rules)
+}
+
 /// The rule files at a path: the file itself, or a directory's `*.toml` files in name order.
-fn rule_files_at(path: &Path) -> Result<Vec<PathBuf>> {
-    let metadata = fs::metadata(path)
-        .map_err(|e| Error::RuleFile { origin: path.display().to_string(), message: e.to_string() })?;
+fn rule_files_at(path: &Path, named: &Named) -> Result<Vec<PathBuf>> {
+    let resolved = fsio::resolve(path, named).map_err(|e| unreadable(path, e))?;
+    let metadata = fs::metadata(&resolved).map_err(|e| unreadable(path, e))?;
     if !metadata.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = fs::read_dir(path)
-        .map_err(|e| Error::RuleFile { origin: path.display().to_string(), message: e.to_string() })?;
+    let entries = fs::read_dir(&resolved).map_err(|e| unreadable(path, e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
@@ -467,10 +480,14 @@ fn rule_files_at(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+fn unreadable(path: &Path, error: std::io::Error) -> Error {
+    Error::RuleFile { origin: path.display().to_string(), message: error.to_string() }
+}
+
 /// Parses and validates one rule file (regexes are compiled later, or by the caller).
 pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text)
-        .map_err(|e| Error::RuleFile { origin: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
+        .map_err(|e| Error::RuleFile { origin: origin.to_string(), message: echo::toml_error(&e, text) })?;
     validated(file.rule, origin)
 }
 
@@ -480,12 +497,12 @@ fn validated(specs: Vec<RuleSpec>, origin: &str) -> Result<Vec<Rule>> {
     for spec in &specs {
         validate(spec).map_err(|message| Error::RuleFile {
             origin: origin.to_string(),
-            message: format!("rule {:?}: {message}", spec.id),
+            message: format!("rule {}: {message}", echo::quoted(&spec.id)),
         })?;
         if !seen.insert(spec.id.as_str()) {
             return Err(Error::RuleFile {
                 origin: origin.to_string(),
-                message: format!("rule id {:?} is defined twice", spec.id),
+                message: format!("rule id {} is defined twice", echo::quoted(&spec.id)),
             });
         }
     }

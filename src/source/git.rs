@@ -1,8 +1,182 @@
-//! Reading blobs from a git object database, with the size cap checked from the object header
-//! first so a huge blob is never loaded. Shared by the history and staged sources. Also the
-//! one libgit2 setting that lets them read repositories another user owns.
+//! Opening git repositories, and reading blobs from their object databases.
+//!
+//! # Opening a repository
+//!
+//! libgit2 reads files as it opens a repository: the `.git` gitlink file, `commondir` and
+//! `gitdir` (linked worktrees), the repository's `config` and `config.worktree`, and every
+//! file their `[include] path` and `[includeIf "…"] path` name. A FIFO among them blocks the
+//! open forever and a device exhausts memory, and in an unpacked archive or a cached checkout
+//! the attacker wrote them all. So every repository is opened by [`open_repository`], which
+//! first finds the repository as libgit2's discovery does ([`locate`]) and reads each of those
+//! files through [`crate::fsio`]: a regular file of bounded size, or absent (an include path
+//! is relative to its config file's directory; `~/` is the user's home). `includeIf` paths
+//! are checked whatever their condition. Anything else is refused before libgit2 sees it.
+//!
+//! # Reading blobs
+//!
+//! [`read_blob`] checks the size cap from the object header first, so a huge blob is never
+//! loaded. Shared by the history and staged sources.
+//!
+//! # Repositories of other owners
+//!
+//! [`allow_repositories_of_other_owners`] is the one libgit2 setting that lets keyhound read a
+//! repository another user owns, as a container's mounted one is.
 
-use git2::{ObjectType, Odb, OdbObject, Oid};
+mod config;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorClass, ErrorCode, ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
+
+use crate::error::Error;
+use crate::fsio::{self, Named};
+
+/// A repository found by [`locate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The work tree's root, or the repository itself when it is bare.
+    pub root: PathBuf,
+    /// The git directory (`.git`, or the directory a gitlink names, or the bare repository).
+    pub git_dir: PathBuf,
+}
+
+/// Why [`open_repository`] did not open a repository.
+#[derive(Debug)]
+pub enum OpenError {
+    /// A file libgit2 would read on opening is not safe to read (the error names it and why).
+    Refused(Error),
+    /// libgit2 could not open it (or no repository was found: `ErrorCode::NotFound`).
+    Git(git2::Error),
+}
+
+impl OpenError {
+    /// The error to report, with `git` describing a libgit2 failure in the caller's terms.
+    pub fn into_error(self, git: impl FnOnce(git2::Error) -> Error) -> Error {
+        match self {
+            OpenError::Refused(error) => error,
+            OpenError::Git(error) => git(error),
+        }
+    }
+}
+
+/// Opens the repository at or above `start`, or, without one, the repository git's
+/// environment names (`GIT_DIR`, `GIT_INDEX_FILE`, … as set for hooks) or the one at or above
+/// the current directory, after checking every file libgit2 reads on opening it (see the
+/// module docs). The only way keyhound opens a repository.
+pub fn open_repository(start: Option<&Path>) -> Result<Repository, OpenError> {
+    let Some(start) = start else {
+        let git_dir = match std::env::var_os("GIT_DIR") {
+            Some(git_dir) => PathBuf::from(git_dir),
+            None => located(Path::new("."))?.git_dir,
+        };
+        check_files_read_on_open(&git_dir, std::env::var_os("GIT_COMMON_DIR").map(PathBuf::from))?;
+        return Repository::open_from_env().map_err(OpenError::Git);
+    };
+    let location = located(start)?;
+    check_files_read_on_open(&location.git_dir, None)?;
+    Repository::open_ext(&location.root, RepositoryOpenFlags::NO_SEARCH, std::iter::empty::<&std::ffi::OsStr>())
+        .map_err(OpenError::Git)
+}
+
+/// The repository at or above `start`, as [`locate`] finds it, or libgit2's "not found".
+fn located(start: &Path) -> Result<Location, OpenError> {
+    match locate(start) {
+        Ok(Some(location)) => Ok(location),
+        Ok(None) => Err(OpenError::Git(git2::Error::new(
+            ErrorCode::NotFound,
+            ErrorClass::Repository,
+            format!("could not find repository at '{}'", start.display()),
+        ))),
+        Err(error) => Err(OpenError::Refused(error)),
+    }
+}
+
+/// Finds the repository at or above `start` the way libgit2's discovery does: in each
+/// directory from `start` up, `.git` (a git directory, or a gitlink file naming one), then the
+/// directory itself as a bare repository. Reads gitlink and `commondir` files safely.
+pub fn locate(start: &Path) -> Result<Option<Location>, Error> {
+    let start = std::path::absolute(start).map_err(|source| Error::Path { path: start.to_path_buf(), source })?;
+    for dir in start.ancestors() {
+        if let Some(location) = location_at(dir)? {
+            return Ok(Some(location));
+        }
+    }
+    Ok(None)
+}
+
+fn location_at(dir: &Path) -> Result<Option<Location>, Error> {
+    let dot_git = dir.join(".git");
+    let git_dir = match std::fs::metadata(&dot_git) {
+        Ok(metadata) if metadata.is_dir() => Some(dot_git),
+        Ok(metadata) if metadata.is_file() => Some(gitlink_target(&dot_git)?),
+        _ => None,
+    };
+    if let Some(git_dir) = git_dir {
+        if is_git_dir(&git_dir)? {
+            return Ok(Some(Location { root: dir.to_path_buf(), git_dir }));
+        }
+    }
+    Ok(is_git_dir(dir)?.then(|| Location { root: dir.to_path_buf(), git_dir: dir.to_path_buf() }))
+}
+
+/// The git directory a `.git` file (`gitdir: PATH`) names, relative to the file's directory.
+fn gitlink_target(dot_git: &Path) -> Result<PathBuf, Error> {
+    let text = small_file(dot_git, None)?.unwrap_or_default();
+    let target = String::from_utf8_lossy(&text);
+    let target = target.trim().strip_prefix("gitdir:").unwrap_or_default().trim();
+    Ok(dot_git.parent().unwrap_or(Path::new(".")).join(target))
+}
+
+/// Whether `dir` is a git directory: `HEAD` a file, `objects` and `refs` directories (in the
+/// common directory of a linked worktree).
+fn is_git_dir(dir: &Path) -> Result<bool, Error> {
+    if !dir.join("HEAD").is_file() {
+        return Ok(false);
+    }
+    let common = common_dir(dir)?;
+    Ok(common.join("objects").is_dir() && common.join("refs").is_dir())
+}
+
+/// The directory holding what the worktrees of a repository share (`commondir`).
+fn common_dir(git_dir: &Path) -> Result<PathBuf, Error> {
+    Ok(match small_file(&git_dir.join("commondir"), None)? {
+        Some(text) => git_dir.join(String::from_utf8_lossy(&text).trim()),
+        None => git_dir.to_path_buf(),
+    })
+}
+
+/// Reads every file libgit2 reads on opening `git_dir` (see the module docs); `common` is
+/// the common directory when the environment names one (`GIT_COMMON_DIR`).
+fn check_files_read_on_open(git_dir: &Path, common: Option<PathBuf>) -> Result<(), OpenError> {
+    let refused = |error: Error| OpenError::Refused(error);
+    let common = match common {
+        Some(common) => common,
+        None => common_dir(git_dir).map_err(refused)?,
+    };
+    small_file(&git_dir.join("gitdir"), None).map_err(refused)?;
+    for file in [common.join("config"), git_dir.join("config.worktree")] {
+        config::check(&file).map_err(refused)?;
+    }
+    Ok(())
+}
+
+/// A file libgit2 reads on opening, through [`fsio`]; `None` when it does not exist.
+/// `included_by` names the config file whose include names it.
+fn small_file(path: &Path, included_by: Option<&Path>) -> Result<Option<Vec<u8>>, Error> {
+    match fsio::read(path, &Named::ByUser) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(not_opened(path, included_by, e)),
+    }
+}
+
+/// Why the repository was not opened: `path`, which libgit2 would read, is refused.
+fn not_opened(path: &Path, included_by: Option<&Path>, reason: io::Error) -> Error {
+    let by = included_by.map(|config| format!(" (an include in {})", config.display())).unwrap_or_default();
+    let message = format!("{reason}{by}; libgit2 would read it, so the repository was not opened");
+    Error::Path { path: path.to_path_buf(), source: io::Error::new(reason.kind(), message) }
+}
 
 /// Lets libgit2 open repositories owned by another user, as a repository mounted into a
 /// container is. libgit2 refuses them by default ("not owned by current user").
@@ -40,4 +214,38 @@ pub fn read_blob<'o>(odb: &'o Odb<'_>, id: Oid, limit: u64) -> Result<BlobRead<'
         return Ok(BlobRead::TooLarge(size as u64));
     }
     odb.read(id).map(BlobRead::Read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_work_trees_from_below_and_bare_repositories() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        Repository::init(&work).unwrap();
+        std::fs::create_dir_all(work.join("src/deep")).unwrap();
+        let found = locate(&work.join("src/deep")).unwrap().unwrap();
+        assert_eq!((found.root, found.git_dir), (work.clone(), work.join(".git")));
+        let bare = dir.path().join("bare.git");
+        Repository::init_bare(&bare).unwrap();
+        assert_eq!(locate(&bare).unwrap().unwrap().git_dir, bare);
+        assert_eq!(locate(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_repository_whose_config_is_a_fifo_is_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        assert!(open_repository(Some(dir.path())).is_ok());
+        let config = dir.path().join(".git/config");
+        std::fs::remove_file(&config).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&config).status().unwrap().success());
+        match open_repository(Some(dir.path())) {
+            Err(OpenError::Refused(err)) => assert!(err.to_string().contains("is a FIFO"), "{err}"),
+            Err(OpenError::Git(err)) => panic!("libgit2 tried it: {err}"),
+            Ok(_) => panic!("opened a repository whose config is a FIFO"),
+        }
+    }
 }

@@ -111,9 +111,11 @@ pub fn open(path: Option<&Path>) -> Result<Repository> {
     git2::opts::strict_hash_verification(false);
     let path = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::metadata(&path).map_err(|source| Error::Path { path: path.clone(), source })?;
-    Repository::discover(&path).map_err(|source| match source.code() {
-        ErrorCode::NotFound => Error::NotARepository { path },
-        _ => Error::git(format!("cannot open the git repository at {}", path.display()), source),
+    super::git::open_repository(Some(&path)).map_err(|e| {
+        e.into_error(|source| match source.code() {
+            ErrorCode::NotFound => Error::NotARepository { path: path.clone() },
+            _ => Error::git(format!("cannot open the git repository at {}", path.display()), source),
+        })
     })
 }
 

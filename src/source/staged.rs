@@ -49,11 +49,12 @@ pub fn open(repo: Option<&Path>) -> Result<Repository> {
     // libgit2 re-hashes every object it reads unless told not to; git itself does not, and a
     // hook pays for it on every tree of HEAD.
     git2::opts::strict_hash_verification(false);
-    let repository = match repo {
-        Some(path) => Repository::discover(path)
-            .map_err(|e| Error::git(format!("{}: not in a git repository", path.display()), e))?,
-        None => Repository::open_from_env().map_err(|e| Error::git("not in a git repository", e))?,
-    };
+    let context = repo.map_or_else(
+        || "not in a git repository".to_string(),
+        |path| format!("{}: not in a git repository", path.display()),
+    );
+    let repository =
+        super::git::open_repository(repo).map_err(|e| e.into_error(|source| Error::git(context, source)))?;
     if repository.is_bare() {
         return Err(Error::Usage(format!(
             "{}: a bare repository has no staged changes to scan",
