@@ -12,13 +12,16 @@ use super::rules::Context;
 use crate::error::Error;
 use crate::source::{display_path, history};
 
+/// Paths in an index, `/`-separated.
+type Tracked = HashSet<Box<[u8]>>;
+
 /// A work tree's index and exclude files.
 pub struct Repository {
     /// The work tree's root, relative to the walk's base.
     rel: PathBuf,
     /// Paths in the index, `/`-separated; `None` when the index could not be read, so every
     /// file counts as tracked and no rule excludes anything (the scan covers more, never less).
-    tracked: Option<HashSet<Box<[u8]>>>,
+    tracked: Option<Tracked>,
     exclude: Option<Gitignore>,
     global: Option<Arc<Gitignore>>,
 }
@@ -69,7 +72,7 @@ pub fn work_tree_of(path: &Path) -> Result<Option<PathBuf>, String> {
 
 /// The index's paths and the git directory (whose `info/exclude` applies) of the repository
 /// whose work tree's root is `dir`.
-fn read(dir: &Path) -> Result<(HashSet<Box<[u8]>>, PathBuf), String> {
+fn read(dir: &Path) -> Result<(Tracked, PathBuf), String> {
     let not_a_repository = || "its .git is not a repository".to_string();
     let repository = history::open(Some(dir)).map_err(|error| match error {
         Error::NotARepository { .. } => not_a_repository(),
