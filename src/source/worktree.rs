@@ -198,7 +198,7 @@ where
             if file_type.is_dir() {
                 let child = Dir { path, rel, level: level.clone(), ignored };
                 scope.spawn(move |scope| self.walk_dir(scope, child));
-            } else if ignored && !level.as_ref().is_some_and(|level| level.tracks(&rel)) {
+            } else if ignored && !level.as_ref().is_some_and(|level| level.tracks(&rel, &self.context)) {
                 // Counted as today: only regular files are "files excluded".
                 if file_type.is_file() {
                     SharedStats::count(&self.stats.ignored);

@@ -146,8 +146,8 @@ impl Level {
     }
 
     /// Whether the file at `rel` (from the base) is tracked by the repository it is in.
-    pub fn tracks(&self, rel: &Path) -> bool {
-        self.repository.as_ref().is_some_and(|repository| repository.tracks(rel))
+    pub fn tracks(&self, rel: &Path, context: &Context) -> bool {
+        self.repository.as_ref().is_some_and(|repository| repository.tracks(rel, context))
     }
 }
 
@@ -242,7 +242,7 @@ mod tests {
         git2::Repository::init(dir.path()).unwrap();
         let top = level(dir.path(), None, "", &context).unwrap();
         assert!(top.ignores(Path::new("a.log"), false));
-        assert!(!top.tracks(Path::new("a.log")));
+        assert!(!top.tracks(Path::new("a.log"), &context));
     }
 
     #[cfg(unix)]
