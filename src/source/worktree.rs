@@ -199,7 +199,7 @@ where
                 let child = Dir { path, rel, level: level.clone(), ignored };
                 scope.spawn(move |scope| self.walk_dir(scope, child));
             } else if ignored && !level.as_ref().is_some_and(|level| level.tracks(&rel, &self.context)) {
-                // Counted as today: only regular files are "files excluded".
+                // The summary counts excluded files; an excluded symlink or FIFO is no file.
                 if file_type.is_file() {
                     SharedStats::count(&self.stats.ignored);
                 }
