@@ -8,7 +8,8 @@
 //!   replaced ones, so a key that only moved is recognised as already committed.
 //! - During a merge with unresolved conflicts, each path's "ours" and "theirs" versions are
 //!   scanned (whichever the resolution keeps), and the summary says so.
-//! - Submodule gitlinks and symlinks carry no file content of this repository: they are
+//! - A symlink's content is its target's text, which is committed like a file's and can hold
+//!   a key: it is scanned. Submodule gitlinks carry no content of this repository: they are
 //!   counted, not scanned. Deletions add nothing.
 //!
 //! `git commit -a` and `git commit PATH` run the hook with `GIT_INDEX_FILE` naming a
@@ -38,7 +39,7 @@ pub struct StagedChanges {
     pub staged: Vec<PathBlob>,
     /// `HEAD` blobs at the paths the commit modifies, deletes or renames away from.
     pub replaced: Vec<PathBlob>,
-    /// Entries passed over (submodules, symlinks) and conflicts, for the summary.
+    /// Entries passed over (submodules) and conflicts, for the summary.
     pub stats: SourceStats,
 }
 
@@ -82,7 +83,7 @@ pub fn changes(repo: &Repository) -> Result<StagedChanges> {
             changes.push_staged(u32::from(new.mode()), path_of(new.path_bytes()), new.id());
         }
         if matches!(delta.status(), Delta::Modified | Delta::Typechange | Delta::Deleted)
-            && is_file(u32::from(old.mode()))
+            && has_content(u32::from(old.mode()))
         {
             changes.replaced.push(PathBlob { path: path_of(old.path_bytes()), id: old.id() });
         }
@@ -92,9 +93,9 @@ pub fn changes(repo: &Repository) -> Result<StagedChanges> {
 }
 
 impl StagedChanges {
-    /// Records a staged entry: a file to scan, or a submodule/symlink to count.
+    /// Records a staged entry: a file or symlink to scan, or a submodule to count.
     fn push_staged(&mut self, mode: u32, path: String, id: Oid) {
-        if is_file(mode) {
+        if has_content(mode) {
             self.staged.push(PathBlob { path, id });
         } else {
             self.stats.not_regular += 1;
@@ -126,7 +127,7 @@ fn add_conflicts(index: &Index, head: Option<&Tree<'_>>, changes: &mut StagedCha
         };
         let path = path_of(Some(&any_side.path));
         let in_head = head.and_then(|tree| tree.get_path(Path::new(&path)).ok());
-        let head_id = in_head.as_ref().filter(|entry| is_file(entry.filemode() as u32)).map(|entry| entry.id());
+        let head_id = in_head.as_ref().filter(|entry| has_content(entry.filemode() as u32)).map(|entry| entry.id());
         if let Some(id) = head_id {
             changes.replaced.push(PathBlob { path: path.clone(), id });
         }
@@ -169,9 +170,10 @@ pub fn read_blobs(
     Ok(stats)
 }
 
-/// Whether a raw git mode is a regular file's (not a symlink, gitlink or tree).
-fn is_file(mode: u32) -> bool {
-    mode & 0o170000 == 0o100000
+/// Whether a raw git mode is a regular file's or a symlink's, whose blob is content (not a
+/// gitlink's or a tree's).
+fn has_content(mode: u32) -> bool {
+    matches!(mode & 0o170000, 0o100000 | 0o120000)
 }
 
 fn path_of(bytes: Option<&[u8]>) -> String {

@@ -1,19 +1,27 @@
-//! The working-tree source: walks files and directories in parallel with the `ignore` crate
-//! and hands each regular file's bytes to a per-thread visitor.
+//! The working-tree source: walks files and directories in parallel and hands each regular
+//! file's bytes to a per-thread visitor.
 //!
-//! Hidden files are read (`.env` is where keys live); `.git/` never is. `.gitignore`, `.ignore`
-//! and git's exclude files are honoured unless disabled, and the files they exclude are
-//! counted, so a target that is wholly ignored is reported instead of called clean. Only
-//! regular files are opened: FIFOs, sockets, devices and symlinks are counted and passed
-//! over, so nothing can block the walk. Binary files are scanned like text.
+//! Hidden files are read (`.env` is where keys live); a `.git` directory never is (a regular
+//! file named `.git` is scanned like any other). `.gitignore`, `.ignore` and git's exclude
+//! files are honoured unless disabled ([`rules`] reads them, bounded, and applies them as git
+//! does: a file the index tracks is scanned even when a rule lists it), and the files they
+//! exclude are counted, so a target that is wholly ignored is reported instead of called
+//! clean. A file named on the command line is scanned even if ignored. Only regular files are
+//! opened: FIFOs, sockets, devices and symlinks are counted and passed over, so nothing can
+//! block the walk. Binary files are scanned like text.
 
-use std::fs::File;
+mod ignore_file;
+mod repository;
+mod rules;
+
+use std::ffi::OsString;
+use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use ignore::{DirEntry, WalkBuilder, WalkState};
+use rules::{Context, Level, Present, Start};
 
 use super::{display_path, SkipReason, Skipped, SourceStats};
 use crate::error::{Error, Result};
@@ -30,7 +38,8 @@ pub struct WalkOptions {
 }
 
 /// Walks `roots` and calls a per-thread visitor with each file's path and bytes. Fails only if
-/// a root does not exist; errors on single files are counted in the returned stats.
+/// a root does not exist or the worker threads cannot start; errors on single files are
+/// counted in the returned stats.
 pub fn walk<V>(roots: &[PathBuf], options: &WalkOptions, make_visitor: impl Fn() -> V + Sync) -> Result<SourceStats>
 where
     V: FnMut(&Path, &[u8]) + Send,
@@ -38,9 +47,14 @@ where
     for root in roots {
         std::fs::symlink_metadata(root).map_err(|source| Error::Path { path: root.clone(), source })?;
     }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} walker threads: {e}", options.threads)))?;
     let mut stats = SourceStats::default();
     for root in roots {
-        stats.merge(walk_root(root, options, &make_visitor));
+        let walker = Walker::new(options, &make_visitor, pool.current_num_threads());
+        stats.merge(walker.walk_root(&pool, root));
     }
     Ok(stats)
 }
@@ -52,6 +66,7 @@ struct SharedStats {
     bytes: AtomicU64,
     regular_seen: AtomicU64,
     not_regular: AtomicU64,
+    ignored: AtomicU64,
     skipped: Mutex<Vec<Skipped>>,
     errors: Mutex<Vec<String>>,
 }
@@ -61,125 +76,209 @@ impl SharedStats {
         self.errors.lock().expect("no thread panics while holding the lock").push(message);
     }
 
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn into_stats(self) -> SourceStats {
         SourceStats {
             blobs: self.blobs.into_inner(),
             bytes: self.bytes.into_inner(),
             skipped: self.skipped.into_inner().expect("walker threads have finished"),
             not_regular: self.not_regular.into_inner(),
+            ignored: self.ignored.into_inner(),
             errors: self.errors.into_inner().expect("walker threads have finished"),
             ..SourceStats::default()
         }
     }
 }
 
-fn walk_root<V>(root: &Path, options: &WalkOptions, make_visitor: &(impl Fn() -> V + Sync)) -> SourceStats
+/// One pool thread's visitor and read buffer.
+struct Slot<V> {
+    visitor: V,
+    buffer: Vec<u8>,
+}
+
+/// The walk of one root, shared by the pool's threads.
+struct Walker<'w, F, V> {
+    options: &'w WalkOptions,
+    make_visitor: &'w F,
+    /// One per pool thread, indexed by the thread's index: never contended.
+    slots: Vec<Mutex<Option<Slot<V>>>>,
+    stats: SharedStats,
+    context: Context,
+}
+
+/// A directory to list.
+struct Dir {
+    path: PathBuf,
+    /// The directory relative to the walk's base, as ignore rules see it.
+    rel: PathBuf,
+    /// The rules in force in its parent.
+    level: Option<Arc<Level>>,
+    /// Excluded by those rules (or below a directory that is): only tracked files are scanned.
+    ignored: bool,
+}
+
+/// A directory entry, typed without following symlinks.
+struct Entry {
+    name: OsString,
+    file_type: FileType,
+}
+
+impl<'w, F, V> Walker<'w, F, V>
 where
+    F: Fn() -> V + Sync,
     V: FnMut(&Path, &[u8]) + Send,
 {
-    if options.respect_ignore_files {
-        if let Some(repository) = enclosing_repository_ignoring(root) {
-            return wholly_ignored(root, &repository, options);
-        }
+    fn new(options: &'w WalkOptions, make_visitor: &'w F, threads: usize) -> Self {
+        let slots = (0..threads).map(|_| Mutex::new(None)).collect();
+        Walker { options, make_visitor, slots, stats: SharedStats::default(), context: Context::default() }
     }
-    let shared = SharedStats::default();
-    builder(root, options, options.respect_ignore_files).build_parallel().run(|| {
-        let mut visitor = make_visitor();
-        let mut buffer = Vec::new();
-        let shared = &shared;
-        Box::new(move |entry| {
-            match entry {
-                Ok(entry) => visit_entry(&entry, options, shared, &mut buffer, &mut visitor),
-                Err(error) => shared.error(error.to_string()),
+
+    fn walk_root(self, pool: &rayon::ThreadPool, root: &Path) -> SourceStats {
+        // A root the user named is followed if it is a symlink, and a file is scanned even if
+        // an ignore rule lists it.
+        let start = match std::fs::metadata(root) {
+            Ok(metadata) if metadata.is_dir() => self.start(root),
+            Ok(metadata) => {
+                pool.install(|| self.visit_named(root, metadata.is_file()));
+                return self.into_stats();
             }
-            WalkState::Continue
-        })
-    });
-    let regular_seen = shared.regular_seen.load(Ordering::Relaxed);
-    let mut stats = shared.into_stats();
-    if options.respect_ignore_files {
-        stats.ignored = count_regular_files(root, options).saturating_sub(regular_seen);
+            Err(error) => {
+                self.stats.error(format!("{}: {error}", root.display()));
+                return self.into_stats();
+            }
+        };
+        let dir = Dir { path: root.to_path_buf(), rel: start.rel, level: start.level, ignored: start.ignored };
+        pool.scope(|scope| self.walk_dir(scope, dir));
+        let regular_seen = self.stats.regular_seen.load(Ordering::Relaxed);
+        let mut stats = self.into_stats();
         if regular_seen == 0 && stats.ignored > 0 {
-            stats.warnings.push(format!(
-                "{}: every file ({}) is excluded by .gitignore/.ignore rules, so nothing was scanned; \
-                 use --no-ignore to scan them",
-                display_path(root),
-                stats.ignored
+            stats.warnings.push(wholly_ignored(
+                root,
+                start.ignored.then_some(start.work_tree).flatten(),
+                stats.ignored,
             ));
         }
+        stats
     }
-    stats
+
+    fn start(&self, root: &Path) -> Start {
+        if self.options.respect_ignore_files {
+            Start::of(root, &self.context)
+        } else {
+            Start::default()
+        }
+    }
+
+    fn into_stats(self) -> SourceStats {
+        let mut stats = self.stats.into_stats();
+        stats.warnings.extend(self.context.into_warnings());
+        stats
+    }
+
+    /// Lists `dir` and hands each entry to the pool: files to read, directories to list.
+    fn walk_dir<'s>(&'s self, scope: &rayon::Scope<'s>, dir: Dir) {
+        let entries = self.list(&dir.path);
+        let level = if self.options.respect_ignore_files && !dir.ignored {
+            let mut present = Present::default();
+            entries.iter().for_each(|entry| present.see(&entry.name));
+            Level::of_dir(dir.level.as_ref(), &dir.path, &dir.rel, present, &self.context)
+        } else {
+            dir.level
+        };
+        for Entry { name, file_type } in entries {
+            if file_type.is_dir() && name == ".git" {
+                continue;
+            }
+            let path = dir.path.join(&name);
+            let rel = dir.rel.join(&name);
+            let ignored = dir.ignored || level.as_ref().is_some_and(|level| level.ignores(&rel, file_type.is_dir()));
+            if file_type.is_dir() {
+                let child = Dir { path, rel, level: level.clone(), ignored };
+                scope.spawn(move |scope| self.walk_dir(scope, child));
+            } else if ignored && !level.as_ref().is_some_and(|level| level.tracks(&rel, &self.context)) {
+                // The summary counts excluded files; an excluded symlink or FIFO is no file.
+                if file_type.is_file() {
+                    SharedStats::count(&self.stats.ignored);
+                }
+            } else if file_type.is_file() {
+                scope.spawn(move |_| self.visit_file(&path));
+            } else {
+                SharedStats::count(&self.stats.not_regular);
+            }
+        }
+    }
+
+    /// The entries of `dir`, typed as the listing reports them (symlinks not followed); one
+    /// that cannot be read is an error, and the others are still listed.
+    fn list(&self, dir: &Path) -> Vec<Entry> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.stats.error(format!("{}: {error}", dir.display()));
+                return Vec::new();
+            }
+        };
+        let typed = |entry: std::fs::DirEntry| Ok(Entry { file_type: entry.file_type()?, name: entry.file_name() });
+        entries
+            .filter_map(|entry| {
+                entry.and_then(typed).map_err(|error| self.stats.error(format!("{}: {error}", dir.display()))).ok()
+            })
+            .collect()
+    }
+
+    /// A root that is not a directory: read if it is a regular file, counted otherwise.
+    fn visit_named(&self, path: &Path, is_file: bool) {
+        if is_file {
+            self.visit_file(path);
+        } else {
+            SharedStats::count(&self.stats.not_regular);
+        }
+    }
+
+    fn visit_file(&self, path: &Path) {
+        SharedStats::count(&self.stats.regular_seen);
+        let mut slot = self.slot();
+        let Slot { visitor, buffer } =
+            slot.get_or_insert_with(|| Slot { visitor: (self.make_visitor)(), buffer: Vec::new() });
+        match read_capped(path, self.options.max_file_size, buffer) {
+            Ok(ReadOutcome::Read) => {
+                SharedStats::count(&self.stats.blobs);
+                self.stats.bytes.fetch_add(buffer.len() as u64, Ordering::Relaxed);
+                visitor(path, buffer);
+            }
+            Ok(ReadOutcome::TooLarge(size)) => {
+                let skipped = Skipped { path: path.to_path_buf(), reason: SkipReason::TooLarge { size } };
+                self.stats.skipped.lock().expect("no thread panics while holding the lock").push(skipped);
+            }
+            Err(error) => self.stats.error(format!("{}: {error}", path.display())),
+        }
+    }
+
+    /// This pool thread's visitor and buffer.
+    fn slot(&self) -> MutexGuard<'_, Option<Slot<V>>> {
+        let index = rayon::current_thread_index().expect("files are read on the walk's pool");
+        self.slots[index].lock().expect("no thread panics while holding the lock")
+    }
 }
 
-/// The work tree of the repository whose ignore rules exclude `root` itself (or one of its
-/// parent directories), if any. The `ignore` crate applies a parent's rules only to paths
-/// below the root, never to the root, so `scan vendor/lib` under an ignored `vendor/` needs
-/// this check to be reported instead of scanned.
-fn enclosing_repository_ignoring(root: &Path) -> Option<PathBuf> {
-    let absolute = std::fs::canonicalize(root).ok()?;
-    let repository = git2::Repository::discover(&absolute).ok()?;
-    let workdir = std::fs::canonicalize(repository.workdir()?).ok()?;
-    let relative = absolute.strip_prefix(&workdir).ok()?;
-    if relative.as_os_str().is_empty() {
-        return None;
-    }
-    repository.is_path_ignored(relative).ok()?.then_some(workdir)
-}
-
-fn wholly_ignored(root: &Path, repository: &Path, options: &WalkOptions) -> SourceStats {
-    let ignored = if root.is_dir() { count_regular_files(root, options) } else { 1 };
-    SourceStats {
-        ignored,
-        warnings: vec![format!(
+/// The warning for a directory target of which nothing was scanned because every file in it
+/// is excluded: by the rules of the enclosing `work_tree` when they exclude the target itself.
+fn wholly_ignored(root: &Path, work_tree: Option<PathBuf>, ignored: u64) -> String {
+    match work_tree {
+        Some(work_tree) => format!(
             "{}: excluded by the ignore rules of the repository at {}, so nothing was scanned; \
              use --no-ignore to scan it",
             display_path(root),
-            repository.display()
-        )],
-        ..SourceStats::default()
-    }
-}
-
-fn builder(root: &Path, options: &WalkOptions, respect_ignore_files: bool) -> WalkBuilder {
-    let mut builder = WalkBuilder::new(root);
-    builder
-        .hidden(false)
-        .parents(respect_ignore_files)
-        .ignore(respect_ignore_files)
-        .git_ignore(respect_ignore_files)
-        .git_global(respect_ignore_files)
-        .git_exclude(respect_ignore_files)
-        .follow_links(false)
-        .threads(options.threads)
-        .filter_entry(|entry| entry.file_name() != ".git");
-    builder
-}
-
-fn visit_entry<V>(entry: &DirEntry, options: &WalkOptions, shared: &SharedStats, buffer: &mut Vec<u8>, visitor: &mut V)
-where
-    V: FnMut(&Path, &[u8]) + Send,
-{
-    let Some(file_type) = entry.file_type() else { return };
-    if file_type.is_dir() {
-        return;
-    }
-    if !file_type.is_file() {
-        shared.not_regular.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    shared.regular_seen.fetch_add(1, Ordering::Relaxed);
-    let path = entry.path();
-    match read_capped(path, options.max_file_size, buffer) {
-        Ok(ReadOutcome::Read) => {
-            shared.blobs.fetch_add(1, Ordering::Relaxed);
-            shared.bytes.fetch_add(buffer.len() as u64, Ordering::Relaxed);
-            visitor(path, buffer);
-        }
-        Ok(ReadOutcome::TooLarge(size)) => {
-            let skipped = Skipped { path: path.to_path_buf(), reason: SkipReason::TooLarge { size } };
-            shared.skipped.lock().expect("no thread panics while holding the lock").push(skipped);
-        }
-        Err(error) => shared.error(format!("{}: {error}", path.display())),
+            work_tree.display()
+        ),
+        None => format!(
+            "{}: every file ({ignored}) is excluded by .gitignore/.ignore rules, so nothing was scanned; \
+             use --no-ignore to scan them",
+            display_path(root),
+        ),
     }
 }
 
@@ -213,21 +312,6 @@ fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result
         return Ok(ReadOutcome::TooLarge(buffer.len() as u64));
     }
     Ok(ReadOutcome::Read)
-}
-
-/// Regular files under `root` with ignore files disabled (`.git/` still excluded).
-fn count_regular_files(root: &Path, options: &WalkOptions) -> u64 {
-    let count = AtomicU64::new(0);
-    builder(root, options, false).build_parallel().run(|| {
-        let count = &count;
-        Box::new(move |entry| {
-            if entry.is_ok_and(|e| e.file_type().is_some_and(|t| t.is_file())) {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-            WalkState::Continue
-        })
-    });
-    count.into_inner()
 }
 
 #[cfg(test)]

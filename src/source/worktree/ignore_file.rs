@@ -1,0 +1,170 @@
+//! Reading one ignore file (`.gitignore`, `.ignore`, git's `info/exclude`, the user's global
+//! excludes file) without trusting it: the `ignore` crate opens these itself with a plain
+//! `open` and reads them whole, so a committed `.gitignore` symlink to `/dev/zero` exhausts
+//! memory and a FIFO in its place blocks forever. Here a file is read only if it is a regular
+//! file no larger than [`MAX_IGNORE_FILE`], opened non-blocking (a FIFO swapped in after the
+//! check cannot block) and, for files inside the scanned tree, never through a symlink: git
+//! itself stopped following in-tree `.gitignore` symlinks in 2.32.
+
+use std::fs::{File, FileType, OpenOptions};
+use std::io::{self, Read};
+use std::path::Path;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+/// Ignore files larger than this are not read: real ones are a few kilobytes.
+pub const MAX_IGNORE_FILE: u64 = 1 << 20;
+
+/// Where an ignore file comes from, which decides whether a symlink is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Inside the scanned tree or its git directory: the repository's, never followed.
+    Repository,
+    /// The user's own configuration (core.excludesFile): followed, still bounded.
+    User,
+}
+
+/// The rules of the ignore file at `path`: `Ok(None)` when there is none (or it holds no
+/// pattern), `Err` with the reason when it exists but was not read. `warn` receives a
+/// message for each line that is not a valid pattern (the line is skipped, never quoted).
+pub fn load(path: &Path, origin: Origin, warn: &dyn Fn(String)) -> Result<Option<Gitignore>, String> {
+    let Some(text) = read(path, origin)? else { return Ok(None) };
+    let mut builder = GitignoreBuilder::new("");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    for (index, line) in text.lines().enumerate() {
+        if builder.add_line(None, line).is_err() {
+            warn(format!("{}:{}: not a valid ignore pattern; the line was skipped", path.display(), index + 1));
+        }
+    }
+    let rules = builder.build().map_err(|_| "its patterns cannot be compiled".to_string())?;
+    Ok((!rules.is_empty()).then_some(rules))
+}
+
+/// The text of the ignore file at `path` (invalid UTF-8 replaced), `None` if there is none.
+fn read(path: &Path, origin: Origin) -> Result<Option<String>, String> {
+    let metadata = match path.symlink_metadata() {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.to_string()),
+    };
+    let follows = origin == Origin::User;
+    if !(metadata.is_file() || follows && metadata.file_type().is_symlink()) {
+        return Err(format!("a {}, not a regular file", kind(metadata.file_type())));
+    }
+    let file = open(path, follows).map_err(|error| error.to_string())?;
+    // Checked again on the open file: the path may have been replaced since.
+    let opened = file.metadata().map_err(|error| error.to_string())?;
+    if !opened.is_file() {
+        return Err(format!("a {}, not a regular file", kind(opened.file_type())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_IGNORE_FILE + 1).read_to_end(&mut bytes).map_err(|error| error.to_string())?;
+    if bytes.len() as u64 > MAX_IGNORE_FILE {
+        return Err(format!("larger than {}", super::super::human_bytes(MAX_IGNORE_FILE)));
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Opens for reading without blocking (and, unless `follow`, not through a symlink).
+fn open(path: &Path, follow: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
+        options.custom_flags(libc::O_NONBLOCK | no_follow);
+    }
+    #[cfg(not(unix))]
+    let _ = follow;
+    options.open(path)
+}
+
+/// What a file that is not a regular file is, for messages.
+pub fn kind(file_type: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "device";
+        }
+        if file_type.is_socket() {
+            return "socket";
+        }
+    }
+    if file_type.is_symlink() {
+        "symbolic link"
+    } else if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::fs;
+
+    fn load_quietly(path: &Path, origin: Origin) -> Result<Option<Gitignore>, String> {
+        load(path, origin, &|_| {})
+    }
+
+    #[test]
+    fn patterns_are_read_and_bad_lines_named_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gitignore");
+        fs::write(&path, "\u{feff}*.log\n[z-a]secret\n!keep.log\n").unwrap();
+        let warnings = RefCell::new(Vec::new());
+        let rules = load(&path, Origin::Repository, &|w| warnings.borrow_mut().push(w)).unwrap().unwrap();
+        assert!(rules.matched("a.log", false).is_ignore());
+        assert!(rules.matched("keep.log", false).is_whitelist());
+        let warnings = warnings.into_inner();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].ends_with(".gitignore:2: not a valid ignore pattern; the line was skipped"));
+    }
+
+    #[test]
+    fn missing_and_empty_files_have_no_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_quietly(&dir.path().join(".ignore"), Origin::Repository).unwrap().is_none());
+        fs::write(dir.path().join(".ignore"), "# only a comment\n").unwrap();
+        assert!(load_quietly(&dir.path().join(".ignore"), Origin::Repository).unwrap().is_none());
+    }
+
+    #[test]
+    fn files_over_the_cap_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gitignore");
+        fs::write(&path, vec![b'a'; MAX_IGNORE_FILE as usize + 1]).unwrap();
+        assert_eq!(load_quietly(&path, Origin::Repository).unwrap_err(), "larger than 1.0 MiB");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn repository_symlinks_are_not_followed_but_user_ones_are() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("real"), "*.log\n").unwrap();
+        let link = dir.path().join(".gitignore");
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        assert_eq!(load_quietly(&link, Origin::Repository).unwrap_err(), "a symbolic link, not a regular file");
+        assert!(load_quietly(&link, Origin::User).unwrap().is_some());
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+        assert_eq!(load_quietly(&dir.path().join("zero"), Origin::User).unwrap_err(), "a device, not a regular file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(".ignore");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert_eq!(load_quietly(&fifo, Origin::User).unwrap_err(), "a FIFO, not a regular file");
+    }
+}
