@@ -20,7 +20,7 @@
 //! Refusals are `io::Error`s (kind `InvalidInput`) whose message says why, for the caller to
 //! put after the path.
 
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, FileType, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -65,10 +65,10 @@ pub fn read_text(path: &Path, named: &Named) -> io::Result<String> {
 /// Reads a file's bytes (see the module docs for what is refused).
 pub fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
     let path = resolve(path, named)?;
-    let file = open_nonblocking(&path)?;
+    let file = open_for_reading(&path, true)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
-        return Err(refused(format!("is {}, not a regular file", kind_of(&metadata))));
+        return Err(refused(format!("is a {}, not a regular file", kind_name(metadata.file_type()))));
     }
     if metadata.len() > READ_LIMIT {
         return Err(too_large());
@@ -159,36 +159,45 @@ fn inside(resolved: &Path, root: &Path) -> io::Result<()> {
     )))
 }
 
-#[cfg(unix)]
-fn open_nonblocking(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+/// Opens `path` for reading without blocking, so a FIFO swapped in after a check cannot hang
+/// the caller, and (unless `follow_symlinks`) not through a symlink at its last component.
+pub fn open_for_reading(path: &Path, follow_symlinks: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let no_follow = if follow_symlinks { 0 } else { libc::O_NOFOLLOW };
+        options.custom_flags(libc::O_NONBLOCK | no_follow);
+    }
+    #[cfg(not(unix))]
+    let _ = follow_symlinks;
+    options.open(path)
 }
 
-#[cfg(not(unix))]
-fn open_nonblocking(path: &Path) -> io::Result<File> {
-    OpenOptions::new().read(true).open(path)
-}
-
-fn kind_of(metadata: &Metadata) -> &'static str {
+/// What a file of type `file_type` is, for messages ("FIFO", "device", "directory", …).
+pub fn kind_name(file_type: FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
-        let kind = metadata.file_type();
-        if kind.is_fifo() {
-            return "a FIFO";
+        if file_type.is_fifo() {
+            return "FIFO";
         }
-        if kind.is_socket() {
-            return "a socket";
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "device";
         }
-        if kind.is_block_device() || kind.is_char_device() {
-            return "a device";
+        if file_type.is_socket() {
+            return "socket";
         }
     }
-    if metadata.is_dir() {
-        "a directory"
+    if file_type.is_symlink() {
+        "symbolic link"
+    } else if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_file() {
+        "regular file"
     } else {
-        "not a regular file"
+        "special file"
     }
 }
 

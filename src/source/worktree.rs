@@ -15,7 +15,7 @@ mod repository;
 mod rules;
 
 use std::ffi::OsString;
-use std::fs::{File, FileType};
+use std::fs::FileType;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -295,7 +295,9 @@ const FIRST_READ: u64 = 64 << 10;
 /// what earlier files left of the buffer (at least [`FIRST_READ`]); only a file that does not
 /// end there is measured, so one far over the limit is skipped without being read.
 fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
-    let mut file = File::open(path)?;
+    // The walk saw a regular file, but it may be swapped for a FIFO or a symlink before the
+    // open: neither may block the walk or lead it out of the tree.
+    let mut file = crate::fsio::open_for_reading(path, false)?;
     buffer.clear();
     let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(limit + 1);
     (&mut file).take(first_read).read_to_end(buffer)?;

@@ -6,11 +6,12 @@
 //! check cannot block) and, for files inside the scanned tree, never through a symlink: git
 //! itself stopped following in-tree `.gitignore` symlinks in 2.32.
 
-use std::fs::{File, FileType, OpenOptions};
 use std::io::{self, Read};
 use std::path::Path;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::fsio;
 
 /// Ignore files larger than this are not read: real ones are a few kilobytes.
 pub const MAX_IGNORE_FILE: u64 = 1 << 20;
@@ -49,13 +50,13 @@ fn read(path: &Path, origin: Origin) -> Result<Option<String>, String> {
     };
     let follows = origin == Origin::User;
     if !(metadata.is_file() || follows && metadata.file_type().is_symlink()) {
-        return Err(format!("a {}, not a regular file", kind(metadata.file_type())));
+        return Err(format!("a {}, not a regular file", fsio::kind_name(metadata.file_type())));
     }
-    let file = open(path, follows).map_err(|error| error.to_string())?;
+    let file = fsio::open_for_reading(path, follows).map_err(|error| error.to_string())?;
     // Checked again on the open file: the path may have been replaced since.
     let opened = file.metadata().map_err(|error| error.to_string())?;
     if !opened.is_file() {
-        return Err(format!("a {}, not a regular file", kind(opened.file_type())));
+        return Err(format!("a {}, not a regular file", fsio::kind_name(opened.file_type())));
     }
     let mut bytes = Vec::new();
     file.take(MAX_IGNORE_FILE + 1).read_to_end(&mut bytes).map_err(|error| error.to_string())?;
@@ -63,47 +64,6 @@ fn read(path: &Path, origin: Origin) -> Result<Option<String>, String> {
         return Err(format!("larger than {}", super::super::human_bytes(MAX_IGNORE_FILE)));
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// Opens for reading without blocking (and, unless `follow`, not through a symlink).
-fn open(path: &Path, follow: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
-        options.custom_flags(libc::O_NONBLOCK | no_follow);
-    }
-    #[cfg(not(unix))]
-    let _ = follow;
-    options.open(path)
-}
-
-/// What a file that is not a regular file is, for messages.
-pub fn kind(file_type: FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "FIFO";
-        }
-        if file_type.is_char_device() || file_type.is_block_device() {
-            return "device";
-        }
-        if file_type.is_socket() {
-            return "socket";
-        }
-    }
-    if file_type.is_symlink() {
-        "symbolic link"
-    } else if file_type.is_dir() {
-        "directory"
-    } else if file_type.is_file() {
-        "regular file"
-    } else {
-        "special file"
-    }
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ fn tracked_paths(repository: &git2::Repository) -> Result<Tracked, String> {
     let index_path = repository.path().join("index");
     match index_path.symlink_metadata() {
         Ok(metadata) if !metadata.is_file() => {
-            return Err(format!("its index is a {}", super::ignore_file::kind(metadata.file_type())))
+            return Err(format!("its index is a {}", crate::fsio::kind_name(metadata.file_type())))
         }
         _ => {}
     }

@@ -180,11 +180,15 @@ fn a_fifo_included_by_the_common_config_of_a_linked_worktree_is_refused() {
     }
 }
 
+/// `scan` reads files, not the repository: a repository it cannot open only loses its
+/// exclude file and index, so the walk scans more (every file as if tracked) and warns.
 #[test]
-#[ignore = "needs src/source/worktree.rs to open repositories with source::git::open_repository"]
-fn a_fifo_included_by_git_config_is_refused_by_scan() {
+fn a_fifo_included_by_git_config_never_hangs_scan() {
     let env = repo_with_fifo_include("[include]");
-    assert_refused(&run_bounded(env.path(), &["scan"]), "fifo", "is a FIFO");
+    let run = run_bounded(env.path(), &["scan"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("fifo") && run.stderr.contains("is a FIFO"), "{}", run.stderr);
+    assert_no_secret(&run);
 }
 
 #[test]
