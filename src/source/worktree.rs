@@ -204,7 +204,7 @@ where
                     SharedStats::count(&self.stats.ignored);
                 }
             } else if file_type.is_file() {
-                scope.spawn(move |_| self.visit_file(&path));
+                scope.spawn(move |_| self.visit_file(&path, Follow::Listed));
             } else {
                 SharedStats::count(&self.stats.not_regular);
             }
@@ -232,18 +232,18 @@ where
     /// A root that is not a directory: read if it is a regular file, counted otherwise.
     fn visit_named(&self, path: &Path, is_file: bool) {
         if is_file {
-            self.visit_file(path);
+            self.visit_file(path, Follow::Named);
         } else {
             SharedStats::count(&self.stats.not_regular);
         }
     }
 
-    fn visit_file(&self, path: &Path) {
+    fn visit_file(&self, path: &Path, follow: Follow) {
         SharedStats::count(&self.stats.regular_seen);
         let mut slot = self.slot();
         let Slot { visitor, buffer } =
             slot.get_or_insert_with(|| Slot { visitor: (self.make_visitor)(), buffer: Vec::new() });
-        match read_capped(path, self.options.max_file_size, buffer) {
+        match read_capped(path, follow, self.options.max_file_size, buffer) {
             Ok(ReadOutcome::Read) => {
                 SharedStats::count(&self.stats.blobs);
                 self.stats.bytes.fetch_add(buffer.len() as u64, Ordering::Relaxed);
@@ -282,6 +282,15 @@ fn wholly_ignored(root: &Path, work_tree: Option<PathBuf>, ignored: u64) -> Stri
     }
 }
 
+/// How a file to read was reached, which decides whether a symlink there is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Named on the command line: followed, as the user asked for it.
+    Named,
+    /// Listed in a directory the walk entered: never followed.
+    Listed,
+}
+
 enum ReadOutcome {
     Read,
     TooLarge(u64),
@@ -294,10 +303,10 @@ const FIRST_READ: u64 = 64 << 10;
 /// Reads a whole file into `buffer` unless it is larger than `limit`. The first read fills
 /// what earlier files left of the buffer (at least [`FIRST_READ`]); only a file that does not
 /// end there is measured, so one far over the limit is skipped without being read.
-fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
+fn read_capped(path: &Path, follow: Follow, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
     // The walk saw a regular file, but it may be swapped for a FIFO or a symlink before the
     // open: neither may block the walk or lead it out of the tree.
-    let mut file = crate::fsio::open_for_reading(path, false)?;
+    let mut file = crate::fsio::open_for_reading(path, follow == Follow::Named)?;
     buffer.clear();
     let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(limit + 1);
     (&mut file).take(first_read).read_to_end(buffer)?;
@@ -369,11 +378,11 @@ mod tests {
         let mut buffer = Vec::new();
         for size in [FIRST_READ - 1, FIRST_READ, FIRST_READ + 1, limit] {
             fs::write(&path, vec![b'x'; size as usize]).unwrap();
-            assert!(matches!(read_capped(&path, limit, &mut buffer).unwrap(), ReadOutcome::Read));
+            assert!(matches!(read_capped(&path, Follow::Listed, limit, &mut buffer).unwrap(), ReadOutcome::Read));
             assert_eq!(buffer.len() as u64, size);
         }
         fs::write(&path, vec![b'x'; limit as usize + 1]).unwrap();
-        let outcome = read_capped(&path, limit, &mut buffer).unwrap();
+        let outcome = read_capped(&path, Follow::Listed, limit, &mut buffer).unwrap();
         assert!(matches!(outcome, ReadOutcome::TooLarge(size) if size == limit + 1));
     }
 

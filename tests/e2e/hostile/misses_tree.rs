@@ -188,3 +188,22 @@ fn a_staged_symlink_whose_target_is_a_key_blocks_the_commit() {
     run.expect_code(1);
     assert_eq!(finding_paths(&run), ["link"]);
 }
+
+/// A symlink the user names on the command line is followed (they asked for that file); one
+/// the walk meets inside a directory is counted, never followed out of the tree.
+#[cfg(unix)]
+#[test]
+fn a_named_symlink_is_followed_and_a_listed_one_is_not() {
+    let key = FakeKeys::project_key_of(1341);
+    let outside = TestEnv::new();
+    outside.write("secret.py", format!("k = \"{key}\"\n"));
+    let env = TestEnv::new();
+    env.write("tree/plain.txt", "nothing here\n");
+    std::os::unix::fs::symlink(outside.path().join("secret.py"), env.path().join("tree/link.py")).unwrap();
+    let listed = run_bounded(&env, &["scan", "tree"], &[]);
+    listed.expect_code(0);
+    assert!(!listed.stdout.contains("link.py"), "{}", listed.stdout);
+    let named = run_bounded(&env, &["scan", "tree/link.py"], &[]);
+    named.expect_code(1);
+    assert!(named.stdout.contains("link.py"), "{}", named.stdout);
+}
