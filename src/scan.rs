@@ -2,7 +2,7 @@
 //! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
 //! worker threads into one sorted [`ScanOutcome`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,8 +42,8 @@ impl Default for ExpandOptions {
 /// Each blob is scanned as it is, then what it holds is scanned too, recursively: the members
 /// of an archive (reported as `bundle.zip!inner/.env`, lines counted in the member), the
 /// UTF-16 text of a UTF-16 file (same path and lines), and the base64 runs that decode to text
-/// (reported at the encoded text, with the encodings in [`Finding::decoded`]). An archive
-/// that opens is scanned through its members only, not also as raw bytes.
+/// (reported at the encoded text, with the encodings in [`Finding::decoded`]). An archive's
+/// raw bytes are scanned too; a secret its members reported is not reported again from them.
 pub struct BlobScanner<'m> {
     matcher: &'m Matcher,
     scratch: Scratch,
@@ -67,20 +67,39 @@ impl<'m> BlobScanner<'m> {
         self.scan_located(bytes, 0, &mut budget, &mut blob);
     }
 
-    /// A file or archive member: its members if it is an archive, else its text.
+    /// A file or archive member: its members if it is an archive, then its bytes as they are.
+    /// An archive's raw bytes are scanned too: a prefix, the gaps between members, a comment,
+    /// bytes past the end its directory claims, or what a limit or damage stopped the reader
+    /// before, can all hold a key no member shows. Of what the raw bytes hold, secrets the
+    /// members already reported are dropped (a stored member's bytes are in the raw bytes too:
+    /// one key, one finding).
     fn scan_located(&mut self, bytes: &[u8], depth: usize, budget: &mut Budget, blob: &mut Blob) {
-        if let (Some(limits), Some(format)) = (self.options.archives, archive::detect(bytes)) {
-            if depth >= limits.max_depth {
-                let path = blob.path();
-                blob.warn(format!(
-                    "{path}: {} archive nested deeper than --archive-depth {}; scanned as raw bytes",
-                    format.name(),
-                    limits.max_depth
-                ));
-            } else if self.scan_archive(bytes, format, &limits, depth, budget, blob) {
-                return;
-            }
+        let from_members = blob.sink.findings.len();
+        self.scan_if_archive(bytes, depth, budget, blob);
+        let from_raw = blob.sink.findings.len();
+        self.scan_raw(bytes, blob);
+        blob.drop_repeats(from_members..from_raw);
+    }
+
+    /// Scans the members of `bytes` if it is an archive to open.
+    fn scan_if_archive(&mut self, bytes: &[u8], depth: usize, budget: &mut Budget, blob: &mut Blob) {
+        let (Some(limits), Some(format)) = (self.options.archives, archive::detect(bytes)) else {
+            return;
+        };
+        if depth < limits.max_depth {
+            self.scan_archive(bytes, format, &limits, depth, budget, blob);
+        } else {
+            let path = blob.path();
+            blob.warn(format!(
+                "{path}: {} archive nested deeper than --archive-depth {}; scanned as raw bytes",
+                format.name(),
+                limits.max_depth
+            ));
         }
+    }
+
+    /// A blob's bytes as they are, and the texts decoded from them.
+    fn scan_raw(&mut self, bytes: &[u8], blob: &mut Blob) {
         let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
         self.scan_text(&View { text: bytes, encoding: None }, bytes, None, 0, &mut decoding, blob);
         if decoding.exhausted {
@@ -92,8 +111,7 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
-    /// Scans the members of an archive. False if it could not be opened at all, so that the
-    /// caller scans its raw bytes instead.
+    /// Scans the members of an archive, and says why if it could not be read to its end.
     fn scan_archive(
         &mut self,
         bytes: &[u8],
@@ -102,7 +120,7 @@ impl<'m> BlobScanner<'m> {
         depth: usize,
         budget: &mut Budget,
         blob: &mut Blob,
-    ) -> bool {
+    ) {
         let mut events = 0;
         let max_member_size = self.options.max_member_size;
         let result = archive::read(bytes, format, limits, max_member_size, budget, &mut |event, budget| {
@@ -128,14 +146,12 @@ impl<'m> BlobScanner<'m> {
         });
         let path = blob.path();
         match result {
-            Ok(()) => true,
+            Ok(()) => {}
             Err(stop @ Stop::Malformed { .. }) if events == 0 => {
-                blob.warn(format!("{path}: {stop}; scanned as raw bytes"));
-                false
+                blob.warn(format!("{path}: {stop}; scanned as raw bytes"))
             }
             Err(stop) => {
-                blob.warn(format!("{path}: {stop}; the rest of the archive was not scanned"));
-                true
+                blob.warn(format!("{path}: {stop}; scanned the members before it, and the archive as raw bytes"))
             }
         }
     }
@@ -245,6 +261,18 @@ impl Blob<'_, '_> {
 
     fn warn(&mut self, message: String) {
         self.sink.stats.warnings.push(message);
+    }
+
+    /// Drops the findings after `earlier` whose secret a finding in `earlier` already
+    /// reported (same fingerprint: same rule, same secret).
+    fn drop_repeats(&mut self, earlier: Range<usize>) {
+        if earlier.is_empty() {
+            return;
+        }
+        let reported: HashSet<String> =
+            self.sink.findings[earlier.clone()].iter().map(|finding| finding.fingerprint.clone()).collect();
+        let later = self.sink.findings.split_off(earlier.end);
+        self.sink.findings.extend(later.into_iter().filter(|finding| !reported.contains(&finding.fingerprint)));
     }
 }
 
