@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::archive::{self, Budget, Event, Stop};
 use crate::config::DEFAULT_MAX_FILE_SIZE;
-use crate::decode::{self, base64, Encoding};
+use crate::decode::{self, base64, percent, Encoding};
 use crate::filter::{self, DropReason, Filters};
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, RawMatch, Scratch};
@@ -19,7 +19,8 @@ use crate::verify::Verifications;
 /// What to look for inside blobs, besides their bytes as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpandOptions {
-    /// Decode base64 runs and UTF-16 text and scan the result (`--no-decode` turns it off).
+    /// Decode base64 and percent-encoded runs and UTF-16 text and scan the result (`--no-decode`
+    /// turns it off).
     pub decode: bool,
     /// Open archives within these limits (`None`, `--no-archives`: scan them as raw bytes).
     pub archives: Option<archive::Limits>,
@@ -105,7 +106,7 @@ impl<'m> BlobScanner<'m> {
         if decoding.exhausted {
             let path = blob.path();
             blob.warn(format!(
-                "{path}: stopped decoding base64 after {} decoded; the rest of its base64 text was scanned only as it is",
+                "{path}: stopped decoding after {} decoded; the rest of its base64 and percent-encoded text was scanned only as it is",
                 crate::source::human_bytes(decode::DECODE_BUDGET as u64)
             ));
         }
@@ -171,15 +172,15 @@ impl<'m> BlobScanner<'m> {
         if !self.options.decode || depth >= decode::MAX_DEPTH {
             return;
         }
-        let (decoded, exhausted) = match decode::utf16_layer(text) {
-            Some(transcoded) => (vec![transcoded], false),
-            None if !decode::is_binary(text) => decode::base64_layer(text, &mut decoding.budget),
-            None => (Vec::new(), false),
+        let decoded = match decode::utf16_layer(text) {
+            Some(transcoded) => vec![transcoded],
+            None if !decode::is_binary(text) => decoding.runs(text),
+            None => Vec::new(),
         };
-        decoding.exhausted |= exhausted;
         for found in &decoded {
             blob.sink.stats.nested.decoded += 1;
-            if layer.is_none() && view.encoding.is_none() && found.encoding != Encoding::Base64 {
+            let transcoded = matches!(found.encoding, Encoding::Utf16Le | Encoding::Utf16Be);
+            if layer.is_none() && view.encoding.is_none() && transcoded {
                 // A UTF-16 file: its text is what lines and columns are counted in.
                 let inner = View { text: &found.text, encoding: Some(found.encoding) };
                 self.scan_text(&inner, &found.text, None, depth + 1, decoding, blob);
@@ -200,6 +201,9 @@ impl<'m> BlobScanner<'m> {
         let path = blob.path();
         let decoded = describe(view, layer);
         for found in &self.raw {
+            if layer.is_some_and(|layer| layer.repeats_outer(found.secret.clone())) {
+                continue;
+            }
             let in_view = Layer::to_view(layer, found.secret.clone());
             let allowed = filter::is_inline_allowed(finding::lines_around(text, found.secret.clone()))
                 || (layer.is_some() && filter::is_inline_allowed(finding::lines_around(view.text, in_view.clone())));
@@ -308,16 +312,22 @@ impl Layer<'_> {
     /// base64 characters that encode it, or onto the whole span of a transcoded text.
     fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
         while let Some(current) = layer {
-            range = match current.encoding {
-                Encoding::Base64 => {
-                    let encoded = base64::encoded_span(&current.text[current.span.clone()], range);
-                    current.span.start + encoded.start..current.span.start + encoded.end
-                }
-                Encoding::Utf16Le | Encoding::Utf16Be => current.span.clone(),
+            let run = &current.text[current.span.clone()];
+            let encoded = match current.encoding {
+                Encoding::Base64 => base64::encoded_span(run, range),
+                Encoding::Percent => percent::encoded_span(run, range),
+                Encoding::Utf16Le | Encoding::Utf16Be => 0..run.len(),
             };
+            range = current.span.start + encoded.start..current.span.start + encoded.end;
             layer = current.outer;
         }
         range
+    }
+
+    /// Whether the decoded bytes `range` of this layer are in the text it was decoded from as
+    /// they are, neighbours included, so that a secret there was reported from that text.
+    fn repeats_outer(&self, range: Range<usize>) -> bool {
+        self.encoding == Encoding::Percent && !percent::touches_escape(&self.text[self.span.clone()], range)
     }
 }
 
@@ -334,10 +344,21 @@ fn describe(view: &View, layer: Option<&Layer>) -> Option<String> {
     (!names.is_empty()).then(|| names.join("+"))
 }
 
-/// How much base64 is left to decode in one file or member.
+/// How much base64 and percent-encoded text is left to decode in one file or member.
 struct Decoding {
     budget: usize,
     exhausted: bool,
+}
+
+impl Decoding {
+    /// The base64 and percent-encoded runs of `text`, decoded within the budget.
+    fn runs(&mut self, text: &[u8]) -> Vec<decode::Decoded> {
+        let (mut found, exhausted) = decode::base64_layer(text, &mut self.budget);
+        let (percent, percent_exhausted) = decode::percent_layer(text, &mut self.budget);
+        found.extend(percent);
+        self.exhausted |= exhausted || percent_exhausted;
+        found
+    }
 }
 
 /// Findings and drops gathered by one thread, or merged from all.
