@@ -1,14 +1,14 @@
 //! UTF-16 text (as Windows tools write it): detection and transcoding to UTF-8.
 //!
-//! A byte-order mark decides the byte order. Without one, the first [`SAMPLE`] bytes decide:
-//! in one byte order, nearly every code unit must be plausible text (a character of a living
-//! script's block — Latin, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai, CJK, Hangul, kana —
-//! common punctuation and symbols, or half of a valid surrogate pair, as emoji are), and the
-//! NUL bytes must fall as UTF-16 puts them: as the zero half of Latin-1 units (line breaks,
-//! spaces, keys), hardly ever as the other half. The NULs are what tell UTF-16 apart from text
-//! in one-byte encodings, where two letters read as one unit make a CJK ideograph, and from
-//! binary files, whose NULs fall on both sides; so a sample without a NUL (a CJK run longer
-//! than the sample, with not one ASCII character in it) is not detected.
+//! A byte-order mark decides the byte order. Without one, the first [`SAMPLE`] bytes decide.
+//! Their NUL bytes must fall as UTF-16 puts them, as the zero half of Latin-1 units (line
+//! breaks, spaces, keys) and hardly ever as the other half: that picks the byte order, and
+//! tells UTF-16 apart from binary files, whose NULs fall on both sides, and from text in
+//! one-byte encodings (two ASCII letters read as one unit make a CJK ideograph). Then nearly
+//! every code unit must be plausible text in that order: a character of a living script's
+//! block (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai, CJK, Hangul, kana), common
+//! punctuation and symbols, or half of a valid surrogate pair, as emoji are. A sample without
+//! a NUL (a CJK run longer than the sample, without one ASCII character) is not detected.
 //!
 //! Transcoding keeps every line break, so line numbers and character columns in the UTF-8
 //! text are those of the UTF-16 file.
@@ -36,32 +36,54 @@ pub fn detect(bytes: &[u8]) -> Option<Endian> {
     }
 }
 
-/// Detection without a byte-order mark: at least 8 code units, 90% of them plausible text in
-/// one byte order, and more than twice as many units there with a zero high byte as with a
-/// zero low byte (the other byte order has those the other way round). Stops as soon as
-/// neither byte order can reach 90% (binary files, whose NULs come in pairs and whose other
-/// units fall outside the text blocks a third of the time, fail within a few dozen units).
+/// Detection without a byte-order mark: at least 8 code units, NULs that fall as in UTF-16
+/// text in a byte order (see [`nuls_fit`]), and 90% of the units plausible text in that order.
+/// Binary files, whose NULs fall on both sides, are turned away by one pass counting NULs;
+/// units are read only in a byte order the NULs fit, and that stops as soon as it cannot
+/// reach 90%.
 fn guess(sample: &[u8]) -> Option<Endian> {
-    let units = sample.len() / 2;
-    if units < 8 || memchr::memchr(0, sample).is_none() {
+    if sample.len() / 2 < 8 || memchr::memchr(0, sample).is_none() {
         return None;
     }
-    let allowed_misses = units - (units * 9).div_ceil(10);
-    let (mut little, mut big) = (Reading::default(), Reading::default());
+    let (little, big) = nuls_fit(sample);
+    let candidates = [(little, Endian::Little), (big, Endian::Big)];
+    candidates.into_iter().filter(|&(fits, _)| fits).map(|(_, endian)| endian).find(|&endian| is_text(sample, endian))
+}
+
+/// Whether the NULs of `sample` fall as UTF-16 text puts them, reading it little- and
+/// big-endian: more than twice as many units U+0001 to U+00FF (whose high byte is the NUL) as
+/// units with a zero low byte. Those are rare in text, but for the ideographic space and 一
+/// ("one"), common in CJK text. Read in the other byte order the two counts swap, so mostly
+/// one order fits.
+fn nuls_fit(sample: &[u8]) -> (bool, bool) {
+    let (mut little, mut big) = ((0, 0), (0, 0));
     for pair in sample.chunks_exact(2) {
-        little.read(u16::from_le_bytes([pair[0], pair[1]]));
-        big.read(u16::from_be_bytes([pair[0], pair[1]]));
-        if little.misses > allowed_misses && big.misses > allowed_misses {
-            return None;
+        let (first, second) = (pair[0], pair[1]);
+        let cjk = |high: u8| high == 0x30 || high == 0x4E;
+        little.0 += usize::from(first != 0 && second == 0);
+        little.1 += usize::from(first == 0 && !cjk(second));
+        big.0 += usize::from(second != 0 && first == 0);
+        big.1 += usize::from(second == 0 && !cjk(first));
+    }
+    let fits = |(latin, zero_low): (usize, usize)| zero_low * 2 < latin;
+    (fits(little), fits(big))
+}
+
+/// Whether 90% of the code units of `sample`, read in `endian` order, are plausible text.
+fn is_text(sample: &[u8], endian: Endian) -> bool {
+    let units = sample.len() / 2;
+    let allowed_misses = units - (units * 9).div_ceil(10);
+    let mut reading = Reading::default();
+    for pair in sample.chunks_exact(2) {
+        reading.read(match endian {
+            Endian::Little => u16::from_le_bytes([pair[0], pair[1]]),
+            Endian::Big => u16::from_be_bytes([pair[0], pair[1]]),
+        });
+        if reading.misses > allowed_misses {
+            return false;
         }
     }
-    if little.is_text(allowed_misses) {
-        Some(Endian::Little)
-    } else if big.is_text(allowed_misses) {
-        Some(Endian::Big)
-    } else {
-        None
-    }
+    true
 }
 
 /// A sample read as code units in one byte order.
@@ -69,10 +91,6 @@ fn guess(sample: &[u8]) -> Option<Endian> {
 struct Reading {
     /// Units that are not plausible text.
     misses: usize,
-    /// Units U+0001 to U+00FF: their NUL is where UTF-16 puts it.
-    latin: usize,
-    /// Units with a zero low byte: rare in text, except the two exempted in [`Reading::read`].
-    zero_low: usize,
     /// The previous unit was a high surrogate, waiting for its low half.
     high_surrogate: bool,
 }
@@ -86,17 +104,8 @@ impl Reading {
                 self.high_surrogate = true;
             }
             0xDC00..=0xDFFF => self.misses += usize::from(!paired),
-            _ => {
-                self.misses += usize::from(paired) + usize::from(!is_text_unit(unit));
-                self.latin += usize::from(matches!(unit, 0x01..=0xFF));
-                // The ideographic space and 一 ("one") are common in CJK text.
-                self.zero_low += usize::from(unit & 0xFF == 0 && !matches!(unit, 0x3000 | 0x4E00));
-            }
+            _ => self.misses += usize::from(paired) + usize::from(!is_text_unit(unit)),
         }
-    }
-
-    fn is_text(&self, allowed_misses: usize) -> bool {
-        self.misses <= allowed_misses && self.zero_low * 2 < self.latin
     }
 }
 
