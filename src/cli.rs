@@ -84,7 +84,7 @@ pub struct GlobalArgs {
     /// Seconds allowed for one --verify request [default: 10].
     #[arg(long, global = true, value_name = "SECONDS", requires = "verify")]
     pub verify_timeout: Option<f64>,
-    /// Do not decode base64 text and UTF-16 files before scanning them.
+    /// Do not decode base64 and percent-encoded text and UTF-16 files before scanning them.
     #[arg(long, global = true, help_heading = "Encodings and archives")]
     pub no_decode: bool,
     /// Scan archives (zip, jar, whl, tar, gzip, …) as raw bytes instead of opening them.

@@ -130,7 +130,7 @@ pub struct Config {
     pub threads: usize,
     /// Suppress the summary.
     pub quiet: bool,
-    /// What to look for inside blobs (base64, UTF-16, archives). A command may turn parts
+    /// What to look for inside blobs (base64, percent-encoding, UTF-16, archives). A command may turn parts
     /// off where they cost too much (the pre-commit hook).
     pub expand: ExpandOptions,
     /// The configuration file in use, if any.

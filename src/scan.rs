@@ -2,14 +2,14 @@
 //! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
 //! worker threads into one sorted [`ScanOutcome`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::archive::{self, Budget, Event, Stop};
 use crate::config::DEFAULT_MAX_FILE_SIZE;
-use crate::decode::{self, base64, Encoding};
+use crate::decode::{self, base64, percent, Encoding};
 use crate::filter::{self, DropReason, Filters};
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, RawMatch, Scratch};
@@ -19,7 +19,8 @@ use crate::verify::Verifications;
 /// What to look for inside blobs, besides their bytes as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpandOptions {
-    /// Decode base64 runs and UTF-16 text and scan the result (`--no-decode` turns it off).
+    /// Decode base64 and percent-encoded runs and UTF-16 text and scan the result (`--no-decode`
+    /// turns it off).
     pub decode: bool,
     /// Open archives within these limits (`None`, `--no-archives`: scan them as raw bytes).
     pub archives: Option<archive::Limits>,
@@ -42,8 +43,8 @@ impl Default for ExpandOptions {
 /// Each blob is scanned as it is, then what it holds is scanned too, recursively: the members
 /// of an archive (reported as `bundle.zip!inner/.env`, lines counted in the member), the
 /// UTF-16 text of a UTF-16 file (same path and lines), and the base64 runs that decode to text
-/// (reported at the encoded text, with the encodings in [`Finding::decoded`]). An archive
-/// that opens is scanned through its members only, not also as raw bytes.
+/// (reported at the encoded text, with the encodings in [`Finding::decoded`]). An archive's
+/// raw bytes are scanned too; a secret its members reported is not reported again from them.
 pub struct BlobScanner<'m> {
     matcher: &'m Matcher,
     scratch: Scratch,
@@ -67,33 +68,51 @@ impl<'m> BlobScanner<'m> {
         self.scan_located(bytes, 0, &mut budget, &mut blob);
     }
 
-    /// A file or archive member: its members if it is an archive, else its text.
+    /// A file or archive member: its members if it is an archive, then its bytes as they are.
+    /// An archive's raw bytes are scanned too: a prefix, the gaps between members, a comment,
+    /// bytes past the end its directory claims, or what a limit or damage stopped the reader
+    /// before, can all hold a key no member shows. Of what the raw bytes hold, secrets the
+    /// members already reported are dropped (a stored member's bytes are in the raw bytes too:
+    /// one key, one finding).
     fn scan_located(&mut self, bytes: &[u8], depth: usize, budget: &mut Budget, blob: &mut Blob) {
-        if let (Some(limits), Some(format)) = (self.options.archives, archive::detect(bytes)) {
-            if depth >= limits.max_depth {
-                let path = blob.path();
-                blob.warn(format!(
-                    "{path}: {} archive nested deeper than --archive-depth {}; scanned as raw bytes",
-                    format.name(),
-                    limits.max_depth
-                ));
-            } else if self.scan_archive(bytes, format, &limits, depth, budget, blob) {
-                return;
-            }
+        let from_members = blob.sink.findings.len();
+        self.scan_if_archive(bytes, depth, budget, blob);
+        let from_raw = blob.sink.findings.len();
+        self.scan_raw(bytes, blob);
+        blob.drop_repeats(from_members..from_raw);
+    }
+
+    /// Scans the members of `bytes` if it is an archive to open.
+    fn scan_if_archive(&mut self, bytes: &[u8], depth: usize, budget: &mut Budget, blob: &mut Blob) {
+        let (Some(limits), Some(format)) = (self.options.archives, archive::detect(bytes)) else {
+            return;
+        };
+        if depth < limits.max_depth {
+            self.scan_archive(bytes, format, &limits, depth, budget, blob);
+        } else {
+            let path = blob.path();
+            blob.warn(format!(
+                "{path}: {} archive nested deeper than --archive-depth {}; scanned as raw bytes",
+                format.name(),
+                limits.max_depth
+            ));
         }
+    }
+
+    /// A blob's bytes as they are, and the texts decoded from them.
+    fn scan_raw(&mut self, bytes: &[u8], blob: &mut Blob) {
         let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
         self.scan_text(&View { text: bytes, encoding: None }, bytes, None, 0, &mut decoding, blob);
         if decoding.exhausted {
             let path = blob.path();
             blob.warn(format!(
-                "{path}: stopped decoding base64 after {} decoded; the rest of its base64 text was scanned only as it is",
+                "{path}: stopped decoding after {} decoded; the rest of its base64 and percent-encoded text was scanned only as it is",
                 crate::source::human_bytes(decode::DECODE_BUDGET as u64)
             ));
         }
     }
 
-    /// Scans the members of an archive. False if it could not be opened at all, so that the
-    /// caller scans its raw bytes instead.
+    /// Scans the members of an archive, and says why if it could not be read to its end.
     fn scan_archive(
         &mut self,
         bytes: &[u8],
@@ -102,7 +121,7 @@ impl<'m> BlobScanner<'m> {
         depth: usize,
         budget: &mut Budget,
         blob: &mut Blob,
-    ) -> bool {
+    ) {
         let mut events = 0;
         let max_member_size = self.options.max_member_size;
         let result = archive::read(bytes, format, limits, max_member_size, budget, &mut |event, budget| {
@@ -128,14 +147,12 @@ impl<'m> BlobScanner<'m> {
         });
         let path = blob.path();
         match result {
-            Ok(()) => true,
+            Ok(()) => {}
             Err(stop @ Stop::Malformed { .. }) if events == 0 => {
-                blob.warn(format!("{path}: {stop}; scanned as raw bytes"));
-                false
+                blob.warn(format!("{path}: {stop}; scanned as raw bytes"))
             }
             Err(stop) => {
-                blob.warn(format!("{path}: {stop}; the rest of the archive was not scanned"));
-                true
+                blob.warn(format!("{path}: {stop}; scanned the members before it, and the archive as raw bytes"))
             }
         }
     }
@@ -155,15 +172,15 @@ impl<'m> BlobScanner<'m> {
         if !self.options.decode || depth >= decode::MAX_DEPTH {
             return;
         }
-        let (decoded, exhausted) = match decode::utf16_layer(text) {
-            Some(transcoded) => (vec![transcoded], false),
-            None if !decode::is_binary(text) => decode::base64_layer(text, &mut decoding.budget),
-            None => (Vec::new(), false),
+        let decoded = match decode::utf16_layer(text) {
+            Some(transcoded) => vec![transcoded],
+            None if !decode::is_binary(text) => decoding.runs(text),
+            None => Vec::new(),
         };
-        decoding.exhausted |= exhausted;
         for found in &decoded {
             blob.sink.stats.nested.decoded += 1;
-            if layer.is_none() && view.encoding.is_none() && found.encoding != Encoding::Base64 {
+            let transcoded = matches!(found.encoding, Encoding::Utf16Le | Encoding::Utf16Be);
+            if layer.is_none() && view.encoding.is_none() && transcoded {
                 // A UTF-16 file: its text is what lines and columns are counted in.
                 let inner = View { text: &found.text, encoding: Some(found.encoding) };
                 self.scan_text(&inner, &found.text, None, depth + 1, decoding, blob);
@@ -188,6 +205,9 @@ impl<'m> BlobScanner<'m> {
         let path = blob.path();
         let decoded = describe(view, layer);
         for found in &self.raw {
+            if layer.is_some_and(|layer| layer.repeats_outer(found.secret.clone())) {
+                continue;
+            }
             let in_view = Layer::to_view(layer, found.secret.clone());
             let allowed = filter::is_inline_allowed(finding::lines_around(text, found.secret.clone()))
                 || (layer.is_some() && filter::is_inline_allowed(finding::lines_around(view.text, in_view.clone())));
@@ -284,6 +304,18 @@ impl Blob<'_, '_> {
     fn warn(&mut self, message: String) {
         self.sink.stats.warnings.push(message);
     }
+
+    /// Drops the findings after `earlier` whose secret a finding in `earlier` already
+    /// reported (same fingerprint: same rule, same secret).
+    fn drop_repeats(&mut self, earlier: Range<usize>) {
+        if earlier.is_empty() {
+            return;
+        }
+        let reported: HashSet<String> =
+            self.sink.findings[earlier.clone()].iter().map(|finding| finding.fingerprint.clone()).collect();
+        let later = self.sink.findings.split_off(earlier.end);
+        self.sink.findings.extend(later.into_iter().filter(|finding| !reported.contains(&finding.fingerprint)));
+    }
 }
 
 /// The name given to the content of a gzip file that does not store one: `app.log.gz` →
@@ -338,16 +370,22 @@ impl Layer<'_> {
     /// base64 characters that encode it, or onto the whole span of a transcoded text.
     fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
         while let Some(current) = layer {
-            range = match current.encoding {
-                Encoding::Base64 => {
-                    let encoded = base64::encoded_span(&current.text[current.span.clone()], range);
-                    current.span.start + encoded.start..current.span.start + encoded.end
-                }
-                Encoding::Utf16Le | Encoding::Utf16Be => current.span.clone(),
+            let run = &current.text[current.span.clone()];
+            let encoded = match current.encoding {
+                Encoding::Base64 => base64::encoded_span(run, range),
+                Encoding::Percent => percent::encoded_span(run, range),
+                Encoding::Utf16Le | Encoding::Utf16Be => 0..run.len(),
             };
+            range = current.span.start + encoded.start..current.span.start + encoded.end;
             layer = current.outer;
         }
         range
+    }
+
+    /// Whether the decoded bytes `range` of this layer are in the text it was decoded from as
+    /// they are, neighbours included, so that a secret there was reported from that text.
+    fn repeats_outer(&self, range: Range<usize>) -> bool {
+        self.encoding == Encoding::Percent && !percent::touches_escape(&self.text[self.span.clone()], range)
     }
 }
 
@@ -364,10 +402,21 @@ fn describe(view: &View, layer: Option<&Layer>) -> Option<String> {
     (!names.is_empty()).then(|| names.join("+"))
 }
 
-/// How much base64 is left to decode in one file or member.
+/// How much base64 and percent-encoded text is left to decode in one file or member.
 struct Decoding {
     budget: usize,
     exhausted: bool,
+}
+
+impl Decoding {
+    /// The base64 and percent-encoded runs of `text`, decoded within the budget.
+    fn runs(&mut self, text: &[u8]) -> Vec<decode::Decoded> {
+        let (mut found, exhausted) = decode::base64_layer(text, &mut self.budget);
+        let (percent, percent_exhausted) = decode::percent_layer(text, &mut self.budget);
+        found.extend(percent);
+        self.exhausted |= exhausted || percent_exhausted;
+        found
+    }
 }
 
 /// Findings and drops gathered by one thread, or merged from all.

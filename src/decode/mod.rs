@@ -1,7 +1,9 @@
-//! Text hidden in an encoding: base64 runs and UTF-16 files, decoded to bytes the matcher can
-//! read. Pure functions from bytes to decoded texts; nothing of paths, rules or output.
+//! Text hidden in an encoding: base64 runs, percent-encoded runs and UTF-16 files, decoded to
+//! bytes the matcher can read. Pure functions from bytes to decoded texts; nothing of paths,
+//! rules or output.
 
 pub mod base64;
+pub mod percent;
 pub mod utf16;
 
 use std::ops::Range;
@@ -10,7 +12,8 @@ use std::ops::Range;
 /// file, say. Each layer at most shrinks the text by a quarter, so this also bounds the work.
 pub const MAX_DEPTH: usize = 3;
 
-/// Most bytes decoded from base64 runs in one file or archive member, over all layers.
+/// Most bytes decoded from base64 and percent-encoded runs in one file or archive member,
+/// over all layers.
 pub const DECODE_BUDGET: usize = 8 << 20;
 
 /// An encoding that text was found under.
@@ -18,6 +21,8 @@ pub const DECODE_BUDGET: usize = 8 << 20;
 pub enum Encoding {
     /// Base64 or base64url.
     Base64,
+    /// Percent-encoding (`%22`), as in URLs and form bodies.
+    Percent,
     /// UTF-16, little-endian.
     Utf16Le,
     /// UTF-16, big-endian.
@@ -29,6 +34,7 @@ impl Encoding {
     pub fn name(self) -> &'static str {
         match self {
             Encoding::Base64 => "base64",
+            Encoding::Percent => "percent",
             Encoding::Utf16Le => "utf-16le",
             Encoding::Utf16Be => "utf-16be",
         }
@@ -68,16 +74,35 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 /// The base64 runs of `bytes` that decode to text, decoded. Output is charged to `budget`;
 /// the second value is true when the budget ran out and runs were left undecoded.
 pub fn base64_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
+    let runs = base64::text_runs(bytes).map(|span| (span.len() / 4 * 3 + 2, span));
+    decode_runs(bytes, runs, Encoding::Base64, base64::decode, budget)
+}
+
+/// The percent-encoded runs of `bytes` (see [`percent::runs`]), decoded, charged to `budget`
+/// like [`base64_layer`].
+pub fn percent_layer(bytes: &[u8], budget: &mut usize) -> (Vec<Decoded>, bool) {
+    let runs = percent::runs(bytes).map(|span| (span.len(), span));
+    decode_runs(bytes, runs, Encoding::Percent, percent::decode, budget)
+}
+
+/// Decodes each of `runs` (the most bytes it may decode to, and its span) while `budget`
+/// lasts; true when it ran out.
+fn decode_runs(
+    bytes: &[u8],
+    runs: impl Iterator<Item = (usize, Range<usize>)>,
+    encoding: Encoding,
+    decode: fn(&[u8], &mut Vec<u8>),
+    budget: &mut usize,
+) -> (Vec<Decoded>, bool) {
     let mut found = Vec::new();
-    for span in base64::text_runs(bytes) {
-        let needed = span.len() / 4 * 3 + 2;
+    for (needed, span) in runs {
         if needed > *budget {
             return (found, true);
         }
         let mut text = Vec::with_capacity(needed);
-        base64::decode(&bytes[span.clone()], &mut text);
+        decode(&bytes[span.clone()], &mut text);
         *budget -= text.len();
-        found.push(Decoded { encoding: Encoding::Base64, span, text });
+        found.push(Decoded { encoding, span, text });
     }
     (found, false)
 }
@@ -104,6 +129,20 @@ mod tests {
         let mut budget = 8;
         let (found, exhausted) = base64_layer(text, &mut budget);
         assert!(found.is_empty() && exhausted);
+    }
+
+    #[test]
+    fn percent_runs_are_decoded_with_their_spans_and_charged() {
+        let text = b"GET /hook?key%3Dsecret-value%26x=1 302\n";
+        let mut budget = DECODE_BUDGET;
+        let (found, exhausted) = percent_layer(text, &mut budget);
+        assert!(!exhausted);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, b"/hook?key=secret-value&x=1");
+        assert_eq!(&text[found[0].span.clone()], b"/hook?key%3Dsecret-value%26x=1");
+        assert_eq!(budget, DECODE_BUDGET - found[0].text.len());
+        let mut small = 8;
+        assert_eq!(percent_layer(text, &mut small), (Vec::new(), true));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
     let nested = &stats.nested;
     if nested.members > 0 || nested.decoded > 0 {
         lines.push(format!(
-            "note: also scanned {} archive member(s) ({}) and {} decoded text(s) (base64, UTF-16)",
+            "note: also scanned {} archive member(s) ({}) and {} decoded text(s) (base64, percent, UTF-16)",
             nested.members,
             human_bytes(nested.member_bytes),
             nested.decoded

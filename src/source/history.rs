@@ -68,7 +68,7 @@ pub struct Plan {
     pub introduced_only: bool,
     /// Things worth saying about the selection (shallow clone, refs that name no commit).
     pub warnings: Vec<String>,
-    /// Commits that could not be read, named.
+    /// Refs and commits that could not be read, named.
     pub errors: Vec<String>,
 }
 
@@ -130,6 +130,12 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
         None if selection.exclude_remotes => (refs.local.clone(), Vec::new()),
         None => ([&refs.local[..], &refs.remote[..]].concat(), Vec::new()),
     };
+    for broken in refs.broken {
+        // A broken ref whose history this scan would have walked hides that history: the scan
+        // is incomplete. One it would not have walked (a range scan, a left-out remote) is not.
+        let walked = selection.range.is_none() && !(broken.remote && selection.exclude_remotes);
+        if walked { &mut plan.errors } else { &mut plan.warnings }.push(broken.message);
+    }
     if selection.exclude_remotes {
         hidden.extend(&refs.remote);
     }
@@ -139,7 +145,7 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
         plan.tags =
             refs.tags.into_iter().filter(|(_, _, target)| walked.contains(target)).map(|(n, t, _)| (n, t)).collect();
     }
-    plan.warnings = refs.warnings;
+    plan.warnings.extend(refs.warnings);
     if repo.is_shallow() {
         plan.warnings.push(
             "this is a shallow clone: history before its oldest fetched commits is missing and was not \
@@ -203,7 +209,20 @@ struct RefTips {
     remote: Vec<Oid>,
     /// Annotated tags: (name, tag object, commit it peels to).
     tags: Vec<(String, Oid, Oid)>,
+    /// Refs whose target, or the commit a tag leads to, is missing from the object database.
+    broken: Vec<BrokenRef>,
     warnings: Vec<String>,
+    /// Every target met, so that HEAD and stash entries repeating a branch are not added twice.
+    seen: HashSet<Oid>,
+}
+
+/// A ref that leads to a missing object: the history behind it cannot be read.
+#[derive(Debug)]
+struct BrokenRef {
+    /// Under `refs/remotes/`.
+    remote: bool,
+    /// What is missing, naming the ref (escaped: ref names come from the repository).
+    message: String,
 }
 
 impl RefTips {
@@ -213,41 +232,80 @@ impl RefTips {
         for reference in references {
             let reference = reference.map_err(|e| Error::git("cannot read a reference", e))?;
             let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
-            let Ok(Some(target)) = reference.resolve().map(|r| r.target()) else {
-                tips.warnings.push(format!("reference {name} does not resolve; not scanned"));
-                continue;
-            };
-            tips.add(repo, &name, target);
+            // A direct ref's target is read as it is: resolving looks the ref up again by its
+            // name, which fails for names libgit2 deems invalid (a hand-written packed-refs line).
+            match reference.target().or_else(|| reference.resolve().ok()?.target()) {
+                Some(target) => tips.add(repo, &name, target),
+                None => {
+                    tips.warnings.push(format!("reference {name:?} is a symbolic reference to nothing; not scanned"))
+                }
+            }
         }
-        if let Ok(head) = repo.head() {
-            tips.local.extend(head.target());
-        }
+        tips.add_head(repo);
         // Older stash entries live only in the stash's reflog.
         if let Ok(reflog) = repo.reflog("refs/stash") {
-            tips.local.extend(reflog.iter().map(|entry| entry.id_new()));
+            for (index, entry) in reflog.iter().enumerate() {
+                tips.add_once(repo, &format!("stash@{{{index}}}"), entry.id_new());
+            }
         }
         Ok(tips)
     }
 
+    /// A detached HEAD's commit (an attached one is its branch's, already added).
+    fn add_head(&mut self, repo: &Repository) {
+        match repo.head() {
+            Ok(head) => {
+                if let Some(target) = head.target() {
+                    self.add_once(repo, "HEAD", target);
+                }
+            }
+            // A new repository's HEAD names a branch with no commit yet.
+            Err(e) if e.code() == ErrorCode::UnbornBranch => {}
+            Err(e) => self.record_broken(false, format!("HEAD cannot be read: {}", e.message())),
+        }
+    }
+
+    /// [`RefTips::add`], unless a ref already led to `target`.
+    fn add_once(&mut self, repo: &Repository, name: &str, target: Oid) {
+        if !self.seen.contains(&target) {
+            self.add(repo, name, target);
+        }
+    }
+
     fn add(&mut self, repo: &Repository, name: &str, target: Oid) {
+        self.seen.insert(target);
+        let remote = name.starts_with("refs/remotes/");
         let Ok(object) = repo.find_object(target, None) else {
-            self.warnings.push(format!("reference {name} points to missing object {target}; not scanned"));
-            return;
+            let message = format!("reference {name:?} points to missing object {target}; its history was not scanned");
+            return self.record_broken(remote, message);
         };
-        let Ok(commit) = object.peel_to_commit() else {
-            self.warnings
-                .push(format!("reference {name} points to a {}, not a commit; not scanned", kind_name(&object)));
-            return;
+        let commit = match object.peel_to_commit() {
+            Ok(commit) => commit,
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                let kind = kind_name(&object);
+                let message = format!(
+                    "reference {name:?} points to {kind} {target}, whose target is missing; its history was not scanned"
+                );
+                return self.record_broken(remote, message);
+            }
+            Err(_) => {
+                let kind = kind_name(&object);
+                return self.warnings.push(format!("reference {name:?} points to a {kind}, not a commit; not scanned"));
+            }
         };
         if object.kind() == Some(ObjectType::Tag) {
             let short = name.strip_prefix("refs/tags/").unwrap_or(name);
             self.tags.push((short.to_string(), target, commit.id()));
         }
-        if name.starts_with("refs/remotes/") {
+        if remote {
             self.remote.push(commit.id());
         } else {
             self.local.push(commit.id());
         }
+    }
+
+    fn record_broken(&mut self, remote: bool, message: String) {
+        self.broken.push(BrokenRef { remote, message });
     }
 }
 
