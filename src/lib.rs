@@ -29,6 +29,7 @@ pub mod filter;
 pub mod finding;
 pub mod gitleaks;
 pub mod ignore_file;
+pub mod lines;
 pub mod matcher;
 pub mod precision;
 pub mod prefilter;

@@ -10,8 +10,9 @@ use std::time::Duration;
 use crate::archive::{self, Budget, Event, Stop};
 use crate::config::DEFAULT_MAX_FILE_SIZE;
 use crate::decode::{self, base64, Encoding};
-use crate::filter::{self, DropReason, Filters};
+use crate::filter::{self, DropReason, Filters, InlineAllows};
 use crate::finding::{self, Finding};
+use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::verify::Verifications;
@@ -82,7 +83,7 @@ impl<'m> BlobScanner<'m> {
             }
         }
         let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
-        self.scan_text(&View { text: bytes, encoding: None }, bytes, None, 0, &mut decoding, blob);
+        self.scan_view(View::new(bytes, None), 0, &mut decoding, blob);
         if decoding.exhausted {
             let path = blob.path();
             blob.warn(format!(
@@ -140,11 +141,18 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
+    /// Scans a view and what it holds, then places its findings on its lines.
+    fn scan_view(&mut self, mut view: View, depth: usize, decoding: &mut Decoding, blob: &mut Blob) {
+        let text = view.text;
+        self.scan_text(&mut view, text, None, depth, decoding, blob);
+        view.settle(self.matcher, blob);
+    }
+
     /// Scans `text` (the view itself, or decoded from it through `layer`), then the texts
     /// decoded from it.
     fn scan_text(
         &mut self,
-        view: &View,
+        view: &mut View,
         text: &[u8],
         layer: Option<&Layer>,
         depth: usize,
@@ -165,8 +173,7 @@ impl<'m> BlobScanner<'m> {
             blob.sink.stats.nested.decoded += 1;
             if layer.is_none() && view.encoding.is_none() && found.encoding != Encoding::Base64 {
                 // A UTF-16 file: its text is what lines and columns are counted in.
-                let inner = View { text: &found.text, encoding: Some(found.encoding) };
-                self.scan_text(&inner, &found.text, None, depth + 1, decoding, blob);
+                self.scan_view(View::new(&found.text, Some(found.encoding)), depth + 1, decoding, blob);
             } else {
                 let inner = Layer { outer: layer, text, span: found.span.clone(), encoding: found.encoding };
                 self.scan_text(view, &found.text, Some(&inner), depth + 1, decoding, blob);
@@ -174,30 +181,32 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
-    /// Runs the matcher over `text` and reports what it finds at its place in the view.
-    fn report(&mut self, view: &View, text: &[u8], layer: Option<&Layer>, blob: &mut Blob) {
+    /// Runs the matcher over `text` and leaves what it finds with the view, to be placed on
+    /// the view's lines. A decoded text's own allow comments (a base64'd config file) count
+    /// in it; the view's count when the view is settled.
+    fn report(&mut self, view: &mut View, text: &[u8], layer: Option<&Layer>, blob: &mut Blob) {
         self.raw.clear();
         self.matcher.find(text, &mut self.scratch, &mut self.raw);
         if self.raw.is_empty() {
             return;
         }
-        let path = blob.path();
+        let allowed_inside = match layer {
+            Some(_) => allowed_in(text, &self.raw),
+            None => vec![false; self.raw.len()],
+        };
         let decoded = describe(view, layer);
-        for found in &self.raw {
-            let in_view = Layer::to_view(layer, found.secret.clone());
-            let allowed = filter::is_inline_allowed(finding::lines_around(text, found.secret.clone()))
-                || (layer.is_some() && filter::is_inline_allowed(finding::lines_around(view.text, in_view.clone())));
+        for (found, allowed) in self.raw.iter().zip(allowed_inside) {
             if allowed {
                 blob.sink.dropped.push(DropReason::InlineAllow);
                 continue;
             }
-            let rule = self.matcher.rules().get(found.rule);
-            let mut finding = Finding::new(rule, text, found.secret.clone(), found.prefix_len, path.clone());
-            if layer.is_some() {
-                finding.position = finding::position_of(view.text, in_view);
-            }
-            finding.decoded.clone_from(&decoded);
-            blob.sink.findings.push(finding);
+            view.pending.push(Unplaced {
+                rule: found.rule,
+                secret: text[found.secret.clone()].to_vec(),
+                prefix_len: found.prefix_len,
+                span: Layer::to_view(layer, found.secret.clone()),
+                decoded: decoded.clone(),
+            });
         }
     }
 
@@ -264,6 +273,57 @@ struct View<'v> {
     text: &'v [u8],
     /// How the file was encoded, if it was transcoded.
     encoding: Option<Encoding>,
+    /// What was found in it or in the texts decoded from it, not yet placed on its lines.
+    pending: Vec<Unplaced>,
+}
+
+/// A secret found in a view, waiting for the one pass over the view's text that places all
+/// of them on their lines.
+struct Unplaced {
+    rule: usize,
+    secret: Vec<u8>,
+    prefix_len: usize,
+    /// Where it is in the view: the secret, or the encoded text holding it.
+    span: Range<usize>,
+    decoded: Option<String>,
+}
+
+impl<'v> View<'v> {
+    fn new(text: &'v [u8], encoding: Option<Encoding>) -> Self {
+        View { text, encoding, pending: Vec::new() }
+    }
+
+    /// Places the pending secrets on the view's lines and reports those without a
+    /// `keyhound:allow` comment on their lines.
+    fn settle(self, matcher: &Matcher, blob: &mut Blob) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let spans: Vec<Range<usize>> = self.pending.iter().map(|found| found.span.clone()).collect();
+        let positions = lines::positions(self.text, &spans);
+        let allows = InlineAllows::of(self.text);
+        let path = blob.path();
+        for (found, position) in self.pending.into_iter().zip(positions) {
+            if allows.cover(&position) {
+                blob.sink.dropped.push(DropReason::InlineAllow);
+                continue;
+            }
+            let rule = matcher.rules().get(found.rule);
+            let mut finding = Finding::new(rule, &found.secret, found.prefix_len, path.clone(), position);
+            finding.decoded = found.decoded;
+            blob.sink.findings.push(finding);
+        }
+    }
+}
+
+/// For each match in `text`, whether an allow comment in `text` is on its lines.
+fn allowed_in(text: &[u8], found: &[RawMatch]) -> Vec<bool> {
+    let allows = InlineAllows::of(text);
+    if allows.is_empty() {
+        return vec![false; found.len()];
+    }
+    let spans: Vec<Range<usize>> = found.iter().map(|found| found.secret.clone()).collect();
+    lines::positions(text, &spans).iter().map(|position| allows.cover(position)).collect()
 }
 
 /// One decoding between the view and the text being scanned.
