@@ -198,7 +198,9 @@ const FIRST_READ: u64 = 64 << 10;
 fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<ReadOutcome> {
     let mut file = File::open(path)?;
     buffer.clear();
-    let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(limit + 1);
+    // One byte past the limit tells a file over it; a limit of `u64::MAX` has no such byte.
+    let cap = limit.saturating_add(1);
+    let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(cap);
     (&mut file).take(first_read).read_to_end(buffer)?;
     if (buffer.len() as u64) < first_read {
         return Ok(ReadOutcome::Read);
@@ -208,7 +210,7 @@ fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result
         return Ok(ReadOutcome::TooLarge(size));
     }
     // The file may grow while it is read: never read past the limit.
-    (&mut file).take(limit + 1 - first_read).read_to_end(buffer)?;
+    (&mut file).take(cap - first_read).read_to_end(buffer)?;
     if buffer.len() as u64 > limit {
         return Ok(ReadOutcome::TooLarge(buffer.len() as u64));
     }
@@ -289,6 +291,16 @@ mod tests {
         fs::write(&path, vec![b'x'; limit as usize + 1]).unwrap();
         let outcome = read_capped(&path, limit, &mut buffer).unwrap();
         assert!(matches!(outcome, ReadOutcome::TooLarge(size) if size == limit + 1));
+    }
+
+    #[test]
+    fn a_limit_of_u64_max_reads_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, vec![b'x'; FIRST_READ as usize * 2 + 5]).unwrap();
+        let mut buffer = Vec::new();
+        assert!(matches!(read_capped(&path, u64::MAX, &mut buffer).unwrap(), ReadOutcome::Read));
+        assert_eq!(buffer.len() as u64, FIRST_READ * 2 + 5);
     }
 
     #[test]
