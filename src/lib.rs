@@ -39,6 +39,7 @@ pub mod scan;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 pub mod source;
+pub mod threads;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -1,5 +1,7 @@
-//! The working-tree source: walks files and directories in parallel with the `ignore` crate
-//! and hands each regular file's bytes to a per-thread visitor.
+//! The working-tree source: walks files and directories with the `ignore` crate and hands
+//! each regular file's bytes to a per-thread visitor on a pool of worker threads. The walk
+//! itself is `ignore`'s iterative one, shared by the workers: its parallel walker panics when
+//! the system refuses a thread, and hangs the threads it did start.
 //!
 //! Hidden files are read (`.env` is where keys live); `.git/` never is. `.gitignore`, `.ignore`
 //! and git's exclude files are honoured unless disabled, and the files they exclude are
@@ -13,10 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use ignore::{DirEntry, WalkBuilder, WalkState};
+use ignore::{DirEntry, WalkBuilder};
+use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use super::{display_path, SkipReason, Skipped, SourceStats};
 use crate::error::{Error, Result};
+use crate::threads;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -30,7 +34,8 @@ pub struct WalkOptions {
 }
 
 /// Walks `roots` and calls a per-thread visitor with each file's path and bytes. Fails only if
-/// a root does not exist; errors on single files are counted in the returned stats.
+/// a root does not exist or the worker threads cannot start; errors on single files are
+/// counted in the returned stats.
 pub fn walk<V>(roots: &[PathBuf], options: &WalkOptions, make_visitor: impl Fn() -> V + Sync) -> Result<SourceStats>
 where
     V: FnMut(&Path, &[u8]) + Send,
@@ -38,9 +43,10 @@ where
     for root in roots {
         std::fs::symlink_metadata(root).map_err(|source| Error::Path { path: root.clone(), source })?;
     }
+    let pool = threads::pool(options.threads)?;
     let mut stats = SourceStats::default();
     for root in roots {
-        stats.merge(walk_root(root, options, &make_visitor));
+        stats.merge(pool.install(|| walk_root(root, options, &make_visitor)));
     }
     Ok(stats)
 }
@@ -79,26 +85,21 @@ where
 {
     if options.respect_ignore_files {
         if let Some(repository) = enclosing_repository_ignoring(root) {
-            return wholly_ignored(root, &repository, options);
+            return wholly_ignored(root, &repository);
         }
     }
     let shared = SharedStats::default();
-    builder(root, options, options.respect_ignore_files).build_parallel().run(|| {
-        let mut visitor = make_visitor();
-        let mut buffer = Vec::new();
-        let shared = &shared;
-        Box::new(move |entry| {
-            match entry {
-                Ok(entry) => visit_entry(&entry, options, shared, &mut buffer, &mut visitor),
-                Err(error) => shared.error(error.to_string()),
-            }
-            WalkState::Continue
-        })
-    });
+    builder(root, options.respect_ignore_files).build().par_bridge().for_each_init(
+        || (make_visitor(), Vec::new()),
+        |(visitor, buffer), entry| match entry {
+            Ok(entry) => visit_entry(&entry, options, &shared, buffer, visitor),
+            Err(error) => shared.error(error.to_string()),
+        },
+    );
     let regular_seen = shared.regular_seen.load(Ordering::Relaxed);
     let mut stats = shared.into_stats();
     if options.respect_ignore_files {
-        stats.ignored = count_regular_files(root, options).saturating_sub(regular_seen);
+        stats.ignored = count_regular_files(root).saturating_sub(regular_seen);
         if regular_seen == 0 && stats.ignored > 0 {
             stats.warnings.push(format!(
                 "{}: every file ({}) is excluded by .gitignore/.ignore rules, so nothing was scanned; \
@@ -126,8 +127,8 @@ fn enclosing_repository_ignoring(root: &Path) -> Option<PathBuf> {
     repository.is_path_ignored(relative).ok()?.then_some(workdir)
 }
 
-fn wholly_ignored(root: &Path, repository: &Path, options: &WalkOptions) -> SourceStats {
-    let ignored = if root.is_dir() { count_regular_files(root, options) } else { 1 };
+fn wholly_ignored(root: &Path, repository: &Path) -> SourceStats {
+    let ignored = if root.is_dir() { count_regular_files(root) } else { 1 };
     SourceStats {
         ignored,
         warnings: vec![format!(
@@ -140,7 +141,7 @@ fn wholly_ignored(root: &Path, repository: &Path, options: &WalkOptions) -> Sour
     }
 }
 
-fn builder(root: &Path, options: &WalkOptions, respect_ignore_files: bool) -> WalkBuilder {
+fn builder(root: &Path, respect_ignore_files: bool) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -150,7 +151,6 @@ fn builder(root: &Path, options: &WalkOptions, respect_ignore_files: bool) -> Wa
         .git_global(respect_ignore_files)
         .git_exclude(respect_ignore_files)
         .follow_links(false)
-        .threads(options.threads)
         .filter_entry(|entry| entry.file_name() != ".git");
     builder
 }
@@ -218,18 +218,9 @@ fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result
 }
 
 /// Regular files under `root` with ignore files disabled (`.git/` still excluded).
-fn count_regular_files(root: &Path, options: &WalkOptions) -> u64 {
-    let count = AtomicU64::new(0);
-    builder(root, options, false).build_parallel().run(|| {
-        let count = &count;
-        Box::new(move |entry| {
-            if entry.is_ok_and(|e| e.file_type().is_some_and(|t| t.is_file())) {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-            WalkState::Continue
-        })
-    });
-    count.into_inner()
+fn count_regular_files(root: &Path) -> u64 {
+    let walk = builder(root, false).build();
+    walk.filter(|entry| entry.as_ref().is_ok_and(|e| e.file_type().is_some_and(|t| t.is_file()))).count() as u64
 }
 
 #[cfg(test)]
