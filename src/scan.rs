@@ -175,7 +175,9 @@ impl<'m> BlobScanner<'m> {
                 // A UTF-16 file: its text is what lines and columns are counted in.
                 self.scan_view(View::new(&found.text, Some(found.encoding)), depth + 1, decoding, blob);
             } else {
-                let inner = Layer { outer: layer, text, span: found.span.clone(), encoding: found.encoding };
+                let chars =
+                    (found.encoding == Encoding::Base64).then(|| base64::CharMap::new(&text[found.span.clone()]));
+                let inner = Layer { outer: layer, span: found.span.clone(), chars, encoding: found.encoding };
                 self.scan_text(view, &found.text, Some(&inner), depth + 1, decoding, blob);
             }
         }
@@ -329,9 +331,10 @@ fn allowed_in(text: &[u8], found: &[RawMatch]) -> Vec<bool> {
 /// One decoding between the view and the text being scanned.
 struct Layer<'a> {
     outer: Option<&'a Layer<'a>>,
-    /// The text the encoded span lies in.
-    text: &'a [u8],
+    /// The encoded span, in the text it lies in.
     span: Range<usize>,
+    /// Where the span's base64 characters are (`None` for a transcoded text).
+    chars: Option<base64::CharMap>,
     encoding: Encoding,
 }
 
@@ -340,12 +343,12 @@ impl Layer<'_> {
     /// base64 characters that encode it, or onto the whole span of a transcoded text.
     fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
         while let Some(current) = layer {
-            range = match current.encoding {
-                Encoding::Base64 => {
-                    let encoded = base64::encoded_span(&current.text[current.span.clone()], range);
+            range = match &current.chars {
+                Some(chars) => {
+                    let encoded = chars.encoded_span(range);
                     current.span.start + encoded.start..current.span.start + encoded.end
                 }
-                Encoding::Utf16Le | Encoding::Utf16Be => current.span.clone(),
+                None => current.span.clone(),
             };
             layer = current.outer;
         }

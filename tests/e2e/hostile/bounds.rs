@@ -144,6 +144,26 @@ fn a_4_mib_file_of_repeated_keys_is_placed_line_by_line_in_linear_time() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_base64_run_of_many_keys_is_placed_in_linear_time() {
+    let key = FakeKeys::new(1308).openai("sk-proj-", 20, 20);
+    let line = format!("key = {key}\n");
+    let lines = (1 << 20) / line.len();
+    let env = TestEnv::new();
+    env.write("keys.txt", line.repeat(lines));
+    // Wrapped at 76 characters, as `base64` writes it: the run spans 18,000 lines.
+    let encoded = Command::new("sh").current_dir(env.path()).args(["-c", "base64 keys.txt > keys.b64"]).status();
+    assert!(encoded.expect("sh runs").success());
+    let run = run_bounded(env.keyhound().args(["scan", "--format", "json", "keys.b64"]));
+    run.expect_code(1);
+    let findings = run.findings();
+    assert_eq!(findings.len(), lines);
+    assert!(findings.iter().all(|finding| finding["decoded"] == "base64"));
+    let encoded_lines = (4 * (line.len() * lines).div_ceil(3)).div_ceil(76);
+    assert_eq!(findings[lines - 1]["end_line"], encoded_lines);
+}
+
 #[test]
 fn a_max_file_size_of_u64_max_means_no_limit() {
     let key = FakeKeys::project_key_of(1305);
