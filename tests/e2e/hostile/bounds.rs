@@ -126,14 +126,20 @@ fn a_work_tree_deeper_than_a_path_can_name_is_an_error_named_not_a_crash() {
     assert_one_finding_at(&run, "top.env", 1);
 }
 
+/// Writes `keys.txt`, `size` bytes at most of `key = KEY` lines, and returns how many lines
+/// (and keys) it holds, and its length.
+fn write_keys_file(env: &TestEnv, seed: u64, size: usize) -> (usize, usize) {
+    // The shortest project key shape: the most findings per mebibyte.
+    let line = format!("key = {}\n", FakeKeys::new(seed).openai("sk-proj-", 20, 20));
+    let lines = size / line.len();
+    env.write("keys.txt", line.repeat(lines));
+    (lines, lines * line.len())
+}
+
 #[test]
 fn a_4_mib_file_of_repeated_keys_is_placed_line_by_line_in_linear_time() {
-    // The shortest project key shape: the most findings per mebibyte.
-    let key = FakeKeys::new(1304).openai("sk-proj-", 20, 20);
-    let line = format!("key = {key}\n");
-    let lines = (4 << 20) / line.len();
     let env = TestEnv::new();
-    env.write("keys.txt", line.repeat(lines));
+    let (lines, _) = write_keys_file(&env, 1304, 4 << 20);
     let run = run_bounded(env.keyhound().args(["scan", "--format", "json", "keys.txt"]));
     run.expect_code(1);
     let findings = run.findings();
@@ -147,11 +153,8 @@ fn a_4_mib_file_of_repeated_keys_is_placed_line_by_line_in_linear_time() {
 #[cfg(unix)]
 #[test]
 fn a_base64_run_of_many_keys_is_placed_in_linear_time() {
-    let key = FakeKeys::new(1308).openai("sk-proj-", 20, 20);
-    let line = format!("key = {key}\n");
-    let lines = (1 << 20) / line.len();
     let env = TestEnv::new();
-    env.write("keys.txt", line.repeat(lines));
+    let (lines, length) = write_keys_file(&env, 1308, 1 << 20);
     // Wrapped at 76 characters, as `base64` writes it: the run spans 18,000 lines.
     let encoded = Command::new("sh").current_dir(env.path()).args(["-c", "base64 keys.txt > keys.b64"]).status();
     assert!(encoded.expect("sh runs").success());
@@ -160,7 +163,7 @@ fn a_base64_run_of_many_keys_is_placed_in_linear_time() {
     let findings = run.findings();
     assert_eq!(findings.len(), lines);
     assert!(findings.iter().all(|finding| finding["decoded"] == "base64"));
-    let encoded_lines = (4 * (line.len() * lines).div_ceil(3)).div_ceil(76);
+    let encoded_lines = (4 * length.div_ceil(3)).div_ceil(76);
     assert_eq!(findings[lines - 1]["end_line"], encoded_lines);
 }
 
