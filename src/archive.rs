@@ -17,6 +17,10 @@ use std::io::{self, Cursor, Read};
 /// compressible files (blank padding, repeated log lines) are not bombs.
 pub const RATIO_GRACE: u64 = 1 << 20;
 
+/// The deepest `--archive-depth`: each level opened is a level of recursion on a worker
+/// thread's stack (2 MiB), and a chain of 1,000 nested gzip streams overflowed it.
+pub const MAX_DEPTH: u16 = 64;
+
 /// Most bytes reserved for a member before reading it: its header may claim any size, and
 /// a larger member grows its buffer as it is read.
 const MAX_RESERVE: u64 = 16 << 20;
