@@ -17,6 +17,14 @@ use std::io::{self, Cursor, Read};
 /// compressible files (blank padding, repeated log lines) are not bombs.
 pub const RATIO_GRACE: u64 = 1 << 20;
 
+/// The deepest `--archive-depth`: each level opened is a level of recursion on a worker
+/// thread's stack (2 MiB), and a chain of 1,000 nested gzip streams overflowed it.
+pub const MAX_DEPTH: u16 = 64;
+
+/// Most bytes reserved for a member before reading it: its header may claim any size, and
+/// a larger member grows its buffer as it is read.
+const MAX_RESERVE: u64 = 16 << 20;
+
 /// An archive format keyhound opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -259,8 +267,10 @@ impl Reader<'_> {
             return Ok(());
         }
         let cap = self.max_member_size.min(self.budget.bytes).min(ratio_cap);
-        let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(cap) as usize);
-        if let Err(error) = content.take(cap + 1).read_to_end(&mut bytes) {
+        let reserve = declared.unwrap_or(0).min(cap).min(MAX_RESERVE);
+        let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+        // A cap of `u64::MAX` (no limit) reads to the end: one byte more cannot be represented.
+        if let Err(error) = content.take(cap.saturating_add(1)).read_to_end(&mut bytes) {
             // A truncated or corrupt member may still hold a key in what could be read.
             let read = bytes.len().min(usize::try_from(cap).unwrap_or(usize::MAX));
             if read > 0 {
@@ -309,5 +319,36 @@ impl<R: Read> Read for Capped<R> {
         let read = self.inner.read(&mut buf[..want])?;
         self.left -= read as u64;
         Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(name: &str, content: &[u8]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, content).unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn limits_of_u64_max_mean_no_limit() {
+        let limits = Limits { max_bytes: u64::MAX, max_members: u64::MAX, ..Limits::default() };
+        let mut budget = Budget::new(&limits);
+        let mut read = Vec::new();
+        let tar = tar_of("a.txt", b"the whole member");
+        let result = super::read(&tar, Format::Tar, &limits, u64::MAX, &mut budget, &mut |event, _| {
+            if let Event::Member { name, bytes } = event {
+                read.push((name.to_string(), bytes.to_vec()));
+            }
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(read, [("a.txt".to_string(), b"the whole member".to_vec())]);
+        assert_eq!(budget.bytes, u64::MAX - 16);
     }
 }

@@ -90,8 +90,9 @@ pub struct GlobalArgs {
     /// Scan archives (zip, jar, whl, tar, gzip, …) as raw bytes instead of opening them.
     #[arg(long, global = true, help_heading = "Encodings and archives")]
     pub no_archives: bool,
-    /// Levels of archives inside archives to open [default: 3].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..),
+    /// Levels of archives inside archives to open [default: 3, at most 64].
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=i64::from(crate::archive::MAX_DEPTH)),
           help_heading = "Encodings and archives")]
     pub archive_depth: Option<u16>,
     /// Most bytes to decompress from one file's archives, nested ones included [default: 256MiB].
@@ -269,5 +270,14 @@ mod tests {
         let cli = Cli::try_parse_from(["keyhound", "scan", "--archive-depth", "2", "--no-decode"]).unwrap();
         assert_eq!(cli.global.archive_depth, Some(2));
         assert!(cli.global.no_decode);
+    }
+
+    #[test]
+    fn archive_depth_stops_where_the_stack_would() {
+        let depth = |n: &str| {
+            Cli::try_parse_from(["keyhound", "scan", "--archive-depth", n]).map(|cli| cli.global.archive_depth)
+        };
+        assert_eq!(depth("64").unwrap(), Some(crate::archive::MAX_DEPTH));
+        assert!(depth("65").is_err() && depth("65535").is_err());
     }
 }

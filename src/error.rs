@@ -68,6 +68,14 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The operating system would not start a thread (a process or memory limit).
+    #[error("cannot start {what}: {reason}; lower --threads or raise the limit")]
+    Threads {
+        /// The threads that were asked for.
+        what: String,
+        /// What the operating system (or the thread pool) said.
+        reason: String,
+    },
     /// A command-line value that parses but makes no sense.
     #[error("{}", Visible(.0))]
     Usage(String),

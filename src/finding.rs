@@ -25,7 +25,8 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
-/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters).
+/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters),
+/// counted as [`crate::lines`] says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     /// Line of the secret's first character.
@@ -78,11 +79,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Builds a finding for `secret` in `haystack`, found by `rule`.
-    pub fn new(rule: &Rule, haystack: &[u8], secret: Range<usize>, prefix_len: usize, path: String) -> Self {
-        let text = String::from_utf8_lossy(&haystack[secret.clone()]).into_owned();
+    /// Builds a finding for `secret`, found by `rule` at `position` of the file at `path`.
+    pub fn new(rule: &Rule, secret: &[u8], prefix_len: usize, path: String, position: Position) -> Self {
+        let text = String::from_utf8_lossy(secret).into_owned();
         let structure = rule.spec.structure.and_then(|kind| match kind {
-            Structure::Openai => precision::openai_structure(&haystack[secret.clone()], prefix_len),
+            Structure::Openai => precision::openai_structure(secret, prefix_len),
         });
         Finding {
             rule_id: rule.spec.id.clone(),
@@ -90,7 +91,7 @@ impl Finding {
             severity: rule.spec.severity,
             confidence: rule.spec.confidence,
             path,
-            position: position_of(haystack, secret),
+            position,
             fingerprint: fingerprint(&rule.spec.id, text.as_bytes()),
             secret: text,
             prefix_len,
@@ -168,32 +169,6 @@ pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// 1-based line and column (in characters) of both ends of `span`.
-pub fn position_of(haystack: &[u8], span: Range<usize>) -> Position {
-    let (line, column) = line_and_column(haystack, span.start);
-    let (end_line, end_column) = line_and_column(haystack, span.end);
-    Position { line, column, end_line, end_column }
-}
-
-fn line_and_column(haystack: &[u8], offset: usize) -> (usize, usize) {
-    let before = &haystack[..offset];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    (line, char_count(&haystack[line_start..offset]) + 1)
-}
-
-/// Characters in UTF-8 bytes (bytes of invalid sequences count one each).
-fn char_count(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
-}
-
-/// The line(s) holding `span`, without the newline.
-pub fn lines_around(haystack: &[u8], span: Range<usize>) -> &[u8] {
-    let start = memchr::memrchr(b'\n', &haystack[..span.start]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &haystack[span.end..]).map_or(haystack.len(), |i| span.end + i);
-    &haystack[start..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,14 +199,5 @@ mod tests {
         assert_eq!(mask(text, 0..10, &spans), "id …");
         assert_eq!(mask(text, 39..text.len(), &spans), "…");
         assert_eq!(mask(text, 0..2, &spans), "id");
-    }
-
-    #[test]
-    fn positions_are_one_based_and_count_characters() {
-        let text = "first\nsecond é KEY here\n".as_bytes();
-        let start = text.windows(3).position(|w| w == b"KEY").unwrap();
-        let position = position_of(text, start..start + 3);
-        assert_eq!(position, Position { line: 2, column: 10, end_line: 2, end_column: 13 });
-        assert_eq!(lines_around(text, start..start + 3), "second é KEY here".as_bytes());
     }
 }

@@ -17,6 +17,7 @@
 //! secret that later appears on the same line or in the same file (gitleaks' ignore file,
 //! keyed by file and line, does).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
@@ -45,6 +46,9 @@ pub struct IgnoreFile {
     file: PathBuf,
     base: PathBuf,
     entries: Vec<IgnoreEntry>,
+    /// Entry indices by fingerprint, in file order: a finding is compared with its own
+    /// fingerprint's entries only, however long the file.
+    by_fingerprint: HashMap<String, Vec<usize>>,
 }
 
 impl IgnoreFile {
@@ -78,7 +82,11 @@ impl IgnoreFile {
                 .transpose()?;
             entries.push(IgnoreEntry { fingerprint: fingerprint.to_string(), path, line: index + 1 });
         }
-        Ok(IgnoreFile { file: file.to_path_buf(), base: directory_of(file), entries })
+        let mut by_fingerprint: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            by_fingerprint.entry(entry.fingerprint.clone()).or_default().push(index);
+        }
+        Ok(IgnoreFile { file: file.to_path_buf(), base: directory_of(file), entries, by_fingerprint })
     }
 
     /// How many entries the file has.
@@ -94,11 +102,10 @@ impl IgnoreFile {
     /// The index of the first entry that hides this finding.
     pub fn matching(&self, finding: &Finding) -> Option<usize> {
         let mut path = None;
-        self.entries.iter().position(|entry| {
-            entry.fingerprint == finding.fingerprint
-                && entry.path.as_ref().is_none_or(|glob| {
-                    glob.is_match(path.get_or_insert_with(|| suppression_path(finding, &self.base)).as_str())
-                })
+        self.by_fingerprint.get(&finding.fingerprint)?.iter().copied().find(|&index| {
+            self.entries[index].path.as_ref().is_none_or(|glob| {
+                glob.is_match(path.get_or_insert_with(|| suppression_path(finding, &self.base)).as_str())
+            })
         })
     }
 
@@ -135,6 +142,18 @@ mod tests {
         assert_eq!(ignore.matching(&finding("src/a.rs", "tok_one")), None, "the path restricts the entry");
         let anywhere = parse(&format!("{} # anywhere\n", one.fingerprint));
         assert_eq!(anywhere.matching(&finding("src/a.rs", "tok_one")), Some(0));
+    }
+
+    #[test]
+    fn the_first_entry_of_a_findings_fingerprint_that_matches_is_the_one() {
+        let one = finding("docs/a.md", "tok_one");
+        let other = finding("docs/a.md", "tok_other");
+        let text = format!("{0} src/**\n{1}\n{0} docs/**\n{0}\n", one.fingerprint, other.fingerprint);
+        let ignore = parse(&text);
+        assert_eq!(ignore.matching(&one), Some(2));
+        assert_eq!(ignore.matching(&other), Some(1));
+        assert_eq!(ignore.matching(&finding("lib/b.rs", "tok_one")), Some(3));
+        assert_eq!(ignore.matching(&finding("docs/a.md", "tok_unlisted")), None);
     }
 
     #[test]

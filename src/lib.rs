@@ -32,6 +32,7 @@ pub mod finding;
 pub mod fsio;
 pub mod gitleaks;
 pub mod ignore_file;
+pub mod lines;
 pub mod matcher;
 pub mod precision;
 pub mod prefilter;
@@ -41,6 +42,7 @@ pub mod scan;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 pub mod source;
+pub mod threads;
 pub mod verify;
 
 pub use error::{Error, Result};

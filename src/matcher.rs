@@ -74,22 +74,11 @@ impl Matcher {
 
     /// Removes, from `out[start..]`, low-confidence matches that overlap a more confident one.
     fn drop_shadowed(&self, start: usize, out: &mut Vec<RawMatch>) {
-        let confidence = |found: &RawMatch| self.rules.get(found.rule).spec.confidence;
-        let found = &out[start..];
-        let shadowed: Vec<bool> = found
-            .iter()
-            .map(|weak| {
-                confidence(weak) == Confidence::Low
-                    && found.iter().any(|strong| {
-                        confidence(strong) > Confidence::Low
-                            && strong.secret.start < weak.secret.end
-                            && weak.secret.start < strong.secret.end
-                    })
-            })
-            .collect();
+        let is_weak = |found: &RawMatch| self.rules.get(found.rule).spec.confidence == Confidence::Low;
+        let strong = Spans::new(out[start..].iter().filter(|found| !is_weak(found)).map(|found| found.secret.clone()));
         let mut index = 0;
-        out.retain(|_| {
-            let keep = index < start || !shadowed[index - start];
+        out.retain(|found| {
+            let keep = index < start || !is_weak(found) || !strong.overlap(&found.secret);
             index += 1;
             keep
         });
@@ -119,6 +108,35 @@ impl Matcher {
     pub fn candidate_rules<'s>(&self, haystack: &[u8], scratch: &'s mut Scratch) -> &'s [usize] {
         self.prefilter.select(haystack, self.rules.rules().len(), &mut scratch.prefilter, &mut scratch.candidates);
         &scratch.candidates
+    }
+}
+
+/// Byte ranges, sorted by start, that answer "does any of them overlap this one?" with a
+/// binary search: one match per key in a file of thousands of keys costs no quadratic time.
+struct Spans {
+    starts: Vec<usize>,
+    /// The furthest end among the span at the same index and those before it.
+    reach: Vec<usize>,
+}
+
+impl Spans {
+    fn new(spans: impl Iterator<Item = Range<usize>>) -> Self {
+        let mut spans: Vec<Range<usize>> = spans.collect();
+        spans.sort_unstable_by_key(|span| span.start);
+        let reach = spans
+            .iter()
+            .scan(0, |furthest, span| {
+                *furthest = span.end.max(*furthest);
+                Some(*furthest)
+            })
+            .collect();
+        Spans { starts: spans.iter().map(|span| span.start).collect(), reach }
+    }
+
+    /// Whether a span starts before `span` ends and ends after it starts.
+    fn overlap(&self, span: &Range<usize>) -> bool {
+        let before_end = self.starts.partition_point(|&start| start < span.end);
+        before_end > 0 && self.reach[before_end - 1] > span.start
     }
 }
 
@@ -214,6 +232,18 @@ description = "token"
 regex = '(?:\A|[^A-Za-z0-9])(?P<secret>(?P<prefix>tok_)[A-Za-z0-9]{8})(?:[^A-Za-z0-9]|\z)'
 keywords = ["tok_"]
 "#;
+
+    #[test]
+    fn spans_overlap_when_they_share_a_byte() {
+        let spans = Spans::new([10..20, 12..14, 30..40].into_iter());
+        for inside in [5..11, 19..25, 13..13, 15..16, 35..50] {
+            assert!(spans.overlap(&inside), "{inside:?}");
+        }
+        for outside in [0..10, 20..30, 40..41] {
+            assert!(!spans.overlap(&outside), "{outside:?}");
+        }
+        assert!(!Spans::new(std::iter::empty()).overlap(&(0..5)));
+    }
 
     #[test]
     fn adjacent_secrets_sharing_a_delimiter_are_both_found() {

@@ -10,8 +10,9 @@ use std::time::Duration;
 use crate::archive::{self, Budget, Event, Stop};
 use crate::config::DEFAULT_MAX_FILE_SIZE;
 use crate::decode::{self, base64, percent, Encoding};
-use crate::filter::{self, DropReason, Filters};
+use crate::filter::{self, DropReason, Filters, InlineAllows};
 use crate::finding::{self, Finding};
+use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::verify::Verifications;
@@ -102,7 +103,7 @@ impl<'m> BlobScanner<'m> {
     /// A blob's bytes as they are, and the texts decoded from them.
     fn scan_raw(&mut self, bytes: &[u8], blob: &mut Blob) {
         let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
-        self.scan_text(&View { text: bytes, encoding: None }, bytes, None, 0, &mut decoding, blob);
+        self.scan_view(View::new(bytes, None), 0, &mut decoding, blob);
         if decoding.exhausted {
             let path = blob.path();
             blob.warn(format!(
@@ -157,11 +158,18 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
+    /// Scans a view and what it holds, then places its findings on its lines.
+    fn scan_view(&mut self, mut view: View, depth: usize, decoding: &mut Decoding, blob: &mut Blob) {
+        let text = view.text;
+        self.scan_text(&mut view, text, None, depth, decoding, blob);
+        view.settle(self.matcher, blob);
+    }
+
     /// Scans `text` (the view itself, or decoded from it through `layer`), then the texts
     /// decoded from it.
     fn scan_text(
         &mut self,
-        view: &View,
+        view: &mut View,
         text: &[u8],
         layer: Option<&Layer>,
         depth: usize,
@@ -182,17 +190,19 @@ impl<'m> BlobScanner<'m> {
             let transcoded = matches!(found.encoding, Encoding::Utf16Le | Encoding::Utf16Be);
             if layer.is_none() && view.encoding.is_none() && transcoded {
                 // A UTF-16 file: its text is what lines and columns are counted in.
-                let inner = View { text: &found.text, encoding: Some(found.encoding) };
-                self.scan_text(&inner, &found.text, None, depth + 1, decoding, blob);
+                self.scan_view(View::new(&found.text, Some(found.encoding)), depth + 1, decoding, blob);
             } else {
-                let inner = Layer { outer: layer, text, span: found.span.clone(), encoding: found.encoding };
+                let map = SpanMap::of(found.encoding, &text[found.span.clone()]);
+                let inner = Layer { outer: layer, span: found.span.clone(), map, encoding: found.encoding };
                 self.scan_text(view, &found.text, Some(&inner), depth + 1, decoding, blob);
             }
         }
     }
 
-    /// Runs the matcher over `text` and reports what it finds at its place in the view.
-    fn report(&mut self, view: &View, text: &[u8], layer: Option<&Layer>, blob: &mut Blob) {
+    /// Runs the matcher over `text` and leaves what it finds with the view, to be placed on
+    /// the view's lines. A decoded text's own allow comments (a base64'd config file) count
+    /// in it; the view's count when the view is settled.
+    fn report(&mut self, view: &mut View, text: &[u8], layer: Option<&Layer>, blob: &mut Blob) {
         self.raw.clear();
         self.matcher.find(text, &mut self.scratch, &mut self.raw);
         if self.raw.is_empty() {
@@ -202,27 +212,26 @@ impl<'m> BlobScanner<'m> {
             spans.extend(self.raw.iter().map(|found| SecretSpan::in_view(view, layer, found)));
             return;
         }
-        let path = blob.path();
+        let allowed_inside = match layer {
+            Some(_) => allowed_in(text, &self.raw),
+            None => vec![false; self.raw.len()],
+        };
         let decoded = describe(view, layer);
-        for found in &self.raw {
+        for (found, allowed) in self.raw.iter().zip(allowed_inside) {
             if layer.is_some_and(|layer| layer.repeats_outer(found.secret.clone())) {
                 continue;
             }
-            let in_view = Layer::to_view(layer, found.secret.clone());
-            let allowed = filter::is_inline_allowed(finding::lines_around(text, found.secret.clone()))
-                || (layer.is_some() && filter::is_inline_allowed(finding::lines_around(view.text, in_view.clone())));
             if allowed {
                 blob.sink.dropped.push(DropReason::InlineAllow);
                 continue;
             }
-            let rule = self.matcher.rules().get(found.rule);
-            let mut finding = Finding::new(rule, text, found.secret.clone(), found.prefix_len, path.clone());
-            if layer.is_some() {
-                finding.position = finding::position_of(view.text, in_view);
-            }
-            finding.decoded.clone_from(&decoded);
-            finding.member_at = blob.member_at();
-            blob.sink.findings.push(finding);
+            view.pending.push(Unplaced {
+                rule: found.rule,
+                secret: text[found.secret.clone()].to_vec(),
+                prefix_len: found.prefix_len,
+                span: Layer::to_view(layer, found.secret.clone()),
+                decoded: decoded.clone(),
+            });
         }
     }
 
@@ -253,7 +262,7 @@ impl<'m> BlobScanner<'m> {
             Blob { sink: &mut sink, make_root: &mut no_path, root: None, members: Vec::new(), spans: Some(&mut spans) };
         let decode = std::mem::replace(&mut self.options.decode, true);
         let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
-        self.scan_text(&View { text, encoding: None }, text, None, 0, &mut decoding, &mut blob);
+        self.scan_view(View::new(text, None), 0, &mut decoding, &mut blob);
         self.options.decode = decode;
         merged(spans)
     }
@@ -354,29 +363,105 @@ struct View<'v> {
     text: &'v [u8],
     /// How the file was encoded, if it was transcoded.
     encoding: Option<Encoding>,
+    /// What was found in it or in the texts decoded from it, not yet placed on its lines.
+    pending: Vec<Unplaced>,
+}
+
+/// A secret found in a view, waiting for the one pass over the view's text that places all
+/// of them on their lines.
+struct Unplaced {
+    rule: usize,
+    secret: Vec<u8>,
+    prefix_len: usize,
+    /// Where it is in the view: the secret, or the encoded text holding it.
+    span: Range<usize>,
+    decoded: Option<String>,
+}
+
+impl<'v> View<'v> {
+    fn new(text: &'v [u8], encoding: Option<Encoding>) -> Self {
+        View { text, encoding, pending: Vec::new() }
+    }
+
+    /// Places the pending secrets on the view's lines and reports those without a
+    /// `keyhound:allow` comment on their lines.
+    fn settle(self, matcher: &Matcher, blob: &mut Blob) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let spans: Vec<Range<usize>> = self.pending.iter().map(|found| found.span.clone()).collect();
+        let positions = lines::positions(self.text, &spans);
+        let allows = InlineAllows::of(self.text);
+        let path = blob.path();
+        for (found, position) in self.pending.into_iter().zip(positions) {
+            if allows.cover(&position) {
+                blob.sink.dropped.push(DropReason::InlineAllow);
+                continue;
+            }
+            let rule = matcher.rules().get(found.rule);
+            let mut finding = Finding::new(rule, &found.secret, found.prefix_len, path.clone(), position);
+            finding.decoded = found.decoded;
+            finding.member_at = blob.member_at();
+            blob.sink.findings.push(finding);
+        }
+    }
+}
+
+/// For each match in `text`, whether an allow comment in `text` is on its lines.
+fn allowed_in(text: &[u8], found: &[RawMatch]) -> Vec<bool> {
+    let allows = InlineAllows::of(text);
+    if allows.is_empty() {
+        return vec![false; found.len()];
+    }
+    let spans: Vec<Range<usize>> = found.iter().map(|found| found.secret.clone()).collect();
+    lines::positions(text, &spans).iter().map(|position| allows.cover(position)).collect()
 }
 
 /// One decoding between the view and the text being scanned.
 struct Layer<'a> {
     outer: Option<&'a Layer<'a>>,
-    /// The text the encoded span lies in.
-    text: &'a [u8],
+    /// The encoded span, in the text it lies in.
     span: Range<usize>,
+    /// Where in the span each decoded byte is encoded.
+    map: SpanMap,
     encoding: Encoding,
+}
+
+/// How a layer's decoded bytes map back to its encoded span, built once per span so that
+/// placing many secrets decoded from one long run costs no pass over it each.
+enum SpanMap {
+    Base64(base64::CharMap),
+    Percent(percent::EscapeMap),
+    /// A transcoded text: every secret in it is placed on the whole span.
+    Whole,
+}
+
+impl SpanMap {
+    fn of(encoding: Encoding, run: &[u8]) -> Self {
+        match encoding {
+            Encoding::Base64 => SpanMap::Base64(base64::CharMap::new(run)),
+            Encoding::Percent => SpanMap::Percent(percent::EscapeMap::new(run)),
+            Encoding::Utf16Le | Encoding::Utf16Be => SpanMap::Whole,
+        }
+    }
+}
+
+/// `range`, which is relative to a span starting at `start`, relative to the span's text.
+fn offset_by(start: usize, range: Range<usize>) -> Range<usize> {
+    start + range.start..start + range.end
 }
 
 impl Layer<'_> {
     /// Maps a range of the innermost decoded text to the view, layer by layer: into the
-    /// base64 characters that encode it, or onto the whole span of a transcoded text.
+    /// base64 characters or percent escapes that encode it, or onto the whole span of a
+    /// transcoded text.
     fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
         while let Some(current) = layer {
-            let run = &current.text[current.span.clone()];
-            let encoded = match current.encoding {
-                Encoding::Base64 => base64::encoded_span(run, range),
-                Encoding::Percent => percent::encoded_span(run, range),
-                Encoding::Utf16Le | Encoding::Utf16Be => 0..run.len(),
+            range = match &current.map {
+                SpanMap::Base64(map) => offset_by(current.span.start, map.encoded_span(range)),
+                SpanMap::Percent(map) => offset_by(current.span.start, map.encoded_span(range)),
+                SpanMap::Whole => current.span.clone(),
             };
-            range = current.span.start + encoded.start..current.span.start + encoded.end;
             layer = current.outer;
         }
         range
@@ -385,7 +470,7 @@ impl Layer<'_> {
     /// Whether the decoded bytes `range` of this layer are in the text it was decoded from as
     /// they are, neighbours included, so that a secret there was reported from that text.
     fn repeats_outer(&self, range: Range<usize>) -> bool {
-        self.encoding == Encoding::Percent && !percent::touches_escape(&self.text[self.span.clone()], range)
+        matches!(&self.map, SpanMap::Percent(map) if !map.touches_escape(range))
     }
 }
 

@@ -28,6 +28,7 @@ use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
 use crate::source::git::{open_repository, read_blob, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
+use crate::threads;
 
 /// Items handed to the scanners at once (fewer channel hand-offs between threads).
 const BATCH: usize = 32;
@@ -58,7 +59,7 @@ pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, p
     let plan = history::plan(repo, selection)?;
     let counters = Counters::default();
     let collector = Collector::default();
-    let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))?;
+    let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))??;
     let collected = collector.0.into_inner().expect("scanner threads have finished");
     let findings = earliest_per_file(with_occurrences(collected.findings, &enumeration.places), &plan.commits);
     let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
@@ -75,21 +76,18 @@ fn scan_items(
     collector: &Collector,
 ) -> Result<Enumeration> {
     let matcher = Matcher::new(config.rules.clone());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", config.threads)))?;
+    let pool = threads::pool(config.threads)?;
     let git_dir = repo.path();
     let (sender, receiver) = mpsc::sync_channel::<Vec<Item>>(QUEUE_DEPTH);
-    Ok(std::thread::scope(|scope| {
-        scope.spawn(|| {
+    std::thread::scope(|scope| {
+        threads::spawn_scoped(scope, "the history scanner", || {
             pool.install(|| {
                 receiver.into_iter().par_bridge().for_each_init(
                     || Worker::new(git_dir, &matcher, &config.expand, config.max_file_size),
                     |worker, batch| batch.into_iter().for_each(|item| worker.scan(item, counters, collector)),
                 )
             })
-        });
+        })?;
         // A send fails only if the scanners are gone, which the scope join reports.
         let mut batch = Vec::with_capacity(BATCH);
         let enumeration = history::enumerate(repo, plan, counters, |item| {
@@ -101,8 +99,8 @@ fn scan_items(
         drop(sender.send(batch));
         // Closing the channel ends the scanners' loop.
         drop(sender);
-        enumeration
-    }))
+        Ok(enumeration)
+    })
 }
 
 /// Where a finding sits, for counting the places that hold a secret.
@@ -322,21 +320,21 @@ fn source_stats(
 }
 
 /// Runs `work` while a progress line on standard error shows the counters.
-fn with_progress<T>(enabled: bool, counters: &Counters, work: impl FnOnce() -> T) -> T {
+fn with_progress<T>(enabled: bool, counters: &Counters, work: impl FnOnce() -> T) -> Result<T> {
     if !enabled {
-        return work();
+        return Ok(work());
     }
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
-        scope.spawn(move || {
+        threads::spawn_scoped(scope, "the progress display", move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_INTERVAL) {
                 draw_progress(counters, "\r");
             }
             draw_progress(counters, "\n");
-        });
+        })?;
         let result = work();
         drop(stop);
-        result
+        Ok(result)
     })
 }
 

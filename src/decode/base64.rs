@@ -287,26 +287,55 @@ fn for_each_byte(run: &[u8], mut emit: impl FnMut(u8) -> bool) {
     }
 }
 
-/// The part of `run` that encodes the decoded bytes `decoded`: whole 4-character groups,
-/// line breaks inside the run counted.
-pub fn encoded_span(run: &[u8], decoded: Range<usize>) -> Range<usize> {
-    let first_char = decoded.start / 3 * 4;
-    let end_char = decoded.end.div_ceil(3) * 4;
-    let mut start = None;
-    let mut seen = 0;
-    for (offset, &byte) in run.iter().enumerate() {
-        if !is_base64(byte) {
-            continue;
+/// Where the characters of a base64 run sit: a run wrapped over lines has line breaks and
+/// indentation between them. Built in one pass over the run; each lookup is then a binary
+/// search, so placing many secrets decoded from one long run costs no pass each.
+#[derive(Debug)]
+pub struct CharMap {
+    /// For each stretch of other bytes followed by a character: the index of that character,
+    /// and the other bytes before it in the run.
+    gaps: Vec<(usize, usize)>,
+    chars: usize,
+    len: usize,
+}
+
+impl CharMap {
+    /// The map of `run`.
+    pub fn new(run: &[u8]) -> Self {
+        let (mut gaps, mut chars, mut skipped, mut in_gap) = (Vec::new(), 0, 0, false);
+        for &byte in run {
+            if !is_base64(byte) {
+                skipped += 1;
+                in_gap = true;
+                continue;
+            }
+            if in_gap {
+                gaps.push((chars, skipped));
+                in_gap = false;
+            }
+            chars += 1;
         }
-        if seen == first_char {
-            start = Some(offset);
+        CharMap { gaps, chars, len: run.len() }
+    }
+
+    /// The offset in the run of character `index`, if the run has that many.
+    fn offset(&self, index: usize) -> Option<usize> {
+        if index >= self.chars {
+            return None;
         }
-        seen += 1;
-        if seen == end_char {
-            return start.unwrap_or(offset)..offset + 1;
+        let after = self.gaps.partition_point(|&(at, _)| at <= index);
+        Some(index + after.checked_sub(1).map_or(0, |gap| self.gaps[gap].1))
+    }
+
+    /// The part of the run that encodes the decoded bytes `decoded`: whole 4-character
+    /// groups, line breaks inside the run counted.
+    pub fn encoded_span(&self, decoded: Range<usize>) -> Range<usize> {
+        let first = self.offset(decoded.start / 3 * 4);
+        match (decoded.end.div_ceil(3) * 4).checked_sub(1).and_then(|last| self.offset(last)) {
+            Some(last) => first.unwrap_or(last)..last + 1,
+            None => first.unwrap_or(0)..self.len,
         }
     }
-    start.unwrap_or(0)..run.len()
 }
 
 #[cfg(test)]
@@ -432,9 +461,16 @@ mod tests {
     fn encoded_span_points_at_the_groups_holding_the_bytes() {
         let encoded = "MDEyMzQ1Njc4OWFiY2RlZg=="; // "0123456789abcdef"
                                                   // bytes 3..6 are the second group of four characters
-        assert_eq!(encoded_span(encoded.as_bytes(), 3..6), 4..8);
-        assert_eq!(encoded_span(encoded.as_bytes(), 4..5), 4..8);
-        let wrapped = format!("{}\n{}", &encoded[..8], &encoded[8..]);
-        assert_eq!(encoded_span(wrapped.as_bytes(), 6..9), 9..13);
+        let map = CharMap::new(encoded.as_bytes());
+        assert_eq!(map.encoded_span(3..6), 4..8);
+        assert_eq!(map.encoded_span(4..5), 4..8);
+        assert_eq!(map.encoded_span(0..16), 0..24);
+        let wrapped = format!("{}\n  {}\r\n{}", &encoded[..8], &encoded[8..12], &encoded[12..]);
+        let map = CharMap::new(wrapped.as_bytes());
+        assert_eq!(map.encoded_span(6..9), 11..15);
+        assert_eq!(map.encoded_span(9..12), 17..21);
+        assert_eq!(map.encoded_span(3..15), 4..25);
+        // Past the run's characters: from the first group to the run's end.
+        assert_eq!(map.encoded_span(15..30), 25..wrapped.len());
     }
 }

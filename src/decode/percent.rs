@@ -9,7 +9,7 @@
 //!
 //! Decoded text is mostly the text it came from. A secret that no escape encodes, and that
 //! no escape directly precedes, was in that text as it is, with the same neighbours, and was
-//! found there already: [`touches_escape`] tells the two apart.
+//! found there already: [`EscapeMap::touches_escape`] tells the two apart.
 
 use std::ops::Range;
 
@@ -65,19 +65,61 @@ pub fn decode(run: &[u8], out: &mut Vec<u8>) {
     out.extend(decoded_bytes(run).map(|(_, byte)| byte));
 }
 
-/// The part of `run` that encodes its decoded bytes `decoded`.
-pub fn encoded_span(run: &[u8], decoded: Range<usize>) -> Range<usize> {
-    let mut encoded = decoded_bytes(run).skip(decoded.start).take(decoded.len()).map(|(span, _)| span);
-    let first = encoded.next().unwrap_or(run.len()..run.len());
-    first.start..encoded.last().map_or(first.end, |last| last.end)
+/// Where a run's escapes are, by decoded byte. Built in one pass over the run; each lookup is
+/// then a binary search, so placing many secrets decoded from one long run costs no pass each.
+#[derive(Debug)]
+pub struct EscapeMap {
+    /// The decoded index of each escape, ascending.
+    escapes: Vec<usize>,
+    decoded_len: usize,
+    len: usize,
 }
 
-/// Whether an escape encodes one of the decoded bytes `decoded` of `run`, or the byte just
-/// before them (a key whose left neighbour is an escape's last hex digit is not bounded there
-/// in the text as it is).
-pub fn touches_escape(run: &[u8], decoded: Range<usize>) -> bool {
-    let from = decoded.start.saturating_sub(1);
-    decoded_bytes(run).skip(from).take(decoded.end - from).any(|(span, _)| span.len() == 3)
+impl EscapeMap {
+    /// The map of `run`.
+    pub fn new(run: &[u8]) -> Self {
+        let mut escapes = Vec::new();
+        let mut decoded_len = 0;
+        for (index, (span, _)) in decoded_bytes(run).enumerate() {
+            if span.len() == 3 {
+                escapes.push(index);
+            }
+            decoded_len = index + 1;
+        }
+        EscapeMap { escapes, decoded_len, len: run.len() }
+    }
+
+    /// The offset in the run of decoded byte `index` (each escape before it is 2 bytes longer).
+    fn offset(&self, index: usize) -> usize {
+        index + 2 * self.escapes.partition_point(|&escape| escape < index)
+    }
+
+    fn width(&self, index: usize) -> usize {
+        if self.escapes.binary_search(&index).is_ok() {
+            3
+        } else {
+            1
+        }
+    }
+
+    /// The part of the run that encodes its decoded bytes `decoded`.
+    pub fn encoded_span(&self, decoded: Range<usize>) -> Range<usize> {
+        let end = decoded.end.min(self.decoded_len);
+        if decoded.start >= end {
+            return self.len..self.len;
+        }
+        let last = end - 1;
+        self.offset(decoded.start)..self.offset(last) + self.width(last)
+    }
+
+    /// Whether an escape encodes one of the decoded bytes `decoded`, or the byte just before
+    /// them (a key whose left neighbour is an escape's last hex digit is not bounded there in
+    /// the text as it is).
+    pub fn touches_escape(&self, decoded: Range<usize>) -> bool {
+        let from = decoded.start.saturating_sub(1);
+        let first = self.escapes.partition_point(|&escape| escape < from);
+        self.escapes.get(first).is_some_and(|&escape| escape < decoded.end)
+    }
 }
 
 #[cfg(test)]
@@ -110,9 +152,9 @@ mod tests {
     fn decoded_ranges_map_back_to_their_escapes() {
         let run = b"k%3D%22abc%22";
         // Decoded: `k="abc"`; `abc` is bytes 3..6, encoded at 7..10.
-        assert_eq!(encoded_span(run, 3..6), 7..10);
-        assert_eq!(encoded_span(run, 1..3), 1..7);
-        assert_eq!(encoded_span(run, 0..7), 0..run.len());
+        assert_eq!(EscapeMap::new(run).encoded_span(3..6), 7..10);
+        assert_eq!(EscapeMap::new(run).encoded_span(1..3), 1..7);
+        assert_eq!(EscapeMap::new(run).encoded_span(0..7), 0..run.len());
     }
 
     #[test]
@@ -135,7 +177,7 @@ mod tests {
                 for start in 0..whole.len() {
                     for end in start + 1..=whole.len().min(start + 9) {
                         let mut part = Vec::new();
-                        decode(&run[encoded_span(run, start..end)], &mut part);
+                        decode(&run[EscapeMap::new(run).encoded_span(start..end)], &mut part);
                         assert_eq!(part, whole[start..end], "{:?} {start}..{end}", String::from_utf8_lossy(run));
                     }
                 }
@@ -148,8 +190,8 @@ mod tests {
     fn only_secrets_an_escape_touches_are_new() {
         let run = b"a=%22secret%22&b=plain&c=x%2Dy";
         // Decoded: `a="secret"&b=plain&c=x-y`.
-        assert!(touches_escape(run, 3..9), "an escape just before");
-        assert!(!touches_escape(run, 13..18), "`plain` is in the text as it is");
-        assert!(touches_escape(run, 21..24), "an escape inside");
+        assert!(EscapeMap::new(run).touches_escape(3..9), "an escape just before");
+        assert!(!EscapeMap::new(run).touches_escape(13..18), "`plain` is in the text as it is");
+        assert!(EscapeMap::new(run).touches_escape(21..24), "an escape inside");
     }
 }

@@ -340,7 +340,7 @@ struct Walker<'r, 'c, F> {
     introduced_only: bool,
     counters: &'c Counters,
     send: F,
-    /// Trees already walked, by (id, path hash): their blobs are all known.
+    /// Trees already walked, by (id, path hash; see [`child_hash`]): their blobs are all known.
     seen_trees: HashSet<(Oid, u64)>,
     blobs: HashMap<Oid, Sightings>,
     /// (blob, path hash) for paths other than a blob's first one.
@@ -383,8 +383,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
             Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", e.message())),
         };
         let parents = if self.introduced_only { self.parent_trees(&commit) } else { Vec::new() };
-        self.path.clear();
-        self.walk_tree(&tree, &parents, id);
+        self.walk_tree(tree, parents, id);
     }
 
     fn parent_trees(&mut self, commit: &git2::Commit<'r>) -> Vec<Tree<'r>> {
@@ -400,38 +399,61 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         trees
     }
 
-    fn walk_tree(&mut self, tree: &Tree<'r>, parents: &[Tree<'r>], commit: Oid) {
-        for entry in tree.iter() {
-            let id = entry.id();
-            let name = entry.name_bytes();
-            let in_a_parent = |parent: &Tree| parent.get_name_bytes(name).is_some_and(|e| e.id() == id);
-            if parents.iter().any(in_a_parent) {
-                continue;
+    /// Walks a commit's tree depth first with an explicit stack: a hostile tree nested tens
+    /// of thousands of levels deep costs memory for its frames, never the call stack.
+    fn walk_tree(&mut self, root: Tree<'r>, parents: Vec<Tree<'r>>, commit: Oid) {
+        self.path.clear();
+        let mut stack = vec![Frame { tree: root, parents, next: 0, path_len: 0, path_hash: 0 }];
+        while let Some(frame) = stack.last_mut() {
+            match self.step(frame, commit) {
+                Step::Done => drop(stack.pop()),
+                Step::Next => {}
+                Step::Descend(child) => stack.push(child),
             }
-            let parent_len = self.path.len();
-            if parent_len > 0 {
-                self.path.push(b'/');
-            }
-            self.path.extend_from_slice(name);
-            match entry.kind() {
-                Some(ObjectType::Tree) => self.subtree(id, name, parents, commit),
-                Some(ObjectType::Blob) => self.blob(id, commit),
-                Some(ObjectType::Commit) => {
-                    self.gitlinks.insert(id);
-                }
-                _ => {}
-            }
-            self.path.truncate(parent_len);
         }
     }
 
-    fn subtree(&mut self, id: Oid, name: &[u8], parents: &[Tree<'r>], commit: Oid) {
-        if !self.introduced_only && !self.seen_trees.insert((id, path_hash(&self.path))) {
-            return;
+    /// Visits the next entry of the tree in `frame`.
+    fn step(&mut self, frame: &mut Frame<'r>, commit: Oid) -> Step<'r> {
+        let Some(entry) = frame.tree.get(frame.next) else {
+            return Step::Done;
+        };
+        frame.next += 1;
+        let id = entry.id();
+        let name = entry.name_bytes();
+        let in_a_parent = |parent: &Tree| parent.get_name_bytes(name).is_some_and(|e| e.id() == id);
+        if frame.parents.iter().any(in_a_parent) {
+            return Step::Next;
+        }
+        self.path.truncate(frame.path_len);
+        if frame.path_len > 0 {
+            self.path.push(b'/');
+        }
+        self.path.extend_from_slice(name);
+        let path_hash = child_hash(frame.path_hash, name);
+        match entry.kind() {
+            Some(ObjectType::Tree) => return self.subtree(id, name, path_hash, &frame.parents, commit),
+            Some(ObjectType::Blob) => self.blob(id, path_hash, commit),
+            Some(ObjectType::Commit) => {
+                self.gitlinks.insert(id);
+            }
+            _ => {}
+        }
+        Step::Next
+    }
+
+    /// Descends into subtree `id` at the current path, unless it needs no walk (already
+    /// walked at this path) or cannot be read (an error).
+    fn subtree(&mut self, id: Oid, name: &[u8], path_hash: u64, parents: &[Tree<'r>], commit: Oid) -> Step<'r> {
+        if !self.introduced_only && !self.seen_trees.insert((id, path_hash)) {
+            return Step::Next;
         }
         let tree = match self.repo.find_tree(id) {
             Ok(tree) => tree,
-            Err(e) => return self.object_error("tree", id, commit, &e),
+            Err(e) => {
+                self.object_error("tree", id, commit, &e);
+                return Step::Next;
+            }
         };
         let parents: Vec<Tree<'r>> = parents
             .iter()
@@ -439,11 +461,10 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
             .filter(|entry| entry.kind() == Some(ObjectType::Tree))
             .filter_map(|entry| self.repo.find_tree(entry.id()).ok())
             .collect();
-        self.walk_tree(&tree, &parents, commit);
+        Step::Descend(Frame { tree, parents, next: 0, path_len: self.path.len(), path_hash })
     }
 
-    fn blob(&mut self, id: Oid, commit: Oid) {
-        let hash = path_hash(&self.path);
+    fn blob(&mut self, id: Oid, hash: u64, commit: Oid) {
         match self.blobs.entry(id) {
             Entry::Vacant(vacant) => {
                 vacant.insert(Sightings { first_path: hash, places: 1 });
@@ -482,9 +503,34 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     }
 }
 
-fn path_hash(path: &[u8]) -> u64 {
+/// A tree being walked, and how far.
+struct Frame<'r> {
+    tree: Tree<'r>,
+    /// The trees at the same path in the commit's parents (range scans only).
+    parents: Vec<Tree<'r>>,
+    /// The index of the next entry to visit.
+    next: usize,
+    /// The length of the tree's own path in [`Walker::path`].
+    path_len: usize,
+    path_hash: u64,
+}
+
+/// What a step of the tree walk leads to.
+enum Step<'r> {
+    /// The tree has no entries left.
+    Done,
+    /// On to the tree's next entry.
+    Next,
+    /// Into a subtree first.
+    Descend(Frame<'r>),
+}
+
+/// The hash identifying a path, from its parent directory's and its last name: a deep path
+/// costs no more to hash than a shallow one. The root's is 0.
+fn child_hash(parent: u64, name: &[u8]) -> u64 {
     let mut hasher = DefaultHasher::new();
-    path.hash(&mut hasher);
+    parent.hash(&mut hasher);
+    name.hash(&mut hasher);
     hasher.finish()
 }
 

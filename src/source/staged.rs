@@ -88,7 +88,7 @@ pub fn changes(repo: &Repository) -> Result<StagedChanges> {
             changes.replaced.push(PathBlob { path: path_of(old.path_bytes()), id: old.id() });
         }
     }
-    add_conflicts(&index, head.as_ref(), &mut changes)?;
+    add_conflicts(repo, &index, head.as_ref(), &mut changes)?;
     Ok(changes)
 }
 
@@ -114,7 +114,7 @@ fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
 
 /// Adds each unresolved conflict's "ours" and "theirs" blobs (where they differ from `HEAD`)
 /// and `HEAD`'s own blob at that path.
-fn add_conflicts(index: &Index, head: Option<&Tree<'_>>, changes: &mut StagedChanges) -> Result<()> {
+fn add_conflicts(repo: &Repository, index: &Index, head: Option<&Tree<'_>>, changes: &mut StagedChanges) -> Result<()> {
     if !index.has_conflicts() {
         return Ok(());
     }
@@ -126,8 +126,7 @@ fn add_conflicts(index: &Index, head: Option<&Tree<'_>>, changes: &mut StagedCha
             continue;
         };
         let path = path_of(Some(&any_side.path));
-        let in_head = head.and_then(|tree| tree.get_path(Path::new(&path)).ok());
-        let head_id = in_head.as_ref().filter(|entry| has_content(entry.filemode() as u32)).map(|entry| entry.id());
+        let head_id = head.and_then(|tree| content_at(repo, tree, &any_side.path));
         if let Some(id) = head_id {
             changes.replaced.push(PathBlob { path: path.clone(), id });
         }
@@ -168,6 +167,20 @@ pub fn read_blobs(
         }
     }
     Ok(stats)
+}
+
+/// The blob of the file or symlink at `path` in `tree`, looked up one name at a time:
+/// libgit2's own lookup recurses once per directory level, and a hostile tree can be nested
+/// deeper than the stack allows.
+fn content_at(repo: &Repository, tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
+    let mut names = path.split(|&byte| byte == b'/');
+    let last = names.next_back()?;
+    let mut current = tree.clone();
+    for name in names {
+        let id = current.get_name_bytes(name)?.id();
+        current = repo.find_tree(id).ok()?;
+    }
+    current.get_name_bytes(last).filter(|entry| has_content(entry.filemode() as u32)).map(|entry| entry.id())
 }
 
 /// Whether a raw git mode is a regular file's or a symlink's, whose blob is content (not a

@@ -25,6 +25,7 @@ use rules::{Context, Level, Present, Start};
 
 use super::{display_path, SkipReason, Skipped, SourceStats};
 use crate::error::{Error, Result};
+use crate::threads;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -47,10 +48,7 @@ where
     for root in roots {
         std::fs::symlink_metadata(root).map_err(|source| Error::Path { path: root.clone(), source })?;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} walker threads: {e}", options.threads)))?;
+    let pool = threads::pool(options.threads)?;
     let mut stats = SourceStats::default();
     for root in roots {
         let walker = Walker::new(options, &make_visitor, pool.current_num_threads());
@@ -308,7 +306,9 @@ fn read_capped(path: &Path, follow: Follow, limit: u64, buffer: &mut Vec<u8>) ->
     // open: neither may block the walk or lead it out of the tree.
     let mut file = crate::fsio::open_for_reading(path, follow == Follow::Named)?;
     buffer.clear();
-    let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(limit + 1);
+    // One byte past the limit tells a file over it; a limit of `u64::MAX` has no such byte.
+    let cap = limit.saturating_add(1);
+    let first_read = (buffer.capacity() as u64).max(FIRST_READ).min(cap);
     (&mut file).take(first_read).read_to_end(buffer)?;
     if (buffer.len() as u64) < first_read {
         return Ok(ReadOutcome::Read);
@@ -318,7 +318,7 @@ fn read_capped(path: &Path, follow: Follow, limit: u64, buffer: &mut Vec<u8>) ->
         return Ok(ReadOutcome::TooLarge(size));
     }
     // The file may grow while it is read: never read past the limit.
-    (&mut file).take(limit + 1 - first_read).read_to_end(buffer)?;
+    (&mut file).take(cap - first_read).read_to_end(buffer)?;
     if buffer.len() as u64 > limit {
         return Ok(ReadOutcome::TooLarge(buffer.len() as u64));
     }
@@ -384,6 +384,16 @@ mod tests {
         fs::write(&path, vec![b'x'; limit as usize + 1]).unwrap();
         let outcome = read_capped(&path, Follow::Listed, limit, &mut buffer).unwrap();
         assert!(matches!(outcome, ReadOutcome::TooLarge(size) if size == limit + 1));
+    }
+
+    #[test]
+    fn a_limit_of_u64_max_reads_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file");
+        fs::write(&path, vec![b'x'; FIRST_READ as usize + 10]).unwrap();
+        let mut buffer = Vec::new();
+        assert!(matches!(read_capped(&path, Follow::Listed, u64::MAX, &mut buffer).unwrap(), ReadOutcome::Read));
+        assert_eq!(buffer.len() as u64, FIRST_READ + 10);
     }
 
     #[test]

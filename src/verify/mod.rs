@@ -127,7 +127,8 @@ struct Job<'a> {
     secret: &'a str,
 }
 
-/// Runs the jobs on at most `options.concurrency` threads; results in job order.
+/// Runs the jobs on at most `options.concurrency` threads, this one included; results in job
+/// order.
 fn run_jobs(jobs: &[Job], options: &VerifyOptions) -> Vec<Verification> {
     if jobs.is_empty() {
         return Vec::new();
@@ -136,17 +137,23 @@ fn run_jobs(jobs: &[Job], options: &VerifyOptions) -> Vec<Verification> {
     let limits = HostLimits::new(options.per_host, options.per_host_interval);
     let next = AtomicUsize::new(0);
     let results = Mutex::new(vec![None; jobs.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..options.concurrency.clamp(1, jobs.len()) {
-            scope.spawn(|| {
-                let mut index = next.fetch_add(1, Ordering::Relaxed);
-                while let Some(job) = jobs.get(index) {
-                    let verification = check_with_retries(job, &client, &limits, options);
-                    results.lock().expect("no thread panics while holding the lock")[index] = Some(verification);
-                    index = next.fetch_add(1, Ordering::Relaxed);
-                }
-            });
+    let work = || {
+        let mut index = next.fetch_add(1, Ordering::Relaxed);
+        while let Some(job) = jobs.get(index) {
+            let verification = check_with_retries(job, &client, &limits, options);
+            results.lock().expect("no thread panics while holding the lock")[index] = Some(verification);
+            index = next.fetch_add(1, Ordering::Relaxed);
         }
+    };
+    std::thread::scope(|scope| {
+        // The calling thread works too, so a thread the system refuses only means fewer
+        // checks at once, never a job left undone.
+        for _ in 1..options.concurrency.clamp(1, jobs.len()) {
+            if std::thread::Builder::new().spawn_scoped(scope, work).is_err() {
+                break;
+            }
+        }
+        work();
     });
     let results = results.into_inner().expect("worker threads have finished");
     results.into_iter().map(|result| result.expect("every job ran")).collect()
