@@ -168,6 +168,20 @@ fn a_base64_run_of_many_keys_is_placed_in_linear_time() {
 }
 
 #[test]
+fn a_percent_encoded_run_of_many_keys_is_placed_in_linear_time() {
+    let key = FakeKeys::project_key_of(1309);
+    let env = TestEnv::new();
+    // One run with no whitespace: a form body of 15,000 quoted keys, about 1 MB.
+    let count = 15_000;
+    env.write("form.log", format!("q={}\n", format!("%22{key}%22%26").repeat(count)));
+    let run = run_bounded(env.keyhound().args(["scan", "--format", "json", "form.log"]));
+    run.expect_code(1);
+    let findings = run.findings();
+    assert_eq!(findings.len(), count);
+    assert!(findings.iter().all(|finding| finding["decoded"] == "percent"));
+}
+
+#[test]
 fn a_max_file_size_of_u64_max_means_no_limit() {
     let key = FakeKeys::project_key_of(1305);
     let env = TestEnv::new();
