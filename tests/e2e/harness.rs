@@ -1,8 +1,10 @@
 //! Test harness: temporary trees and git repositories, fake keys from a fixed seed, and runs
 //! of the real `keyhound` binary.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -189,4 +191,45 @@ impl FakeKeys {
     pub fn project_key(&mut self) -> String {
         self.openai("sk-proj-", 74, 74)
     }
+}
+
+/// Longer than any run of the hostile-input tests takes on a slow, shared machine: a run past
+/// it is a hang (or quadratic time), and is killed.
+pub const HANG: Duration = Duration::from_secs(60);
+
+/// Runs `command` (no standard input, output captured) to its end, killing it and failing the
+/// test after [`HANG`].
+pub fn run_bounded(command: &mut Command) -> Run {
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("keyhound starts");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).expect("pipe reads");
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for keyhound") {
+            break status;
+        }
+        if started.elapsed() > HANG {
+            child.kill().expect("kill keyhound");
+            child.wait().expect("reap keyhound");
+            panic!("keyhound {command:?} did not finish within {HANG:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (stdout.join().expect("stdout drained"), stderr.join().expect("stderr drained"));
+    Run::of(Output { status, stdout, stderr })
+}
+
+/// Makes a FIFO at `path` (and its parent directories).
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+    assert!(Command::new("mkfifo").arg(path).status().expect("mkfifo runs").success());
 }

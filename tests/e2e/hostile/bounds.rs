@@ -1,47 +1,12 @@
 //! Bounded on every input: deep trees, many findings per file, huge sizes, thread failures.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use crate::harness::{FakeKeys, Run, TestEnv};
-
-/// Longer than any of these runs takes on a slow, shared machine; a run past it is a hang or
-/// quadratic time, and is killed.
-const KILL_AFTER: Duration = Duration::from_secs(60);
+use crate::harness::{run_bounded, FakeKeys, Run, TestEnv};
 
 /// Levels of the deep git tree: each one frame of a recursive walk, enough to overflow it.
 const TREE_DEPTH: usize = 40_000;
-
-/// Runs `command` to its end, killing it and failing the test after [`KILL_AFTER`].
-fn run_bounded(command: &mut Command) -> Run {
-    let mut child =
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("keyhound starts");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            pipe.read_to_end(&mut bytes).expect("pipe reads");
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for keyhound") {
-            break status;
-        }
-        if started.elapsed() > KILL_AFTER {
-            child.kill().expect("kill keyhound");
-            child.wait().expect("reap keyhound");
-            panic!("keyhound did not finish within {KILL_AFTER:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (stdout.join().expect("stdout drained"), stderr.join().expect("stderr drained"));
-    Run::of(Output { status, stdout, stderr })
-}
 
 /// `d/d/…/d/` (`depth` levels).
 fn deep_dir(depth: usize) -> String {

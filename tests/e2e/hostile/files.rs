@@ -6,14 +6,8 @@
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
-use crate::harness::{FakeKeys, Run, TestEnv};
-
-/// Longer than any of these runs takes; only a hang reaches it.
-const HANG: Duration = Duration::from_secs(60);
+use crate::harness::{self, mkfifo, FakeKeys, Run, TestEnv};
 
 /// The key in the child's environment: it must never reach an output.
 fn ci_secret() -> String {
@@ -25,26 +19,9 @@ fn planted_key() -> String {
     FakeKeys::project_key_of(1302)
 }
 
-/// Runs `keyhound ARGS` in `dir` with `CI_SECRET` set, failing the test after [`HANG`].
+/// Runs `keyhound ARGS` in `dir` with `CI_SECRET` set, failing the test if it hangs.
 fn run_bounded(dir: &Path, args: &[&str]) -> Run {
-    let child = crate::harness::keyhound_in(dir)
-        .args(args)
-        .env("CI_SECRET", ci_secret())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keyhound starts");
-    let pid = child.id();
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || done.send(child.wait_with_output()));
-    match finished.recv_timeout(HANG) {
-        Ok(output) => Run::of(output.expect("keyhound's output is read")),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-            panic!("keyhound {args:?} still ran after {HANG:?}: it hangs");
-        }
-    }
+    harness::run_bounded(harness::keyhound_in(dir).args(args).env("CI_SECRET", ci_secret()))
 }
 
 /// Asserts a refusal: exit 2, `what` and `why` on standard error, and no secret anywhere.
@@ -67,11 +44,6 @@ fn repo() -> TestEnv {
     env.write("app.py", "print('hello')\n");
     env.commit_all("init");
     env
-}
-
-fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
-    assert!(status.success());
 }
 
 #[test]

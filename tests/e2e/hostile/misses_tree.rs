@@ -1,57 +1,10 @@
 //! No silent miss in a work tree or index: tracked files that are also ignored, a regular file named .git, CR-only line ends, staged symlinks, hostile ignore files.
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use crate::harness::{self, mkfifo, FakeKeys, Run, TestEnv};
 
-use crate::harness::{FakeKeys, Run, TestEnv};
-
-/// Generous: only a hang takes this long.
-const HANG: Duration = Duration::from_secs(60);
-
-/// Runs `keyhound ARGS` with extra environment variables; kills it and fails after [`HANG`].
+/// Runs `keyhound ARGS` with extra environment variables, failing the test if it hangs.
 fn run_bounded(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut command = env.keyhound();
-    command.args(args).envs(vars.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("keyhound runs");
-    let stdout = drain(child.stdout.take().expect("piped"));
-    let stderr = drain(child.stderr.take().expect("piped"));
-    let status = wait_or_kill(&mut child, args);
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: stdout.join().expect("reader"),
-        stderr: stderr.join().expect("reader"),
-    }
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        pipe.read_to_end(&mut bytes).expect("read child output");
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-fn wait_or_kill(child: &mut Child, args: &[&str]) -> std::process::ExitStatus {
-    let deadline = Instant::now() + HANG;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for keyhound") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            child.kill().expect("kill keyhound");
-            child.wait().expect("reap keyhound");
-            panic!("keyhound {args:?} did not finish within {HANG:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-#[cfg(unix)]
-fn mkfifo(path: &Path) {
-    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    assert!(std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs").success());
+    harness::run_bounded(env.keyhound().args(args).envs(vars.iter().copied()))
 }
 
 /// Asserts that the scan finished, named the ignore file `name` as not read, found the keys
