@@ -148,8 +148,10 @@ fn merge_shared_prefixes(keywords: Vec<String>) -> Vec<(String, Vec<String>)> {
     merged
 }
 
+/// The length of the longest common prefix of `a` and `b` that ends between characters.
 fn common_prefix_len(a: &str, b: &str) -> usize {
-    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+    let bytes = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    (0..=bytes).rev().find(|&len| a.is_char_boundary(len)).unwrap_or(0)
 }
 
 /// A way to search for the keywords. [`KeywordPrefilter::new`] takes the fastest one;
@@ -459,6 +461,15 @@ keywords = ["xABcd"]
         let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['postgres://']\n\
                     [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['postgresql+']\n";
         assert_eq!(selected(toml, b"url = postgresql+psycopg://u:p@h/db"), [0, 1]);
+    }
+
+    #[test]
+    fn keywords_sharing_part_of_a_character_are_kept_apart() {
+        // "клю" and "клы" share five bytes: two letters and the first byte of the third.
+        let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['ключ']\n\
+                    [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['клык']\n";
+        assert_eq!(selected(toml, "КЛЮЧ ключ".as_bytes()), [0]);
+        assert_eq!(selected(toml, "клык".as_bytes()), [1]);
     }
 
     #[test]
