@@ -2,25 +2,24 @@
 # History-scan benchmark: keyhound history vs the floor (every blob read once by git
 # cat-file) vs gitleaks, betterleaks and kingfisher, side by side on the same machine.
 #
-#   bench/history.sh [REPO]...        default: /opt/corpora/autogen /opt/corpora/bat
+#   bench/history.sh REPO...          e.g. clones of microsoft/autogen and sharkdp/bat
 #
 # Needs: a release build (cargo build --release), hyperfine, GNU time (/usr/bin/time), and
-# the peers in $PEERS/bin (default /opt/peers/bin; see ../shared/bench/install-peers.sh).
+# the peers on PATH or in the directory $PEERS (bench/README.md names the versions).
 # Peers run inside `unshare -n` (no network) with live validation off. Writes a hyperfine
 # markdown table and a peak-RSS table per corpus to target/bench/ (or $OUT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PEERS=${PEERS:-/opt/peers/bin}
 KEYHOUND=${KEYHOUND:-$PWD/target/release/keyhound}
 RUNS=${RUNS:-3}
 OUT=${OUT:-target/bench}
 mkdir -p "$OUT"
 [ -x "$KEYHOUND" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-export PATH="$PEERS:$PATH"
+export PATH="${PEERS:+$PEERS:}$PATH"
 
 corpora=("$@")
-[ ${#corpora[@]} -gt 0 ] || corpora=(/opt/corpora/autogen /opt/corpora/bat)
+[ ${#corpora[@]} -gt 0 ] || { echo "usage: bench/history.sh REPO..." >&2; exit 2; }
 
 for repo in "${corpora[@]}"; do
     name=$(basename "$repo")

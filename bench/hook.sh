@@ -6,22 +6,23 @@
 #   bench/hook.sh [WORKDIR]      (default: a fresh temporary directory)
 #
 # Needs a release build (cargo build --release), hyperfine, and gitleaks (run under
-# `unshare -n`, as every peer is, so nothing can leave the machine). PEERS defaults to
-# /opt/peers (see ../shared/bench/install-peers.sh). Writes hyperfine's markdown tables next
-# to the repositories and prints them.
+# `unshare -n`, as every peer is, so nothing can leave the machine), on PATH or in the
+# directory $PEERS. Writes hyperfine's markdown tables next to the repositories and prints
+# them.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 keyhound=${KEYHOUND:-$here/target/release/keyhound}
-peers=${PEERS:-/opt/peers}
-gitleaks=$peers/bin/gitleaks
-hyperfine=$(command -v hyperfine || echo "$peers/bin/hyperfine")
+export PATH="${PEERS:+$PEERS:}$PATH"
+gitleaks=$(command -v gitleaks || true)
+hyperfine=$(command -v hyperfine || true)
 work=${1:-$(mktemp -d)}
 files=10000
 runs=${RUNS:-40}
 
 [ -x "$keyhound" ] || { echo "no release build at $keyhound: cargo build --release" >&2; exit 2; }
-[ -x "$gitleaks" ] || { echo "no gitleaks at $gitleaks: ../shared/bench/install-peers.sh" >&2; exit 2; }
+[ -n "$gitleaks" ] || { echo "no gitleaks on PATH or in \$PEERS" >&2; exit 2; }
+[ -n "$hyperfine" ] || { echo "no hyperfine on PATH or in \$PEERS" >&2; exit 2; }
 
 # An empty private file, not /dev/null: a `git config --global` write would replace /dev/null.
 mkdir -p "$work" && : > "$work/empty.gitconfig"

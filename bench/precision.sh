@@ -4,11 +4,11 @@
 #
 # Usage: bench/precision.sh [KEYHOUND_BINARY]        (default: target/release/keyhound)
 # Environment:
-#   OUT      where reports go (default /tmp/keyhound-precision); tables are printed to stdout
-#   PEERS    directory holding the peer binaries (default /opt/peers/bin)
+#   OUT      where reports go (default target/bench/precision); tables are printed to stdout
+#   PEERS    directory holding the peer binaries (default: they are on PATH)
 #   CORPORA  space-separated directories (default: a copy of this machine's Python stdlib
-#            with its site-packages, /opt/corpora/autogen-wt, /opt/corpora/bat-wt)
-#   STDLIB_COPY  where the stdlib copy goes (default /tmp/pystdlib)
+#            with its site-packages; add working trees of other projects here)
+#   STDLIB_COPY  where the stdlib copy goes (default target/bench/pystdlib)
 #
 # gitleaks and betterleaks skip every path under `site-packages/` (and dot-directories such as
 # `.pyenv/`) through their default path allowlists, so scanning the stdlib in place measures
@@ -18,15 +18,16 @@
 set -euo pipefail
 
 KEYHOUND=$(realpath "${1:-target/release/keyhound}")
-OUT=${OUT:-/tmp/keyhound-precision}
-PEERS=${PEERS:-/opt/peers/bin}
+OUT=${OUT:-target/bench/precision}
+export PATH="${PEERS:+$PEERS:}$PATH"
 STDLIB=$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')
-STDLIB_COPY=${STDLIB_COPY:-/tmp/pystdlib}
+STDLIB_COPY=${STDLIB_COPY:-target/bench/pystdlib}
 if [ -z "${CORPORA:-}" ] && [ ! -d "$STDLIB_COPY" ]; then
+    mkdir -p "$(dirname "$STDLIB_COPY")"
     cp -a "$STDLIB" "$STDLIB_COPY"
     mv "$STDLIB_COPY/site-packages" "$STDLIB_COPY/site_pkgs"
 fi
-CORPORA=${CORPORA:-"$STDLIB_COPY /opt/corpora/autogen-wt /opt/corpora/bat-wt"}
+CORPORA=${CORPORA:-$STDLIB_COPY}
 TOOLS=${TOOLS:-"keyhound gitleaks betterleaks kingfisher"}
 mkdir -p "$OUT"
 
@@ -37,9 +38,9 @@ run_tool() {
     local tool=$1 dir=$2 report=$3
     case $tool in
         keyhound) "$KEYHOUND" scan --no-ignore --quiet --format jsonl --output "$report" "$dir" ;;
-        gitleaks) unshare -n "$PEERS/gitleaks" dir --no-banner --log-level error -f json -r "$report" --exit-code 0 "$dir" ;;
-        betterleaks) unshare -n "$PEERS/betterleaks" fs "$dir" --no-banner --log-level error -o "$report" --exit-code 0 >/dev/null ;;
-        kingfisher) unshare -n "$PEERS/kingfisher" scan "$dir" --no-validate --git-history none -f json -o "$report" >/dev/null 2>&1 ;;
+        gitleaks) unshare -n gitleaks dir --no-banner --log-level error -f json -r "$report" --exit-code 0 "$dir" ;;
+        betterleaks) unshare -n betterleaks fs "$dir" --no-banner --log-level error -o "$report" --exit-code 0 >/dev/null ;;
+        kingfisher) unshare -n kingfisher scan "$dir" --no-validate --git-history none -f json -o "$report" >/dev/null 2>&1 ;;
     esac
 }
 

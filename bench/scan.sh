@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TREE=${1:-$(python3 -c 'import sysconfig;print(sysconfig.get_paths()["stdlib"])')}
-PATH="/opt/peers/bin:$PATH"
+PATH="${PEERS:+$PEERS:}$PATH"
 command -v rg >/dev/null || { echo "needs ripgrep (apt-get install ripgrep)" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 
@@ -28,10 +28,11 @@ echo "== scanned without --no-ignore (must warn, never call it clean):"
 echo "== OpenAI findings with --no-ignore:"
 "$KH" scan --no-ignore --quiet --format jsonl "$TREE" | grep -c '"rule":"openai-' || true
 
-hyperfine --warmup 2 --runs 7 -N --ignore-failure --export-markdown /tmp/keyhound-scan-bench.md \
+mkdir -p target/bench
+hyperfine --warmup 2 --runs 7 -N --ignore-failure --export-markdown target/bench/scan.md \
   "$KH scan --quiet --no-ignore $TREE" \
   "rg --no-ignore --hidden -c T3BlbkFJ $TREE"
-cat /tmp/keyhound-scan-bench.md
+cat target/bench/scan.md
 
 echo "== paired (alternating rounds; the ratio is what counts on a shared machine):"
 python3 bench/paired.py --rounds "${ROUNDS:-15}" -- \

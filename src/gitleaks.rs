@@ -305,8 +305,8 @@ fn from_go_regex(pattern: &str) -> String {
 /// Drops the lazy identifier lead (`[\w.-]{0,50}?`) that gitleaks' rules put before their
 /// keyword, flags kept (`(?i)[[:word:].-]{0,50}?(?:key|…` → `(?i)(?:key|…`). It only widens the
 /// match to the whole name, never the secret (it holds no group), and with it in front the
-/// regex engine cannot search for the keyword first: it made gitleaks' own `generic-api-key`
-/// scan the Python standard library at 80 MB/s.
+/// regex engine cannot search for the keyword first: gitleaks' own `generic-api-key` then
+/// scans the Python standard library at 80 MB/s.
 fn without_identifier_lead(pattern: &str) -> String {
     const LEAD: &str = "[[:word:].-]{0,";
     // Flags first, as a setting (`(?i)`) or a group that opens (`(?i:`).

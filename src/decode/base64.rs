@@ -70,18 +70,37 @@ fn is_base64_block(block: &[u8; BLOCK]) -> bool {
     block.iter().fold(true, |all, &b| all & is_base64_by_ranges(b))
 }
 
-/// The start of the first block of `text` made only of base64 characters, looking at the
-/// blocks from `from` (a multiple of [`BLOCK`]) on.
-fn first_base64_block(text: &[u8], from: usize) -> Option<usize> {
+/// How blocks are classified: with AVX-512 VBMI where the CPU has it, else in plain Rust.
+#[derive(Debug, Clone, Copy)]
+enum BlockSearch {
+    Portable,
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx512_vbmi() {
-        // SAFETY: the CPU has the features (just checked).
-        return unsafe { avx512::first_base64_block(text, from) };
-    }
-    first_base64_block_portable(text, from)
+    Vbmi(crate::simd::Vbmi),
 }
 
-/// [`first_base64_block`] a block at a time, in plain Rust.
+impl BlockSearch {
+    /// The fastest block search this CPU runs.
+    fn fastest() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(vbmi) = crate::simd::Vbmi::detect() {
+            return BlockSearch::Vbmi(vbmi);
+        }
+        BlockSearch::Portable
+    }
+
+    /// The start of the first block of `text` made only of base64 characters, looking at the
+    /// blocks from `from` (a multiple of [`BLOCK`]) on.
+    fn first_base64_block(self, text: &[u8], from: usize) -> Option<usize> {
+        match self {
+            BlockSearch::Portable => first_base64_block_portable(text, from),
+            // SAFETY: the token `vbmi` proves the CPU has the features the search enables.
+            #[cfg(target_arch = "x86_64")]
+            BlockSearch::Vbmi(vbmi) => unsafe { avx512::first_base64_block(vbmi, text, from) },
+        }
+    }
+}
+
+/// [`BlockSearch::first_base64_block`] a block at a time, in plain Rust.
 fn first_base64_block_portable(text: &[u8], from: usize) -> Option<usize> {
     let mut blocks = text.get(from..)?.chunks_exact(BLOCK);
     Some(from + blocks.position(|block| is_base64_block(block.try_into().expect("BLOCK bytes")))? * BLOCK)
@@ -94,7 +113,7 @@ mod avx512 {
     use std::arch::x86_64::{_mm512_mask_test_epi8_mask, _mm512_movepi8_mask};
 
     use super::{first_base64_block_portable, BLOCK, INVALID, VALUES};
-    use crate::simd::{self, ByteTable};
+    use crate::simd::{self, ByteTable, Vbmi};
 
     /// Bytes classified at a time.
     const CHUNK: usize = 64;
@@ -112,12 +131,10 @@ mod avx512 {
         table
     };
 
-    /// [`super::first_base64_block`], four blocks at a time.
-    ///
-    /// # Safety
-    /// The CPU must have AVX-512 F, BW and VBMI.
+    /// [`super::BlockSearch::first_base64_block`], four blocks at a time. Takes the token that
+    /// proves the CPU can run it.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    pub(super) unsafe fn first_base64_block(text: &[u8], mut from: usize) -> Option<usize> {
+    pub(super) fn first_base64_block(_: Vbmi, text: &[u8], mut from: usize) -> Option<usize> {
         let is_base64 = ByteTable::load(&IS_BASE64);
         while let Some(chunk) = text.get(from..).and_then(<[u8]>::first_chunk::<CHUNK>) {
             let bytes = simd::load(chunk);
@@ -150,7 +167,7 @@ pub fn text_runs(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
 
 /// Every base64 run of `text` at least [`MIN_RUN`] characters long, in order.
 pub fn runs(text: &[u8]) -> Runs<'_> {
-    Runs { text, next: 0 }
+    Runs { text, next: 0, blocks: BlockSearch::fastest() }
 }
 
 /// Iterator returned by [`runs`].
@@ -158,6 +175,7 @@ pub struct Runs<'t> {
     text: &'t [u8],
     /// Where the search goes on; the byte before it is never part of a run.
     next: usize,
+    blocks: BlockSearch,
 }
 
 impl Iterator for Runs<'_> {
@@ -167,7 +185,7 @@ impl Iterator for Runs<'_> {
         let text = self.text;
         let mut from = self.next;
         loop {
-            let block = first_base64_block(text, from.next_multiple_of(BLOCK))?;
+            let block = self.blocks.first_base64_block(text, from.next_multiple_of(BLOCK))?;
             let start = from + text[from..block].iter().rposition(|&b| !is_base64(b)).map_or(0, |i| i + 1);
             let after = block + BLOCK;
             let end = after + text[after..].iter().position(|&b| !is_base64(b)).unwrap_or(text.len() - after);
@@ -420,13 +438,27 @@ mod tests {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_portable_block_search_agrees_with_the_one_in_use() {
+    fn the_vbmi_block_search_agrees_with_the_portable_one() {
+        let Some(vbmi) = crate::simd::vbmi_for_test() else { return };
         for text in random_texts(200) {
             for from in (0..=text.len()).step_by(BLOCK) {
-                assert_eq!(first_base64_block(&text, from), first_base64_block_portable(&text, from));
+                let portable = BlockSearch::Portable.first_base64_block(&text, from);
+                assert_eq!(BlockSearch::Vbmi(vbmi).first_base64_block(&text, from), portable);
             }
         }
+    }
+
+    #[test]
+    fn the_fastest_block_search_this_cpu_runs_is_the_one_taken() {
+        let blocks = runs(b"").blocks;
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::vbmi_for_test().is_some() {
+            assert!(matches!(blocks, BlockSearch::Vbmi(_)), "the portable block search was taken");
+            return;
+        }
+        assert!(matches!(blocks, BlockSearch::Portable), "not the portable block search");
     }
 
     #[test]

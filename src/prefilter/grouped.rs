@@ -2,7 +2,7 @@
 //! cannot be built) over a lowercased copy of the haystack.
 //!
 //! Why not the automaton's own `ascii_case_insensitive` option: aho-corasick then gives up
-//! Teddy and walks every byte through the automaton, which made a scan with forty rules five
+//! Teddy and walks every byte through the automaton, which makes a scan with forty rules five
 //! times slower than with three. Teddy needs case-sensitive patterns, leftmost semantics, and
 //! (by aho-corasick's default heuristics) at most 64 of them; keyhound's rules have more, so the
 //! packed searchers are built directly with that limit lifted, in groups.

@@ -5,9 +5,11 @@
 //! [`vbmi`] looks eight leading bytes of every position up in byte tables, 64 positions at a
 //! time, in one pass over the blob ([`buckets`] explains how). Elsewhere, [`grouped`] runs
 //! aho-corasick's Teddy searchers over a lowercased copy, in several passes. Both select the
-//! same rules; on the Python stdlib the first takes 83 ms where the second takes 241
-//! (`bench/README.md`, session 3).
+//! same rules; on Python's standard library the first takes about a third of the second's
+//! time (`bench/LOG.md`). A third search, comparing every keyword at every position, is the
+//! reference the other two are tested and fuzzed against ([`SearchPath`]).
 
+#[cfg(target_arch = "x86_64")]
 mod buckets;
 mod grouped;
 #[cfg(target_arch = "x86_64")]
@@ -43,14 +45,24 @@ pub struct KeywordPrefilter {
 }
 
 impl KeywordPrefilter {
-    /// Builds the search for every rule's keywords.
+    /// Builds the fastest search this CPU and these keywords allow, for every rule's keywords.
     pub fn new(rules: &RuleSet) -> Self {
-        Self::with_search(rules, KeywordSearch::new)
+        Self::with_search(rules, |keywords| Some(KeywordSearch::fastest(keywords)))
+            .expect("the fastest search always falls back to one that builds")
+    }
+
+    /// Builds the prefilter with the search `path`, or `None` where it cannot be built here
+    /// ([`SearchPath::Vbmi`] without the CPU features, or with keywords that do not fit its
+    /// buckets). For tests and the prefilter fuzz target, which compare the paths: every path
+    /// selects the same rules.
+    #[doc(hidden)]
+    pub fn with_path(rules: &RuleSet, path: SearchPath) -> Option<Self> {
+        Self::with_search(rules, |keywords| KeywordSearch::with_path(keywords, path))
     }
 
     /// Builds the prefilter with the search `build_search` makes for the (merged, lowercase)
-    /// keywords.
-    fn with_search(rules: &RuleSet, build_search: impl FnOnce(&[String]) -> KeywordSearch) -> Self {
+    /// keywords, or `None` if it makes none.
+    fn with_search(rules: &RuleSet, build_search: impl FnOnce(&[String]) -> Option<KeywordSearch>) -> Option<Self> {
         // Each rule's keywords, lowercased once: a hook pays for this set-up on every commit.
         let keywords_of: Vec<Vec<String>> = rules
             .rules()
@@ -80,8 +92,8 @@ impl KeywordPrefilter {
         let keywords: Vec<String> = merged.into_iter().map(|(keyword, _)| keyword).collect();
         let unconditional = (0..keywords_of.len()).filter(|&i| keywords_of[i].is_empty()).collect();
         let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
-        let search = build_search(&keywords);
-        KeywordPrefilter { search, rules_by_keyword, unconditional, longest_keyword }
+        let search = build_search(&keywords)?;
+        Some(KeywordPrefilter { search, rules_by_keyword, unconditional, longest_keyword })
     }
 
     /// Fills `selected` with the indices of the candidate rules for `haystack` (unsorted,
@@ -147,35 +159,81 @@ fn merge_shared_prefixes(keywords: Vec<String>) -> Vec<(String, Vec<String>)> {
     merged
 }
 
+/// The length of the longest common prefix of `a` and `b` that ends between characters.
 fn common_prefix_len(a: &str, b: &str) -> usize {
-    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+    let bytes = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    (0..=bytes).rev().find(|&len| a.is_char_boundary(len)).unwrap_or(0)
 }
 
-/// The search for the keywords: the AVX-512 VBMI one where it can be built, else the portable one.
+/// A way to search for the keywords. [`KeywordPrefilter::new`] takes the fastest one;
+/// [`KeywordPrefilter::with_path`] picks one, to compare them.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPath {
+    /// The AVX-512 VBMI search ([`vbmi`]): only where the CPU has the features and the
+    /// keywords fit its buckets.
+    Vbmi,
+    /// aho-corasick's Teddy searchers over a lowercased copy ([`grouped`]).
+    Grouped,
+    /// Every keyword compared at every position: slow, and plainly right.
+    BruteForce,
+}
+
+/// The search for the keywords.
 #[derive(Debug)]
 enum KeywordSearch {
     #[cfg(target_arch = "x86_64")]
     Vbmi(Box<vbmi::VbmiSearch>),
     Grouped(GroupedSearch),
+    BruteForce(Vec<String>),
 }
 
 impl KeywordSearch {
-    fn new(keywords: &[String]) -> Self {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(search) = vbmi::VbmiSearch::new(keywords) {
-            return KeywordSearch::Vbmi(Box::new(search));
+    /// The AVX-512 VBMI search where it can be built, else the grouped one.
+    fn fastest(keywords: &[String]) -> Self {
+        Self::with_path(keywords, SearchPath::Vbmi)
+            .unwrap_or_else(|| KeywordSearch::Grouped(GroupedSearch::new(keywords)))
+    }
+
+    /// The search `path` for `keywords` (lowercase), if it can be built here.
+    fn with_path(keywords: &[String], path: SearchPath) -> Option<Self> {
+        match path {
+            SearchPath::Vbmi => Self::vbmi(keywords),
+            SearchPath::Grouped => Some(KeywordSearch::Grouped(GroupedSearch::new(keywords))),
+            SearchPath::BruteForce => Some(KeywordSearch::BruteForce(keywords.to_vec())),
         }
-        KeywordSearch::Grouped(GroupedSearch::new(keywords))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn vbmi(keywords: &[String]) -> Option<Self> {
+        let search = vbmi::VbmiSearch::new(crate::simd::Vbmi::detect()?, keywords)?;
+        Some(KeywordSearch::Vbmi(Box::new(search)))
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn vbmi(_: &[String]) -> Option<Self> {
+        None
     }
 
     /// Calls `found(keyword_index)` for the keywords occurring in `haystack`: every one that
-    /// occurs, or (portable search) a longer one starting with it at the same position.
+    /// occurs, or (grouped search) a longer one starting with it at the same position.
     /// `lowered` is working memory.
     fn for_each(&self, haystack: &[u8], lowered: &mut Vec<u8>, found: impl FnMut(usize)) {
         match self {
             #[cfg(target_arch = "x86_64")]
             KeywordSearch::Vbmi(search) => search.for_each(haystack, found),
             KeywordSearch::Grouped(search) => search.for_each(haystack, lowered, found),
+            KeywordSearch::BruteForce(keywords) => for_each_occurring(keywords, haystack, found),
+        }
+    }
+}
+
+/// Calls `found(keyword_index)` for each of `keywords` (non-empty, lowercase) that occurs in
+/// `haystack`, in any ASCII case, by comparing it at every position.
+fn for_each_occurring(keywords: &[String], haystack: &[u8], mut found: impl FnMut(usize)) {
+    for (index, keyword) in keywords.iter().enumerate() {
+        if haystack.windows(keyword.len()).any(|window| window.eq_ignore_ascii_case(keyword.as_bytes())) {
+            found(index);
         }
     }
 }
@@ -206,15 +264,37 @@ mod tests {
         out
     }
 
-    fn portable(rules: &RuleSet) -> KeywordPrefilter {
-        KeywordPrefilter::with_search(rules, |keywords| KeywordSearch::Grouped(GroupedSearch::new(keywords)))
+    /// Whether the VBMI path is cross-checked here (see [`crate::simd::vbmi_for_test`]).
+    #[cfg(target_arch = "x86_64")]
+    fn vbmi_is_tested() -> bool {
+        crate::simd::vbmi_for_test().is_some()
     }
 
-    /// The rules selected for `haystack`, checked to be the same with the portable search.
+    #[cfg(not(target_arch = "x86_64"))]
+    fn vbmi_is_tested() -> bool {
+        false
+    }
+
+    /// Each search path this CPU runs with its prefilter, brute force (the reference) first.
+    fn every_path(rules: &RuleSet) -> Vec<(SearchPath, KeywordPrefilter)> {
+        let mut paths = vec![SearchPath::BruteForce, SearchPath::Grouped];
+        if vbmi_is_tested() {
+            paths.push(SearchPath::Vbmi);
+        }
+        paths
+            .into_iter()
+            .map(|path| (path, KeywordPrefilter::with_path(rules, path).expect("the keywords fit")))
+            .collect()
+    }
+
+    /// The rules selected for `haystack`, checked to be the same with every search path.
     fn selected(toml: &str, haystack: &[u8]) -> Vec<usize> {
         let rules = RuleSet::from_toml(toml, "t.toml").unwrap();
-        let chosen = select_sorted(&KeywordPrefilter::new(&rules), &rules, haystack);
-        assert_eq!(chosen, select_sorted(&portable(&rules), &rules, haystack), "searches disagree");
+        let paths = every_path(&rules);
+        let chosen = select_sorted(&paths[0].1, &rules, haystack);
+        for (path, prefilter) in &paths[1..] {
+            assert_eq!(select_sorted(prefilter, &rules, haystack), chosen, "{path:?} disagrees with brute force");
+        }
         chosen
     }
 
@@ -255,6 +335,7 @@ mod tests {
         })
     }
 
+    #[cfg(target_arch = "x86_64")]
     /// The built-in rules' keywords as the searches get them: lowercase and merged.
     fn built_in_keywords() -> Vec<String> {
         let rules = RuleSet::builtin().unwrap();
@@ -265,14 +346,15 @@ mod tests {
         merge_shared_prefixes(keywords).into_iter().map(|(keyword, _)| keyword).collect()
     }
 
+    #[cfg(target_arch = "x86_64")]
     /// Which of `keywords` occur in `haystack`, in any ASCII case, by comparing everywhere.
     fn occurring(keywords: &[String], haystack: &[u8]) -> Vec<bool> {
-        keywords
-            .iter()
-            .map(|k| haystack.windows(k.len()).any(|window| window.eq_ignore_ascii_case(k.as_bytes())))
-            .collect()
+        let mut found = vec![false; keywords.len()];
+        for_each_occurring(keywords, haystack, |keyword| found[keyword] = true);
+        found
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[test]
     fn bucketed_keywords_are_found_wherever_they_occur() {
         let keywords = built_in_keywords();
@@ -287,11 +369,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_vbmi_search_finds_every_keyword_wherever_it_occurs() {
+        let Some(vbmi) = crate::simd::vbmi_for_test() else { return };
         let keywords = built_in_keywords();
-        let Some(search) = vbmi::VbmiSearch::new(&keywords) else {
-            eprintln!("skipped: this CPU has no AVX-512 VBMI");
-            return;
-        };
+        let search = vbmi::VbmiSearch::new(vbmi, &keywords).expect("the built-in keywords fit the buckets");
         for haystack in keyword_soup(5, 3000) {
             let mut found = vec![false; keywords.len()];
             search.for_each(&haystack, |keyword| found[keyword] = true);
@@ -300,13 +380,27 @@ mod tests {
     }
 
     #[test]
-    fn both_searches_select_the_same_rules_for_the_built_in_keywords() {
+    fn every_search_path_selects_the_same_rules_for_the_built_in_keywords() {
         let rules = RuleSet::builtin().unwrap();
-        let (chosen, portable) = (KeywordPrefilter::new(&rules), portable(&rules));
+        let paths = every_path(&rules);
         for haystack in keyword_soup(7, 3000) {
-            let expected = select_sorted(&portable, &rules, &haystack);
-            assert_eq!(select_sorted(&chosen, &rules, &haystack), expected, "{:?}", String::from_utf8_lossy(&haystack));
+            let expected = select_sorted(&paths[0].1, &rules, &haystack);
+            for (path, prefilter) in &paths[1..] {
+                let chosen = select_sorted(prefilter, &rules, &haystack);
+                assert_eq!(chosen, expected, "{path:?}: {:?}", String::from_utf8_lossy(&haystack));
+            }
         }
+    }
+
+    #[test]
+    fn the_fastest_search_this_cpu_runs_is_the_one_taken() {
+        let search = KeywordPrefilter::new(&RuleSet::builtin().unwrap()).search;
+        #[cfg(target_arch = "x86_64")]
+        if vbmi_is_tested() {
+            assert!(matches!(search, KeywordSearch::Vbmi(_)), "the grouped search was taken");
+            return;
+        }
+        assert!(matches!(search, KeywordSearch::Grouped(_)), "not the grouped search");
     }
 
     const TWO_RULES: &str = r#"
@@ -378,6 +472,15 @@ keywords = ["xABcd"]
         let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['postgres://']\n\
                     [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['postgresql+']\n";
         assert_eq!(selected(toml, b"url = postgresql+psycopg://u:p@h/db"), [0, 1]);
+    }
+
+    #[test]
+    fn keywords_sharing_part_of_a_character_are_kept_apart() {
+        // "клю" and "клы" share five bytes: two letters and the first byte of the third.
+        let toml = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nkeywords=['ключ']\n\
+                    [[rule]]\nid='b'\ndescription='d'\nregex='x(y)'\nkeywords=['клык']\n";
+        assert_eq!(selected(toml, "КЛЮЧ ключ".as_bytes()), [0]);
+        assert_eq!(selected(toml, "клык".as_bytes()), [1]);
     }
 
     #[test]

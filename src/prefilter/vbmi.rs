@@ -9,7 +9,7 @@
 use std::arch::x86_64::{__m512i, _mm512_and_si512, _mm512_test_epi8_mask};
 
 use super::buckets::{BucketedKeywords, WINDOW};
-use crate::simd::{self, ByteTable};
+use crate::simd::{self, ByteTable, Vbmi};
 
 /// Bytes per block: one 512-bit register.
 const BLOCK: usize = 64;
@@ -17,20 +17,17 @@ const BLOCK: usize = 64;
 /// Blocks with candidates collected before they are confirmed.
 const BATCH: usize = 32;
 
-/// Keyword search with AVX-512 VBMI; built only where the CPU has it.
+/// Keyword search with AVX-512 VBMI; built only where the CPU has it (it holds the token).
 #[derive(Debug)]
 pub(super) struct VbmiSearch {
     keywords: BucketedKeywords,
+    vbmi: Vbmi,
 }
 
 impl VbmiSearch {
-    /// The search for `keywords` (lowercase), or `None` if this CPU lacks AVX-512 VBMI or the
-    /// keywords do not fit the buckets.
-    pub(super) fn new(keywords: &[String]) -> Option<Self> {
-        if !simd::has_avx512_vbmi() {
-            return None;
-        }
-        BucketedKeywords::new(keywords).map(|keywords| VbmiSearch { keywords })
+    /// The search for `keywords` (lowercase), or `None` if they do not fit the buckets.
+    pub(super) fn new(vbmi: Vbmi, keywords: &[String]) -> Option<Self> {
+        BucketedKeywords::new(keywords).map(|keywords| VbmiSearch { keywords, vbmi })
     }
 
     /// Calls `found(keyword_index)` for every keyword occurrence in `haystack`, in any ASCII
@@ -40,8 +37,8 @@ impl VbmiSearch {
         let mut start = 0;
         // Whole blocks, read in place (with the window's bytes after them).
         while start + BLOCK + WINDOW - 1 <= haystack.len() {
-            // SAFETY: `VbmiSearch::new` checked that the CPU has the features `scan` enables.
-            start = unsafe { scan(self.keywords.tables(), haystack, start, &mut batch) };
+            // SAFETY: the token `self.vbmi` proves the CPU has the features `scan` enables.
+            start = unsafe { scan(self.vbmi, self.keywords.tables(), haystack, start, &mut batch) };
             batch.confirm(&self.keywords, haystack, 0, &mut found);
         }
         // The rest, fewer than BLOCK + WINDOW - 1 bytes, zero-padded to two blocks and a window.
@@ -49,7 +46,7 @@ impl VbmiSearch {
         let mut padded = [0; 2 * BLOCK + WINDOW - 1];
         padded[..rest.len()].copy_from_slice(rest);
         // SAFETY: as above.
-        unsafe { scan(self.keywords.tables(), &padded, 0, &mut batch) };
+        unsafe { scan(self.vbmi, self.keywords.tables(), &padded, 0, &mut batch) };
         batch.confirm(&self.keywords, haystack, start, &mut found);
     }
 }
@@ -87,12 +84,9 @@ impl Batch {
 }
 
 /// Scans `bytes` block by block from `start` while a block and its window fit and the batch
-/// has room, and returns where it stopped.
-///
-/// # Safety
-/// The CPU must have AVX-512 F, BW and VBMI.
+/// has room, and returns where it stopped. Takes the token that proves the CPU can run it.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn scan(tables: &[[u8; 128]; WINDOW], bytes: &[u8], mut start: usize, batch: &mut Batch) -> usize {
+fn scan(_: Vbmi, tables: &[[u8; 128]; WINDOW], bytes: &[u8], mut start: usize, batch: &mut Batch) -> usize {
     let tables: [ByteTable; WINDOW] = std::array::from_fn(|offset| ByteTable::load(&tables[offset]));
     while start + BLOCK + WINDOW - 1 <= bytes.len() && batch.len < BATCH {
         let block = &bytes[start..start + BLOCK + WINDOW - 1];

@@ -81,8 +81,8 @@ fn deleted_key_is_attributed_to_the_commit_and_author_that_added_it() {
 
 #[test]
 fn key_kept_while_other_lines_change_is_one_finding_from_the_commit_that_added_it() {
-    // Each edit of the file makes a new blob that still holds the key; found in autogen's
-    // history, where one unchanged line was reported once per later version of its file.
+    // Each edit of the file makes a new blob that still holds the key: the unchanged line is
+    // one finding, not one per later version of the file.
     let (env, keys) = repo_and_keys();
     env.write("config.py", format!("KEY = \"{}\"\nSECOND = \"{}\"\nversion = 1\n", keys[0], keys[0]));
     let added = commit_as(&env, "Ada Lovelace <ada@example.com>", "Add config");
