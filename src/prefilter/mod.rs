@@ -23,7 +23,7 @@ use grouped::GroupedSearch;
 /// fit its buckets, as the built-in ones do, and the base64 search always), else `"portable"`.
 pub fn cpu_search_path() -> &'static str {
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx512_vbmi() {
+    if crate::simd::Vbmi::detect().is_some() {
         return "AVX-512 VBMI";
     }
     "portable"
