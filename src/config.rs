@@ -209,7 +209,7 @@ impl Config {
             filters,
             format,
             output: args.output.clone(),
-            report: ReportOptions { show_secrets: args.show_secrets, color },
+            report: ReportOptions { show_secrets: args.show_secrets, color, ..ReportOptions::default() },
             max_file_size,
             threads: args.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.quiet,

@@ -43,7 +43,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let repo = history::open(args.repo.as_deref())?;
     let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let config = Config::resolve(global, &anchor)?;
+    let mut config = Config::resolve(global, &anchor)?;
+    config.report.checkout = super::checkout(repo.workdir(), &anchor);
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,

@@ -10,13 +10,14 @@ pub mod scan;
 pub mod staged;
 
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
-use crate::report::{self, summary};
+use crate::report::{self, summary, Checkout};
 use crate::scan::ScanOutcome;
 use crate::verify;
 
@@ -50,6 +51,20 @@ pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String
 /// keeps the line from starting a CI workflow command.
 pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
     writeln!(out, "keyhound: {}", Visible(line))
+}
+
+/// Where the findings' paths lead: relative ones start at `base`, and CI formats show them
+/// from `GITHUB_WORKSPACE` (GitHub Actions' checkout) when it holds them, else from the root of
+/// the repository that holds `anchor`. Both are the user's or the runner's, never the scanned
+/// repository's; they are resolved through symbolic links as the current directory is.
+pub fn checkout(base: Option<&Path>, anchor: &Path) -> Checkout {
+    let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|value| !value.is_empty()).map(PathBuf::from);
+    let repository = crate::source::git::locate(anchor).ok().flatten().map(|location| location.root);
+    let physical = |path: &Path| std::fs::canonicalize(path).ok();
+    Checkout {
+        base: base.and_then(physical),
+        roots: workspace.into_iter().chain(repository).filter_map(|root| physical(&root)).collect(),
+    }
 }
 
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user

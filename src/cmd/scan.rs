@@ -15,7 +15,8 @@ use crate::source::worktree::{self, WalkOptions};
 /// Runs the command.
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let config = Config::resolve(global, &roots[0])?;
+    let mut config = Config::resolve(global, &roots[0])?;
+    config.report.checkout = super::checkout(std::env::current_dir().ok().as_deref(), &roots[0]);
     let options = WalkOptions {
         respect_ignore_files: !args.no_ignore,
         max_file_size: config.max_file_size,

@@ -35,7 +35,9 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let repo = staged::open(args.repo.as_deref())?;
     let global = GlobalArgs { confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)), ..global.clone() };
-    let config = Config::resolve(&global, repo.workdir().unwrap_or(Path::new(".")))?;
+    let anchor = repo.workdir().unwrap_or(Path::new("."));
+    let mut config = Config::resolve(&global, anchor)?;
+    config.report.checkout = super::checkout(repo.workdir(), anchor);
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
     let mut scanner = BlobScanner::new(&matcher, &config.expand);
@@ -107,6 +109,6 @@ fn write_already_in_head(config: &Config, findings: &[Finding]) {
         findings.len()
     );
     let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
-    let options = ReportOptions { show_secrets: config.report.show_secrets, color: false };
+    let options = ReportOptions { color: false, ..config.report.clone() };
     let _ = text::write(&listed, &config.rules, &options, &mut stderr);
 }

@@ -12,6 +12,7 @@ pub mod summary;
 pub mod text;
 
 use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
 
 use crate::escape;
 use crate::finding::Finding;
@@ -41,12 +42,54 @@ pub enum Format {
 }
 
 /// Options every reporter honours.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     /// Print secrets whole instead of redacted.
     pub show_secrets: bool,
     /// Use ANSI colours (text format only).
     pub color: bool,
+    /// Where the findings' paths lead on disk, for formats that place them in a checkout.
+    pub checkout: Checkout,
+}
+
+/// Where finding paths start from, and the roots a CI system wants them relative to: GitHub
+/// places annotations by path from the repository root, whatever directory keyhound ran in.
+#[derive(Debug, Clone, Default)]
+pub struct Checkout {
+    /// The absolute directory relative finding paths start from (the current directory for
+    /// `scan`, the work tree for `history` and `staged`); `None` leaves paths as they are.
+    pub base: Option<PathBuf>,
+    /// Absolute directories to show paths relative to: the first that holds a path wins.
+    pub roots: Vec<PathBuf>,
+}
+
+impl Checkout {
+    /// `file` (a relative path from [`Checkout::base`], or an absolute one) relative to the
+    /// first root that holds it, else as it is. The path is resolved lexically: it names what
+    /// the scan read, and following symbolic links could only move it elsewhere.
+    pub fn relative(&self, file: &str) -> String {
+        let Some(base) = &self.base else { return file.to_string() };
+        let full = lexical(&base.join(file));
+        self.roots
+            .iter()
+            .find_map(|root| full.strip_prefix(root).ok())
+            .map_or_else(|| file.to_string(), |inside| inside.to_string_lossy().into_owned())
+    }
+}
+
+/// `path` with `.` dropped and each `..` taking away the component before it.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 impl ReportOptions {
@@ -151,6 +194,11 @@ impl<'f> Location<'f> {
         // A path from a git tree is repository data, not a path the user named.
         let file = if finding.commit.is_some() { confined(file) } else { file.to_string() };
         Location { file, member }
+    }
+
+    /// ` In archive member NAME.` for a member, for the end of a message; empty otherwise.
+    fn member_note(&self) -> String {
+        self.member.map(|member| format!(" In archive member {}.", escape::visible(member))).unwrap_or_default()
     }
 }
 

@@ -19,7 +19,6 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::{headline, text::fix_for, Level, Location, ReportOptions};
-use crate::escape::visible;
 use crate::finding::Finding;
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanOutcome;
@@ -114,10 +113,8 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
 fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
     let position = &finding.position;
     let location = Location::of(finding);
-    let mut message = format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id));
-    if let Some(member) = location.member {
-        message.push_str(&format!(" In archive member {}.", visible(member)));
-    }
+    let message =
+        format!("{}. Fix: {}.{}", headline(finding, options), fix_for(rules, &finding.rule_id), location.member_note());
     let mut result = json!({
         "ruleId": finding.rule_id,
         "level": level_name(finding.severity),
@@ -184,7 +181,7 @@ mod tests {
     fn render(findings: Vec<Finding>, show_secrets: bool) -> Value {
         let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
         let mut out = Vec::new();
-        let options = ReportOptions { show_secrets, color: false };
+        let options = ReportOptions { show_secrets, ..ReportOptions::default() };
         write(&outcome, &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
