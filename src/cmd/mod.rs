@@ -28,18 +28,32 @@ pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
     let verified = config.verify.as_ref().map(|options| verify::verify_outcome(outcome, options));
     let outcome = verified.as_ref().unwrap_or(outcome);
     write_report(config, outcome)?;
-    print_summary(config, outcome, None);
+    print_summary(config, outcome, left_out_warning(config, outcome), None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
 }
 
-/// Writes the configuration's warnings, the summary of `outcome` and a last line, if any, to
-/// standard error, unless `--quiet`.
-pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String>) {
+/// The warning that the report holds fewer findings than were found, when its format has a
+/// limit (SARIF, for GitHub code scanning).
+fn left_out_warning(config: &Config, outcome: &ScanOutcome) -> Option<String> {
+    let limit = config.format.max_results()?;
+    let found = outcome.findings.len();
+    (found > limit).then(|| {
+        format!(
+            "the report holds the first {limit} of {found} findings, the most GitHub code scanning accepts; \
+             {} left out (--format json reports them all)",
+            found - limit
+        )
+    })
+}
+
+/// Writes the configuration's warnings and `warning`, the summary of `outcome` and a last
+/// line, if any, to standard error, unless `--quiet`.
+pub fn print_summary(config: &Config, outcome: &ScanOutcome, warning: Option<String>, last: Option<String>) {
     if config.quiet {
         return;
     }
     let mut stderr = io::stderr().lock();
-    let warnings = config.warnings.iter().map(|warning| format!("warning: {warning}"));
+    let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
     for line in warnings.chain(summary::lines(outcome)).chain(last) {
         // Nothing useful can be done if standard error is closed.
         let _ = say(&mut stderr, &line);

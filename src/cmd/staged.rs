@@ -22,7 +22,7 @@ use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
-use crate::report::{blocked, text, ReportOptions};
+use crate::report::{self, blocked, text, ReportOptions};
 use crate::rules::Confidence;
 use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
 use crate::source::staged::{self, PathBlob};
@@ -37,6 +37,7 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let global = GlobalArgs { confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)), ..global.clone() };
     let anchor = repo.workdir().unwrap_or(Path::new("."));
     let mut config = Config::resolve(&global, anchor)?;
+    config.report.command = report::Command::Staged;
     config.report.checkout = super::checkout(repo.workdir(), anchor);
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());

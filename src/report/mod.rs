@@ -11,8 +11,11 @@ mod sarif;
 pub mod summary;
 pub mod text;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::escape;
 use crate::finding::Finding;
@@ -41,6 +44,41 @@ pub enum Format {
     Codequality,
 }
 
+impl Format {
+    /// The most findings a report in this format may hold, if its consumer sets a limit:
+    /// GitHub code scanning rejects a SARIF run of more than 25,000 results.
+    pub fn max_results(self) -> Option<usize> {
+        match self {
+            Format::Sarif => Some(25_000),
+            _ => None,
+        }
+    }
+}
+
+/// The command whose findings are reported: SARIF names it so that code scanning keeps the
+/// uploads of different commands apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Command {
+    /// `keyhound scan`.
+    #[default]
+    Scan,
+    /// `keyhound history`.
+    History,
+    /// `keyhound staged`.
+    Staged,
+}
+
+impl Command {
+    /// The command's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Scan => "scan",
+            Command::History => "history",
+            Command::Staged => "staged",
+        }
+    }
+}
+
 /// Options every reporter honours.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
@@ -50,6 +88,8 @@ pub struct ReportOptions {
     pub color: bool,
     /// Where the findings' paths lead on disk, for formats that place them in a checkout.
     pub checkout: Checkout,
+    /// The command that found them.
+    pub command: Command,
 }
 
 /// Where finding paths start from, and the roots a CI system wants them relative to: GitHub
@@ -170,6 +210,24 @@ fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) 
         plain = at + c.len_utf8();
     }
     out.write_all(&text.as_bytes()[plain..])
+}
+
+/// For each finding, a fingerprint unique to its place that does not change when lines move:
+/// a hash of the content fingerprint, the path and the occurrence number of that secret
+/// within that path. CI systems tell new findings from old ones by it, and merge findings
+/// that share one.
+fn place_fingerprints(findings: &[Finding]) -> Vec<String> {
+    let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|finding| {
+            let occurrence = occurrences.entry((&finding.fingerprint, &finding.path)).or_insert(0);
+            *occurrence += 1;
+            let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
+            let digest = Sha256::digest(format!("{}\0{path}\0{occurrence}", finding.fingerprint));
+            digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect()
 }
 
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the

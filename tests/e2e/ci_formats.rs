@@ -56,3 +56,53 @@ fn github_annotations_are_placed_from_the_workspace_when_it_holds_the_file() {
     run.expect_code(1);
     assert_eq!(annotated_files(&run), [".env", "top.env"], "{}", run.stdout);
 }
+
+/// The SARIF log of a run.
+fn sarif(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not SARIF ({e}):\n{}\n{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn sarif_keeps_two_places_of_one_key_apart_and_names_the_command() {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(1502).project_key();
+    env.write("app/.env", format!("A={key}\nB={key}\n"));
+    env.commit_all("add key twice");
+    let scan = sarif(run_in(env.path(), &[], &["scan", "--format", "sarif"]).expect_code(1));
+    let results = scan["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    let places: Vec<&serde_json::Value> =
+        results.iter().map(|result| &result["partialFingerprints"]["keyhound/location/v1"]).collect();
+    assert!(places[0].is_string() && places[0] != places[1], "{places:?}");
+    assert_eq!(results[0]["partialFingerprints"]["keyhound/v1"], results[1]["partialFingerprints"]["keyhound/v1"]);
+    assert_eq!(scan["runs"][0]["automationDetails"]["id"], "keyhound/scan/");
+    let history = sarif(run_in(env.path(), &[], &["history", "--format", "sarif"]).expect_code(1));
+    assert_eq!(history["runs"][0]["automationDetails"]["id"], "keyhound/history/");
+}
+
+#[test]
+fn sarif_gives_a_key_in_a_commit_message_a_logical_location() {
+    let env = TestEnv::git_repo();
+    env.write("README", "nothing here\n");
+    env.commit_all(&format!("add readme\n\nkey: {}\n", FakeKeys::new(1503).project_key()));
+    let log = sarif(run_in(env.path(), &[], &["history", "--format", "sarif"]).expect_code(1));
+    let location = &log["runs"][0]["results"][0]["locations"][0];
+    assert!(location["physicalLocation"].is_null(), "{location}");
+    assert_eq!(location["logicalLocations"][0]["name"], "<commit message>");
+}
+
+#[test]
+fn sarif_holds_at_most_what_github_accepts_and_says_how_many_were_left_out() {
+    let env = TestEnv::new();
+    let key = FakeKeys::new(1504).project_key();
+    env.write("many.env", format!("K={key}\n").repeat(25_003));
+    let run = run_in(env.path(), &[], &["scan", "--format", "sarif"]);
+    run.expect_code(1);
+    assert_eq!(sarif(&run)["runs"][0]["results"].as_array().expect("results").len(), 25_000);
+    assert!(
+        run.stderr.contains("first 25000 of 25003 findings") && run.stderr.contains("3 left out"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--format json"), "{}", run.stderr);
+}
