@@ -70,7 +70,8 @@ pub struct GlobalArgs {
     /// List baseline and .keyhoundignore entries that matched no finding.
     #[arg(long, global = true)]
     pub report_unused: bool,
-    /// Do not print the summary on standard error.
+    /// Print no summary or warnings on standard error, only errors (and why a scan is
+    /// incomplete, when it is).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Ask each found key's provider whether it is live (network calls that cost nothing;

@@ -47,14 +47,17 @@ fn left_out_warning(config: &Config, outcome: &ScanOutcome) -> Option<String> {
 }
 
 /// Writes the configuration's warnings and `warning`, the summary of `outcome` and a last
-/// line, if any, to standard error, unless `--quiet`.
+/// line, if any, to standard error; with `--quiet`, only why the scan is incomplete, if it is,
+/// since a CI log must say why the exit code is 2.
 pub fn print_summary(config: &Config, outcome: &ScanOutcome, warning: Option<String>, last: Option<String>) {
-    if config.quiet {
-        return;
-    }
+    let lines: Vec<String> = if config.quiet {
+        summary::incomplete_lines(outcome)
+    } else {
+        let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
+        warnings.chain(summary::lines(outcome)).chain(last).collect()
+    };
     let mut stderr = io::stderr().lock();
-    let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
-    for line in warnings.chain(summary::lines(outcome)).chain(last) {
+    for line in lines {
         // Nothing useful can be done if standard error is closed.
         let _ = say(&mut stderr, &line);
     }

@@ -106,3 +106,36 @@ fn sarif_holds_at_most_what_github_accepts_and_says_how_many_were_left_out() {
     );
     assert!(run.stderr.contains("--format json"), "{}", run.stderr);
 }
+
+#[test]
+fn quiet_still_says_why_the_exit_code_is_2() {
+    let env = repo_with_keys();
+    env.write("lost.txt", "this blob goes missing\n");
+    env.commit_all("a blob to lose");
+    let lost = env.git(&["rev-parse", "HEAD:lost.txt"]);
+    std::fs::remove_file(env.path().join(".git/objects").join(&lost[..2]).join(&lost[2..])).expect("remove blob");
+    let run = run_in(env.path(), &[], &["history", "--quiet", "--format", "json"]);
+    run.expect_code(2);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines.iter().any(|line| line.starts_with("keyhound: error: blob ") && line.contains(&lost)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines.last().is_some_and(|line| line.starts_with("keyhound: scan incomplete: 1 error(s)")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("note:") && !run.stderr.contains("warning:"), "{}", run.stderr);
+}
+
+#[test]
+fn quiet_keeps_a_complete_scan_silent() {
+    let env = repo_with_keys();
+    env.write("big.bin", vec![b'x'; 2048]);
+    let run = run_in(env.path(), &[], &["scan", "--quiet", "--max-file-size", "1KiB", "--format", "json"]);
+    run.expect_code(1);
+    assert_eq!(run.findings().len(), 2);
+    assert_eq!(run.stderr, "");
+}
