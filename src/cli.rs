@@ -48,7 +48,8 @@ pub struct GlobalArgs {
     /// Extra rule file, or directory of `*.toml` rule files (repeatable).
     #[arg(long, global = true, value_name = "FILE_OR_DIR")]
     pub rules: Vec<PathBuf>,
-    /// Configuration file [default: .keyhound.toml at the target's repository root].
+    /// Configuration file [default: $KEYHOUND_CONFIG, else .keyhound.toml at the target's
+    /// repository root].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Skip files larger than this (e.g. 512KiB, 20MiB) [default: 20MiB].

@@ -139,3 +139,64 @@ fn quiet_keeps_a_complete_scan_silent() {
     assert_eq!(run.findings().len(), 2);
     assert_eq!(run.stderr, "");
 }
+
+#[test]
+fn keyhound_config_names_the_config_file_and_config_wins_over_it() {
+    let env = repo_with_keys();
+    let elsewhere = TestEnv::new();
+    let json = elsewhere.write("ci/keyhound.toml", "format = \"json\"\n");
+    let csv = elsewhere.write("csv.toml", "format = \"csv\"\n");
+    let run = run_in(env.path(), &[("KEYHOUND_CONFIG", &json)], &["scan"]);
+    run.expect_code(1);
+    assert_eq!(run.findings().len(), 2);
+    let run = run_in(env.path(), &[("KEYHOUND_CONFIG", &json)], &["scan", "--config", csv.to_str().expect("UTF-8")]);
+    assert!(run.stdout.starts_with("rule,"), "{}", run.stdout);
+    let missing = elsewhere.path().join("missing.toml");
+    let run = run_in(env.path(), &[("KEYHOUND_CONFIG", &missing)], &["scan"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("missing.toml"), "{}", run.stderr);
+}
+
+/// A repository whose `.keyhound.toml` asks for SARIF, as a CI setup would, with a key staged.
+fn sarif_configured_repo_with_staged_key() -> TestEnv {
+    let env = TestEnv::git_repo();
+    env.write(".keyhound.toml", "format = \"sarif\"\n");
+    env.write("README", "readme\n");
+    env.commit_all("configure keyhound for CI");
+    env.stage("leak.py", format!("k = '{}'\n", FakeKeys::project_key_of(1505)));
+    env
+}
+
+#[test]
+fn staged_reports_in_text_whatever_format_the_config_sets() {
+    let env = sarif_configured_repo_with_staged_key();
+    let run = run_in(env.path(), &[], &["staged"]);
+    run.expect_code(1);
+    assert!(!run.stdout.contains("\"runs\"") && run.stdout.contains("leak.py:1:"), "{}", run.stdout);
+    let run = run_in(env.path(), &[], &["staged", "--format", "json"]);
+    assert_eq!(run.findings().len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn hooks_report_in_text_whatever_format_the_config_sets() {
+    let env = sarif_configured_repo_with_staged_key();
+    let git = |args: &[&str]| {
+        let mut command = crate::harness::git_command(env.path());
+        command.env("KEYHOUND", env!("CARGO_BIN_EXE_keyhound")).env_remove("KEYHOUND_CONFIG").stdin(Stdio::null());
+        Run::of(command.args(args).output().expect("git runs"))
+    };
+    run_in(env.path(), &[], &["hook", "install", "--pre-push"]).expect_code(0);
+    let commit = git(&["commit", "-q", "-m", "leak"]);
+    assert_ne!(commit.code, 0, "the commit must be blocked");
+    let output = format!("{}{}", commit.stdout, commit.stderr);
+    assert!(!output.contains("\"runs\"") && output.contains("leak.py:1:"), "{output}");
+
+    let remote = TestEnv::new();
+    crate::harness::git_command(remote.path()).args(["init", "-q", "--bare"]).status().expect("git runs");
+    git(&["commit", "-q", "--no-verify", "-m", "leak"]).expect_code(0);
+    let push = git(&["push", "-q", remote.path().to_str().expect("UTF-8"), "HEAD:main"]);
+    assert_ne!(push.code, 0, "the push must be blocked");
+    let output = format!("{}{}", push.stdout, push.stderr);
+    assert!(!output.contains("\"runs\"") && output.contains("leak.py:1:"), "{output}");
+}
