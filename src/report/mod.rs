@@ -112,8 +112,8 @@ impl Checkout {
         let full = lexical(&base.join(file));
         self.roots
             .iter()
-            .find_map(|root| full.strip_prefix(root).ok())
-            .map_or_else(|| file.to_string(), |inside| inside.to_string_lossy().into_owned())
+            .find_map(|root| full.strip_prefix(root).ok().filter(|inside| !inside.as_os_str().is_empty()))
+            .map_or_else(|| file.to_string(), |inside| crate::source::forward_slashes(&inside.to_string_lossy()))
     }
 }
 
