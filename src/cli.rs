@@ -48,7 +48,8 @@ pub struct GlobalArgs {
     /// Extra rule file, or directory of `*.toml` rule files (repeatable).
     #[arg(long, global = true, value_name = "FILE_OR_DIR")]
     pub rules: Vec<PathBuf>,
-    /// Configuration file [default: .keyhound.toml at the target's repository root].
+    /// Configuration file [default: $KEYHOUND_CONFIG, else .keyhound.toml at the target's
+    /// repository root].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Skip files larger than this (e.g. 512KiB, 20MiB) [default: 20MiB].
@@ -70,7 +71,8 @@ pub struct GlobalArgs {
     /// List baseline and .keyhoundignore entries that matched no finding.
     #[arg(long, global = true)]
     pub report_unused: bool,
-    /// Do not print the summary on standard error.
+    /// Print no summary or warnings on standard error, only errors (and why a scan is
+    /// incomplete, when it is).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Ask each found key's provider whether it is live (network calls that cost nothing;

@@ -19,7 +19,8 @@
 //! stopwords = ["dummy"]                 # secrets containing one are not reported
 //! ```
 //!
-//! `--config` also accepts a gitleaks configuration (recognised by its shape; see
+//! `KEYHOUND_CONFIG` names a config file as `--config` does (the flag wins), for CI systems.
+//! Either also accepts a gitleaks configuration (recognised by its shape; see
 //! [`crate::gitleaks`]), translated into the same model. An invalid file is an error that
 //! names the file, the line and the problem.
 
@@ -47,6 +48,9 @@ use crate::verify::VerifyOptions;
 
 /// The configuration file's name, looked for at the target's repository root.
 pub const CONFIG_FILE_NAME: &str = ".keyhound.toml";
+
+/// The environment variable that names a configuration file, as `--config` does.
+pub const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
 
 /// Default size limit for a file or blob.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 20 << 20;
@@ -147,7 +151,8 @@ pub struct Config {
 
 impl Config {
     /// Resolves the options for a command whose target is `anchor` (a scanned path or a
-    /// repository), where `.keyhound.toml` is looked for unless `--config` names one.
+    /// repository), where `.keyhound.toml` is looked for unless `--config` (or `KEYHOUND_CONFIG`)
+    /// names one.
     pub fn resolve(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, true)
     }
@@ -160,14 +165,12 @@ impl Config {
     }
 
     fn resolve_with(args: &GlobalArgs, anchor: &Path, apply_baseline: bool) -> Result<Config> {
-        let config_path = match &args.config {
-            Some(path) => Some(path.clone()),
-            None => find_config_file(anchor),
-        };
+        let named_config = args.config.clone().or_else(config_from_env);
+        let config_path = named_config.clone().or_else(|| find_config_file(anchor));
         let base = config_path.as_deref().map(directory_of);
         // The paths a config file names stay in its repository, whoever named the file.
         let named_by_config = base.as_deref().map_or(Named::ByUser, Named::by_repository_at);
-        let file = match (&config_path, &args.config) {
+        let file = match (&config_path, &named_config) {
             (Some(path), Some(_)) => read_config_file(path, &Named::ByUser)?,
             (Some(path), None) => read_config_file(path, &named_by_config)?,
             (None, _) => ConfigFile::default(),
@@ -209,7 +212,7 @@ impl Config {
             filters,
             format,
             output: args.output.clone(),
-            report: ReportOptions { show_secrets: args.show_secrets, color },
+            report: ReportOptions { show_secrets: args.show_secrets, color, ..ReportOptions::default() },
             max_file_size,
             threads: args.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.quiet,
@@ -221,6 +224,12 @@ impl Config {
             verify,
         })
     }
+}
+
+/// The config file `KEYHOUND_CONFIG` names, if it is set and not empty: CI systems set
+/// variables more easily than they change a command line. `--config` wins over it.
+fn config_from_env() -> Option<PathBuf> {
+    std::env::var_os(CONFIG_ENV).filter(|value| !value.is_empty()).map(PathBuf::from)
 }
 
 /// The allowlist of a config file, with each glob and regex checked where it is written.

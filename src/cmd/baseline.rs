@@ -39,7 +39,7 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
         baseline.entries().count(),
         file.display()
     );
-    super::print_summary(&config, &outcome, Some(recorded));
+    super::print_summary(&config, &outcome, None, Some(recorded));
     Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
 }
 

@@ -24,6 +24,7 @@ use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
+use crate::report;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
 use crate::source::git::{open_repository, read_blob, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
@@ -43,7 +44,9 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let repo = history::open(args.repo.as_deref())?;
     let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let config = Config::resolve(global, &anchor)?;
+    let mut config = Config::resolve(global, &anchor)?;
+    config.report.command = report::Command::History;
+    config.report.checkout = super::checkout(repo.workdir(), &anchor);
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,

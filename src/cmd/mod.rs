@@ -10,13 +10,14 @@ pub mod scan;
 pub mod staged;
 
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
-use crate::report::{self, summary};
+use crate::report::{self, summary, Checkout};
 use crate::scan::ScanOutcome;
 use crate::verify;
 
@@ -27,19 +28,36 @@ pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
     let verified = config.verify.as_ref().map(|options| verify::verify_outcome(outcome, options));
     let outcome = verified.as_ref().unwrap_or(outcome);
     write_report(config, outcome)?;
-    print_summary(config, outcome, None);
+    print_summary(config, outcome, left_out_warning(config, outcome), None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
 }
 
-/// Writes the configuration's warnings, the summary of `outcome` and a last line, if any, to
-/// standard error, unless `--quiet`.
-pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String>) {
-    if config.quiet {
-        return;
-    }
+/// The warning that the report holds fewer findings than were found, when its format has a
+/// limit (SARIF, for GitHub code scanning).
+fn left_out_warning(config: &Config, outcome: &ScanOutcome) -> Option<String> {
+    let limit = config.format.max_results()?;
+    let found = outcome.findings.len();
+    (found > limit).then(|| {
+        format!(
+            "the report holds the first {limit} of {found} findings, the most GitHub code scanning accepts; \
+             {} left out (--format json reports them all)",
+            found - limit
+        )
+    })
+}
+
+/// Writes the configuration's warnings and `warning`, the summary of `outcome` and a last
+/// line, if any, to standard error; with `--quiet`, only why the scan is incomplete, if it is,
+/// since a CI log must say why the exit code is 2.
+pub fn print_summary(config: &Config, outcome: &ScanOutcome, warning: Option<String>, last: Option<String>) {
+    let lines: Vec<String> = if config.quiet {
+        summary::incomplete_lines(outcome)
+    } else {
+        let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
+        warnings.chain(summary::lines(outcome)).chain(last).collect()
+    };
     let mut stderr = io::stderr().lock();
-    let warnings = config.warnings.iter().map(|warning| format!("warning: {warning}"));
-    for line in warnings.chain(summary::lines(outcome)).chain(last) {
+    for line in lines {
         // Nothing useful can be done if standard error is closed.
         let _ = say(&mut stderr, &line);
     }
@@ -50,6 +68,20 @@ pub fn print_summary(config: &Config, outcome: &ScanOutcome, last: Option<String
 /// keeps the line from starting a CI workflow command.
 pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
     writeln!(out, "keyhound: {}", Visible(line))
+}
+
+/// Where the findings' paths lead: relative ones start at `base`, and CI formats show them
+/// from `GITHUB_WORKSPACE` (GitHub Actions' checkout) when it holds them, else from the root of
+/// the repository that holds `anchor`. Both are the user's or the runner's, never the scanned
+/// repository's; they are resolved through symbolic links as the current directory is.
+pub fn checkout(base: Option<&Path>, anchor: &Path) -> Checkout {
+    let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|value| !value.is_empty()).map(PathBuf::from);
+    let repository = crate::source::git::locate(anchor).ok().flatten().map(|location| location.root);
+    let physical = |path: &Path| std::fs::canonicalize(path).ok();
+    Checkout {
+        base: base.and_then(physical),
+        roots: workspace.into_iter().chain(repository).filter_map(|root| physical(&root)).collect(),
+    }
 }
 
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
+use crate::report;
 use crate::scan::{BlobScanner, FindingSink, ScanOutcome, SharedSink};
 use crate::source::display_path;
 use crate::source::worktree::{self, WalkOptions};
@@ -15,7 +16,9 @@ use crate::source::worktree::{self, WalkOptions};
 /// Runs the command.
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let config = Config::resolve(global, &roots[0])?;
+    let mut config = Config::resolve(global, &roots[0])?;
+    config.report.command = report::Command::Scan;
+    config.report.checkout = super::checkout(std::env::current_dir().ok().as_deref(), &roots[0]);
     let options = WalkOptions {
         respect_ignore_files: !args.no_ignore,
         max_file_size: config.max_file_size,

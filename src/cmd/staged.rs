@@ -1,7 +1,8 @@
 //! `keyhound staged [REPO]`: scans what the next commit will contain, for the pre-commit
 //! hook. A secret new relative to `HEAD` blocks (exit 1) and the message says how to fix it
 //! and how to override; a secret `HEAD` already holds in a file the commit touches is a
-//! warning, unless `--strict`.
+//! warning, unless `--strict`. The report is text unless `--format` says otherwise: a config
+//! file's `format` is for CI, not for a blocked commit.
 //!
 //! A hook runs on every commit, so this stays lean: no work-tree walk, no thread pool (a
 //! commit stages a handful of files), rules at `medium` confidence or above unless
@@ -22,7 +23,7 @@ use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
-use crate::report::{blocked, text, ReportOptions};
+use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
 use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
 use crate::source::staged::{self, PathBlob};
@@ -34,8 +35,16 @@ pub const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
 pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let repo = staged::open(args.repo.as_deref())?;
-    let global = GlobalArgs { confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)), ..global.clone() };
-    let config = Config::resolve(&global, repo.workdir().unwrap_or(Path::new(".")))?;
+    // A hook reports to a person at a terminal: a config file's `format` is meant for CI.
+    let global = GlobalArgs {
+        confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)),
+        format: Some(global.format.unwrap_or(Format::Text)),
+        ..global.clone()
+    };
+    let anchor = repo.workdir().unwrap_or(Path::new("."));
+    let mut config = Config::resolve(&global, anchor)?;
+    config.report.command = report::Command::Staged;
+    config.report.checkout = super::checkout(repo.workdir(), anchor);
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
     let mut scanner = BlobScanner::new(&matcher, &config.expand);
@@ -107,6 +116,6 @@ fn write_already_in_head(config: &Config, findings: &[Finding]) {
         findings.len()
     );
     let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
-    let options = ReportOptions { show_secrets: config.report.show_secrets, color: false };
+    let options = ReportOptions { color: false, ..config.report.clone() };
     let _ = text::write(&listed, &config.rules, &options, &mut stderr);
 }

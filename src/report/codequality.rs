@@ -7,29 +7,25 @@
 //! from git trees, and the archive itself for a secret in an archive member, which the
 //! description names) and a `fingerprint` that GitLab uses to
 //! tell new issues from old ones: a hash of the content fingerprint, the path and the
-//! occurrence number within that file, so it does not change when lines move.
+//! occurrence number within that file, so it does not change when lines move (the same as
+//! SARIF's `keyhound/location/v1`).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use super::{headline, Location, ReportOptions};
+use super::{headline, place_fingerprints, Location, ReportOptions};
 use crate::escape::visible;
 use crate::rules::Severity;
 use crate::scan::ScanOutcome;
 
 /// Writes the issues as one pretty-printed JSON array.
 pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
     let issues: Vec<Value> = outcome
         .findings
         .iter()
-        .map(|finding| {
-            let occurrence = occurrences.entry((&finding.fingerprint, &finding.path)).or_insert(0);
-            *occurrence += 1;
-            let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
+        .zip(place_fingerprints(&outcome.findings))
+        .map(|(finding, fingerprint)| {
             let location = Location::of(finding);
             let mut description = headline(finding, options);
             if let Some(member) = location.member {
@@ -42,7 +38,7 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
                 "categories": ["Security"],
                 "severity": severity(finding.severity),
                 "location": { "path": location.file, "lines": { "begin": finding.position.line } },
-                "fingerprint": issue_fingerprint(&finding.fingerprint, path, *occurrence),
+                "fingerprint": fingerprint,
             })
         })
         .collect();
@@ -57,11 +53,6 @@ fn severity(severity: Severity) -> &'static str {
         Severity::Medium => "minor",
         Severity::Low => "info",
     }
-}
-
-fn issue_fingerprint(fingerprint: &str, path: &str, occurrence: usize) -> String {
-    let digest = Sha256::digest(format!("{fingerprint}\0{path}\0{occurrence}"));
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

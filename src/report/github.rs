@@ -2,6 +2,10 @@
 //! title=…::message` line per finding, which GitHub shows as an annotation on the file and in
 //! the job summary. Critical and high findings are errors, medium warnings, low notices.
 //!
+//! Paths are relative to the repository root (or to `GITHUB_WORKSPACE`, when it holds the
+//! file), where GitHub looks for them, whatever directory keyhound ran in; for a secret in an
+//! archive member the annotation is on the archive and the message names the member.
+//!
 //! Escaping follows GitHub's runner: in the message `%`, `\r` and `\n` become `%25`, `%0D` and
 //! `%0A`; in property values `:` and `,` also become `%3A` and `%2C`. Before that, control
 //! characters in paths, rule text and commit metadata are shown escaped ([`crate::escape`]):
@@ -9,7 +13,7 @@
 
 use std::io::{self, Write};
 
-use super::{headline, text::fix_for, Level, ReportOptions};
+use super::{headline, text::fix_for, Level, Location, ReportOptions};
 use crate::escape::visible;
 use crate::rules::RuleSet;
 use crate::scan::ScanOutcome;
@@ -23,9 +27,15 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
             Level::Note => "notice",
         };
         let position = &finding.position;
-        let path = visible(finding.path.strip_prefix("./").unwrap_or(&finding.path));
+        let location = Location::of(finding);
+        let path = visible(&options.checkout.relative(&location.file)).into_owned();
         let title = visible(&format!("{} ({})", finding.description, finding.rule_id)).into_owned();
-        let message = format!("{}. Fix: {}.", headline(finding, options), visible(&fix_for(rules, &finding.rule_id)));
+        let message = format!(
+            "{}. Fix: {}.{}",
+            headline(finding, options),
+            visible(&fix_for(rules, &finding.rule_id)),
+            location.member_note()
+        );
         writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
@@ -53,8 +63,11 @@ fn escape_property(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::report::test_support::finding;
+    use crate::report::Checkout;
 
     #[test]
     fn annotation_has_location_title_and_redacted_message() {
@@ -70,6 +83,25 @@ mod tests {
         );
         assert!(text.contains("sk-proj-…zz9Q") && !text.contains("FAKEfake"));
         assert_eq!(text.lines().count(), 1);
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_first_root_that_holds_them() {
+        let mut member = finding("../lib/app.zip!conf/.env", 3);
+        member.member_at = Some("../lib/app.zip!".len());
+        let outcome = ScanOutcome { findings: vec![member, finding("/elsewhere/a.py", 1)], ..ScanOutcome::default() };
+        let checkout = Checkout {
+            base: Some(PathBuf::from("/work/repo/sub")),
+            roots: vec![PathBuf::from("/work/repo/lib/x"), PathBuf::from("/work/repo")],
+        };
+        let options = ReportOptions { checkout, ..ReportOptions::default() };
+        let mut out = Vec::new();
+        write(&outcome, &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("::error file=lib/app.zip,line=3,"), "{text}");
+        assert!(lines[0].ends_with(" In archive member conf/.env."), "{text}");
+        assert!(lines[1].starts_with("::error file=/elsewhere/a.py,"), "{text}");
     }
 
     #[test]

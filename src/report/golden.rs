@@ -71,6 +71,13 @@ fn sarif_validates_against_the_official_schema() {
     let log: serde_json::Value = serde_json::from_str(&render(Format::Sarif)).unwrap();
     let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{}: {e}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let messages = ScanOutcome { findings: vec![finding_in_commit("<tag message: v1>", 2)], ..ScanOutcome::default() };
+    let mut out = Vec::new();
+    write(Format::Sarif, &messages, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+    let message_log: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(&message_log).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "a key in a message: {}", errors.join("\n"));
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken), "the validator must reject an invalid level");

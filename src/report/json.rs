@@ -156,7 +156,7 @@ mod tests {
 
     fn render_outcome(outcome: &ScanOutcome, show_secrets: bool) -> serde_json::Value {
         let mut out = Vec::new();
-        write_array(outcome, &ReportOptions { show_secrets, color: false }, &mut out).unwrap();
+        write_array(outcome, &ReportOptions { show_secrets, ..ReportOptions::default() }, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 

@@ -11,7 +11,11 @@ mod sarif;
 pub mod summary;
 pub mod text;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::escape;
 use crate::finding::Finding;
@@ -40,13 +44,92 @@ pub enum Format {
     Codequality,
 }
 
+impl Format {
+    /// The most findings a report in this format may hold, if its consumer sets a limit:
+    /// GitHub code scanning rejects a SARIF run of more than 25,000 results.
+    pub fn max_results(self) -> Option<usize> {
+        match self {
+            Format::Sarif => Some(25_000),
+            _ => None,
+        }
+    }
+}
+
+/// The command whose findings are reported: SARIF names it so that code scanning keeps the
+/// uploads of different commands apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Command {
+    /// `keyhound scan`.
+    #[default]
+    Scan,
+    /// `keyhound history`.
+    History,
+    /// `keyhound staged`.
+    Staged,
+}
+
+impl Command {
+    /// The command's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Scan => "scan",
+            Command::History => "history",
+            Command::Staged => "staged",
+        }
+    }
+}
+
 /// Options every reporter honours.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     /// Print secrets whole instead of redacted.
     pub show_secrets: bool,
     /// Use ANSI colours (text format only).
     pub color: bool,
+    /// Where the findings' paths lead on disk, for formats that place them in a checkout.
+    pub checkout: Checkout,
+    /// The command that found them.
+    pub command: Command,
+}
+
+/// Where finding paths start from, and the roots a CI system wants them relative to: GitHub
+/// places annotations by path from the repository root, whatever directory keyhound ran in.
+#[derive(Debug, Clone, Default)]
+pub struct Checkout {
+    /// The absolute directory relative finding paths start from (the current directory for
+    /// `scan`, the work tree for `history` and `staged`); `None` leaves paths as they are.
+    pub base: Option<PathBuf>,
+    /// Absolute directories to show paths relative to: the first that holds a path wins.
+    pub roots: Vec<PathBuf>,
+}
+
+impl Checkout {
+    /// `file` (a relative path from [`Checkout::base`], or an absolute one) relative to the
+    /// first root that holds it, else as it is. The path is resolved lexically: it names what
+    /// the scan read, and following symbolic links could only move it elsewhere.
+    pub fn relative(&self, file: &str) -> String {
+        let Some(base) = &self.base else { return file.to_string() };
+        let full = lexical(&base.join(file));
+        self.roots
+            .iter()
+            .find_map(|root| full.strip_prefix(root).ok().filter(|inside| !inside.as_os_str().is_empty()))
+            .map_or_else(|| file.to_string(), |inside| crate::source::forward_slashes(&inside.to_string_lossy()))
+    }
+}
+
+/// `path` with `.` dropped and each `..` taking away the component before it.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 impl ReportOptions {
@@ -129,6 +212,24 @@ fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) 
     out.write_all(&text.as_bytes()[plain..])
 }
 
+/// For each finding, a fingerprint unique to its place that does not change when lines move:
+/// a hash of the content fingerprint, the path and the occurrence number of that secret
+/// within that path. CI systems tell new findings from old ones by it, and merge findings
+/// that share one.
+fn place_fingerprints(findings: &[Finding]) -> Vec<String> {
+    let mut occurrences: HashMap<(&str, &str), usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|finding| {
+            let occurrence = occurrences.entry((&finding.fingerprint, &finding.path)).or_insert(0);
+            *occurrence += 1;
+            let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
+            let digest = Sha256::digest(format!("{}\0{path}\0{occurrence}", finding.fingerprint));
+            digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect()
+}
+
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the
 /// archive member inside it, if any.
 struct Location<'f> {
@@ -151,6 +252,11 @@ impl<'f> Location<'f> {
         // A path from a git tree is repository data, not a path the user named.
         let file = if finding.commit.is_some() { confined(file) } else { file.to_string() };
         Location { file, member }
+    }
+
+    /// ` In archive member NAME.` for a member, for the end of a message; empty otherwise.
+    fn member_note(&self) -> String {
+        self.member.map(|member| format!(" In archive member {}.", escape::visible(member))).unwrap_or_default()
     }
 }
 

@@ -1,25 +1,33 @@
 //! SARIF 2.1.0, the format GitHub code scanning (and most SARIF viewers) read.
 //!
-//! One run whose `tool.driver.rules` lists every rule in use (id, descriptions, help from the
-//! rule's remediation, and `security-severity` for GitHub's severity column), and one result
-//! per finding: `ruleId`, `level`, a message with the redacted secret, the location
-//! (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose `endColumn` is
-//! exclusive, columns in Unicode code points), `partialFingerprints["keyhound/v1"]` set to
-//! the content fingerprint so results survive line moves, for a secret in an archive member
-//! the archive as the location and the member in the message and `properties.member` (a
-//! location always stays under `%SRCROOT%` unless the user named an absolute path: paths
-//! from git trees and archives are confined to it), `properties.commit` (and
-//! `properties.occurrences`, the versions of the file that carry the secret) for history
-//! findings, and with `--verify` `properties.verification` (`state`, `provider`,
-//! `detail`, as in the JSON report). The output is checked against the official schema by a
-//! test.
+//! One run whose `automationDetails.id` names the command (`keyhound/scan/`,
+//! `keyhound/history/`, `keyhound/staged/`), so code scanning keeps the uploads of different
+//! commands apart, and whose `tool.driver.rules` lists every rule in use (id, descriptions,
+//! help from the rule's remediation, and `security-severity` for GitHub's severity column).
+//! One result per finding, at most [`Format::max_results`] (GitHub's limit; the rest are left
+//! out and the command warns): `ruleId`, `level`, a message with the redacted secret, the
+//! location (`artifactLocation.uri` relative to `%SRCROOT%`, 1-based `region` whose
+//! `endColumn` is exclusive, columns in Unicode code points), and two `partialFingerprints`:
+//! `keyhound/v1`, the content fingerprint (the same for every place that holds the secret),
+//! and `keyhound/location/v1`, a hash of it with the path and the occurrence number of the
+//! secret in that path, unique to each place and stable when lines move, so code scanning
+//! keeps two places of one key as two alerts.
+//!
+//! For a secret in an archive member the location is the archive, with the member in the
+//! message and `properties.member` (a location always stays under `%SRCROOT%` unless the user
+//! named an absolute path: paths from git trees and archives are confined to it). A secret in
+//! a commit or tag message has no file to point at: its location is logical (`<commit
+//! message>` or `<tag message: NAME>`, kind `text`), with the line and column in the
+//! location's message. History findings carry `properties.commit` (and
+//! `properties.occurrences`, the versions of the file that carry the secret); with
+//! `--verify`, `properties.verification` (`state`, `provider`, `detail`, as in the JSON
+//! report). The output is checked against the official schema by a test.
 
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{headline, text::fix_for, Level, Location, ReportOptions};
-use crate::escape::visible;
+use super::{headline, place_fingerprints, text::fix_for, Format, Level, Location, ReportOptions};
 use crate::finding::Finding;
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanOutcome;
@@ -27,13 +35,24 @@ use crate::scan::ScanOutcome;
 /// The key under which results carry keyhound's content fingerprint.
 pub const FINGERPRINT_KEY: &str = "keyhound/v1";
 
+/// The key under which results carry a fingerprint unique to their place.
+pub const LOCATION_FINGERPRINT_KEY: &str = "keyhound/location/v1";
+
 /// Writes the outcome as one pretty-printed SARIF log.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let results: Vec<Value> = outcome.findings.iter().map(|finding| result(finding, outcome, rules, options)).collect();
+    let limit = Format::Sarif.max_results().unwrap_or(usize::MAX);
+    let results: Vec<Value> = outcome
+        .findings
+        .iter()
+        .zip(place_fingerprints(&outcome.findings))
+        .take(limit)
+        .map(|(finding, place)| result(finding, &place, outcome, rules, options))
+        .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
+            "automationDetails": { "id": format!("keyhound/{}/", options.command.name()) },
             "tool": { "driver": {
                 "name": "keyhound",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -111,27 +130,16 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
     })
 }
 
-fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
-    let position = &finding.position;
+fn result(finding: &Finding, place: &str, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
     let location = Location::of(finding);
-    let mut message = format!("{}. Fix: {}.", headline(finding, options), fix_for(rules, &finding.rule_id));
-    if let Some(member) = location.member {
-        message.push_str(&format!(" In archive member {}.", visible(member)));
-    }
+    let message =
+        format!("{}. Fix: {}.{}", headline(finding, options), fix_for(rules, &finding.rule_id), location.member_note());
     let mut result = json!({
         "ruleId": finding.rule_id,
         "level": level_name(finding.severity),
         "message": { "text": message },
-        "locations": [{ "physicalLocation": {
-            "artifactLocation": artifact_location(&location.file),
-            "region": {
-                "startLine": position.line,
-                "startColumn": position.column,
-                "endLine": position.end_line,
-                "endColumn": position.end_column,
-            },
-        }}],
-        "partialFingerprints": { FINGERPRINT_KEY: finding.fingerprint },
+        "locations": [place_of(finding, &location)],
+        "partialFingerprints": { FINGERPRINT_KEY: finding.fingerprint, LOCATION_FINGERPRINT_KEY: place },
         "properties": { "fingerprint": finding.fingerprint, "confidence": finding.confidence },
     });
     if let Some(index) = rules.rules().iter().position(|rule| rule.id() == finding.rule_id) {
@@ -150,6 +158,36 @@ fn result(finding: &Finding, outcome: &ScanOutcome, rules: &RuleSet, options: &R
         result["properties"]["verification"] = json!(verification);
     }
     result
+}
+
+/// A region of a file, or for a secret in a commit or tag message, which no file holds, the
+/// message as a logical location.
+fn place_of(finding: &Finding, location: &Location) -> Value {
+    let position = &finding.position;
+    if is_message(finding) {
+        let text = format!("Line {}, column {}, of the message.", position.line, position.column);
+        return json!({
+            "logicalLocations": [{ "name": finding.path, "kind": "text" }],
+            "message": { "text": text },
+        });
+    }
+    json!({ "physicalLocation": {
+        "artifactLocation": artifact_location(&location.file),
+        "region": {
+            "startLine": position.line,
+            "startColumn": position.column,
+            "endLine": position.end_line,
+            "endColumn": position.end_column,
+        },
+    }})
+}
+
+/// Whether the finding is in a commit or annotated tag message (history scans name these
+/// `<commit message>` and `<tag message: NAME>`).
+fn is_message(finding: &Finding) -> bool {
+    let path = finding.path.as_str();
+    finding.commit.is_some()
+        && (path == "<commit message>" || (path.starts_with("<tag message: ") && path.ends_with('>')))
 }
 
 /// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
@@ -180,11 +218,12 @@ fn percent_encode(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::test_support::{finding, finding_in_commit};
+    use crate::report::Command;
 
     fn render(findings: Vec<Finding>, show_secrets: bool) -> Value {
         let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
         let mut out = Vec::new();
-        let options = ReportOptions { show_secrets, color: false };
+        let options = ReportOptions { show_secrets, ..ReportOptions::default() };
         write(&outcome, &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
@@ -220,6 +259,56 @@ mod tests {
         let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
         assert_eq!((&location["uri"], &location["uriBaseId"]), (&json!("etc/passwd"), &json!("%SRCROOT%")));
         assert!(result["message"]["text"].as_str().unwrap().contains("FAKEzz9Q"));
+    }
+
+    #[test]
+    fn each_place_of_a_key_has_its_own_stable_location_fingerprint() {
+        let places = |lines: [usize; 3]| {
+            let findings = vec![finding("a.env", lines[0]), finding("a.env", lines[1]), finding("b.env", lines[2])];
+            let log = render(findings, false);
+            let results = log["runs"][0]["results"].as_array().unwrap().clone();
+            results.iter().map(|result| result["partialFingerprints"].clone()).collect::<Vec<_>>()
+        };
+        let fingerprints = places([3, 9, 1]);
+        let located: Vec<&Value> = fingerprints.iter().map(|f| &f[LOCATION_FINGERPRINT_KEY]).collect();
+        assert!(located[0] != located[1] && located[1] != located[2] && located[0] != located[2], "{located:?}");
+        assert!(fingerprints.iter().all(|f| f[FINGERPRINT_KEY] == "openai-api-key:0123456789abcdef"));
+        assert_eq!(places([5, 20, 7]), fingerprints, "moving lines changes no fingerprint");
+    }
+
+    #[test]
+    fn the_run_names_the_command() {
+        for (command, id) in [(Command::Scan, "keyhound/scan/"), (Command::History, "keyhound/history/")] {
+            let mut out = Vec::new();
+            let options = ReportOptions { command, ..ReportOptions::default() };
+            write(&ScanOutcome::default(), &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
+            let log: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(log["runs"][0]["automationDetails"]["id"], id);
+        }
+    }
+
+    #[test]
+    fn keys_in_messages_have_a_logical_location() {
+        let log =
+            render(vec![finding_in_commit("<commit message>", 2), finding_in_commit("<tag message: v1>", 1)], false);
+        for (result, name) in
+            log["runs"][0]["results"].as_array().unwrap().iter().zip(["<commit message>", "<tag message: v1>"])
+        {
+            let location = &result["locations"][0];
+            assert!(location["physicalLocation"].is_null(), "{location}");
+            assert_eq!(location["logicalLocations"][0]["name"], name);
+        }
+        let file = render(vec![finding("<commit message>", 1)], false);
+        assert!(!file["runs"][0]["results"][0]["locations"][0]["physicalLocation"].is_null(), "a file of that name");
+    }
+
+    #[test]
+    fn results_stop_at_the_limit_of_github_code_scanning() {
+        let limit = Format::Sarif.max_results().unwrap();
+        let log = render((0..=limit).map(|line| finding("a.env", line + 1)).collect(), false);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), limit);
+        assert_eq!(results[limit - 1]["locations"][0]["physicalLocation"]["region"]["startLine"], limit);
     }
 
     #[test]

@@ -63,12 +63,23 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
     for entry in &outcome.unused {
         lines.push(format!("note: {entry}"));
     }
-    for error in &stats.errors {
-        lines.push(format!("error: {error}"));
-    }
+    lines.extend(error_lines(outcome));
     lines.extend(verification_line(outcome));
     lines.push(headline(outcome));
     lines
+}
+
+/// What `--quiet` still says: for an incomplete scan (exit code 2), each error and the line
+/// saying the scan is incomplete; nothing otherwise.
+pub fn incomplete_lines(outcome: &ScanOutcome) -> Vec<String> {
+    if !outcome.is_incomplete() {
+        return Vec::new();
+    }
+    error_lines(outcome).chain([headline(outcome)]).collect()
+}
+
+fn error_lines(outcome: &ScanOutcome) -> impl Iterator<Item = String> + '_ {
+    outcome.stats.errors.iter().map(|error| format!("error: {error}"))
 }
 
 /// `--verify`: what the providers said, counted per distinct secret.
@@ -149,6 +160,18 @@ mod tests {
         assert!(text.contains("skipped 1 file(s): big.bin (too large (30.0 MiB))"), "{text}");
         assert!(text.contains("error: secret.txt: Permission denied"));
         assert!(text.contains("scan incomplete"));
+    }
+
+    #[test]
+    fn quiet_says_only_why_a_scan_is_incomplete() {
+        let skipped = vec![Skipped { path: "big.bin".into(), reason: SkipReason::TooLarge { size: 30 << 20 } }];
+        let stats = SourceStats { blobs: 1, skipped, ..Default::default() };
+        assert!(incomplete_lines(&ScanOutcome { stats: stats.clone(), ..Default::default() }).is_empty());
+        let stats = SourceStats { errors: vec!["blob 0a1b: missing".into()], ..stats };
+        let lines = incomplete_lines(&ScanOutcome { stats, ..Default::default() });
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0], "error: blob 0a1b: missing");
+        assert!(lines[1].starts_with("scan incomplete: 1 error(s)"), "{lines:?}");
     }
 
     #[test]

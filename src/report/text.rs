@@ -221,7 +221,7 @@ mod tests {
     fn commit_line_and_colour() {
         let mut finding = finding_in_commit("a", 1);
         finding.occurrences = Some(3);
-        let text = render(vec![finding], ReportOptions { show_secrets: false, color: true });
+        let text = render(vec![finding], ReportOptions { color: true, ..ReportOptions::default() });
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
         assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));

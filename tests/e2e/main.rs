@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary on temporary trees and git repositories.
 
 mod ci;
+mod ci_formats;
 mod encodings;
 mod harness;
 mod history;
