@@ -19,7 +19,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Plain, RepoHint, Result};
 use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
@@ -145,7 +145,7 @@ impl<'m> Worker<'m> {
     fn new(git_dir: &Path, matcher: &'m Matcher, expand: &ExpandOptions, max_file_size: u64) -> Self {
         Worker {
             repo: open_repository(Some(git_dir))
-                .map_err(|e| e.into_error(|source| Error::git("cannot open the repository", source)).to_string()),
+                .map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string()),
             scanner: BlobScanner::new(matcher, expand),
             local: FindingSink::default(),
             max_file_size,
@@ -163,7 +163,7 @@ impl<'m> Worker<'m> {
                     Ok(odb) => odb,
                     Err(e) => {
                         return collector
-                            .with(|c| c.errors.push(format!("cannot open the object database: {}", e.message())))
+                            .with(|c| c.errors.push(format!("cannot open the object database: {}", Plain(&e))))
                     }
                 };
                 match read_blob(&odb, id, self.max_file_size) {
@@ -180,7 +180,7 @@ impl<'m> Worker<'m> {
                         return collector.with(|c| c.skipped.push(skipped));
                     }
                     Err(e) => {
-                        let error = format!("blob {id} ({path} in commit {origin}): {}", e.message());
+                        let error = format!("blob {id} ({path} in commit {origin}): {}", Plain(&e));
                         return collector.with(|c| c.errors.push(error));
                     }
                 }
@@ -218,7 +218,7 @@ fn attribute(
         match history::describe(repo, origin) {
             Ok(origin) => Some(Arc::new(redacted(scanner, origin))),
             Err(e) => {
-                collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
+                collector.with(|c| c.errors.push(format!("commit {origin}: {}", Plain(&e))));
                 None
             }
         }

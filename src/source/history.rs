@@ -16,12 +16,12 @@
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Tree};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Plain, RepoHint, Result};
 
 mod commits;
 
@@ -109,14 +109,8 @@ pub struct Enumeration {
 /// still fails to inflate.
 pub fn open(path: Option<&Path>) -> Result<Repository> {
     git2::opts::strict_hash_verification(false);
-    let path = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::metadata(&path).map_err(|source| Error::Path { path: path.clone(), source })?;
-    super::git::open_repository(Some(&path)).map_err(|e| {
-        e.into_error(|source| match source.code() {
-            ErrorCode::NotFound => Error::NotARepository { path: path.clone() },
-            _ => Error::git(format!("cannot open the git repository at {}", path.display()), source),
-        })
-    })
+    // Never from git's environment (`GIT_DIR`): history names its repository.
+    super::git::open_for_command(Some(path.unwrap_or(Path::new("."))), RepoHint::for_argument(path))
 }
 
 /// Resolves the selection into the commits (and tags) to scan.
@@ -179,7 +173,7 @@ fn promisor_remote(repo: &Repository) -> Option<String> {
 
 /// The commits to walk from and to leave out for `A..B` or `B`.
 fn range_ends(repo: &Repository, spec: &str) -> Result<(Vec<Oid>, Vec<Oid>)> {
-    let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", e.message()));
+    let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", Plain(&e)));
     let revspec = repo.revparse(spec).map_err(bad_range)?;
     if revspec.mode().contains(RevparseMode::MERGE_BASE) {
         return Err(Error::Usage(format!("--range {spec:?}: A...B is not supported; use A..B")));
@@ -261,7 +255,7 @@ impl RefTips {
             }
             // A new repository's HEAD names a branch with no commit yet.
             Err(e) if e.code() == ErrorCode::UnbornBranch => {}
-            Err(e) => self.record_broken(false, format!("HEAD cannot be read: {}", e.message())),
+            Err(e) => self.record_broken(false, format!("HEAD cannot be read: {}", Plain(&e))),
         }
     }
 
@@ -370,7 +364,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     fn commit(&mut self, id: Oid) {
         let commit = match self.repo.find_commit(id) {
             Ok(commit) => commit,
-            Err(e) => return self.result.errors.push(format!("commit {id}: {}", e.message())),
+            Err(e) => return self.result.errors.push(format!("commit {id}: {}", Plain(&e))),
         };
         (self.send)(Item::Message {
             text: commit.message_bytes().to_vec(),
@@ -380,7 +374,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         self.result.commit_messages += 1;
         let tree = match commit.tree() {
             Ok(tree) => tree,
-            Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", e.message())),
+            Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", Plain(&e))),
         };
         let parents = if self.introduced_only { self.parent_trees(&commit) } else { Vec::new() };
         self.walk_tree(tree, parents, id);
@@ -391,9 +385,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         for parent in commit.parent_ids() {
             match self.repo.find_commit(parent).and_then(|c| c.tree()) {
                 Ok(tree) => trees.push(tree),
-                Err(e) => {
-                    self.result.errors.push(format!("parent {parent} of commit {}: {}", commit.id(), e.message()))
-                }
+                Err(e) => self.result.errors.push(format!("parent {parent} of commit {}: {}", commit.id(), Plain(&e))),
             }
         }
         trees
@@ -487,13 +479,13 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
                 (self.send)(Item::Message { text, path: format!("<tag message: {name}>"), origin: id });
                 self.result.tag_messages += 1;
             }
-            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", e.message())),
+            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", Plain(&e))),
         }
     }
 
     fn object_error(&mut self, kind: &str, id: Oid, commit: Oid, error: &git2::Error) {
         let path = String::from_utf8_lossy(&self.path);
-        self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", error.message()));
+        self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", Plain(error)));
     }
 
     fn finish(mut self) -> Enumeration {

@@ -13,4 +13,5 @@ mod rules;
 mod hooks;
 mod scan;
 mod staged;
+mod ux;
 mod verify;
