@@ -176,7 +176,8 @@ pub struct ScanArgs {
 /// `keyhound history`.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The repository [default: the one the current directory is in].
+    /// The repository [default: the one the current directory is in]; a path inside it limits
+    /// the scan to that path's history, as `git log -- PATH` does.
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).

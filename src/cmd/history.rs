@@ -47,6 +47,7 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,
+        path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
     let progress = args.progress || (!config.quiet && io::stderr().is_terminal());
     let outcome = scan_history(&repo, &selection, &config, progress)?;
@@ -294,6 +295,11 @@ fn source_stats(
     match &selection.range {
         None if plan.commits.is_empty() => warnings.push("the repository has no commits: nothing to scan".into()),
         Some(range) if plan.commits.is_empty() => notes.push(format!("the range {range} holds no commits")),
+        _ if selection.path.is_some() => notes.push(format!(
+            "scanned the history of {} only (as `git log -- PATH` shows it): {} commit(s) changed it",
+            selection.path.as_deref().unwrap_or_default(),
+            enumeration.commit_messages
+        )),
         _ => notes.push(format!(
             "scanned {} commit(s): their distinct blobs, {} commit message(s) and {} annotated tag message(s)",
             plan.commits.len(),

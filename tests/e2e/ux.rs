@@ -1,7 +1,7 @@
 //! What users read: git errors in plain words, `history REPO` that names part of a repository,
 //! and the progress display.
 
-use crate::harness::{Run, TestEnv};
+use crate::harness::{keyhound_in, FakeKeys, Run, TestEnv};
 
 /// Asserts that `run` failed (exit 2) saying `expected`, with none of libgit2's internals.
 fn fails_saying(run: &Run, expected: &str) {
@@ -45,4 +45,57 @@ fn a_damaged_index_is_named_in_plain_words() {
 fn a_range_naming_nothing_says_so() {
     let env = committed_repo();
     fails_saying(&env.run(&["history", "--range", "no-such-branch"]), "no such branch, tag or commit");
+}
+
+/// A repository where `app/main.py` and `lib/key.py` each held a key, and a commit that
+/// changed only `lib/` carries a third in its message.
+fn two_paths_with_keys() -> (TestEnv, [String; 3]) {
+    let mut keys = FakeKeys::new(1501);
+    let keys = [keys.project_key(), keys.project_key(), keys.project_key()];
+    let env = TestEnv::git_repo();
+    env.write("app/main.py", format!("key = '{}'\n", keys[0]));
+    env.write("lib/key.py", format!("key = '{}'\n", keys[1]));
+    env.commit_all("first");
+    env.write("lib/key.py", "key = None\n");
+    env.commit_all(&format!("lib: drop the key {}", keys[2]));
+    env.write("app/main.py", "key = None\n");
+    env.commit_all("app: drop the key");
+    (env, keys)
+}
+
+/// `(path, line)` of every finding of `history --format json ARGS`, which must find some.
+fn found_at(env: &TestEnv, dir: &str, args: &[&str]) -> Vec<(String, u64)> {
+    let mut command = keyhound_in(&env.path().join(dir));
+    let run = Run::of(command.args(["history", "--format", "json"]).args(args).output().expect("keyhound runs"));
+    let mut places: Vec<(String, u64)> = run
+        .expect_code(1)
+        .findings()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap()))
+        .collect();
+    places.sort();
+    places
+}
+
+#[test]
+fn history_of_a_file_scans_only_that_file_and_the_commits_that_changed_it() {
+    let (env, _) = two_paths_with_keys();
+    assert_eq!(found_at(&env, "", &["app/main.py"]), [("app/main.py".to_string(), 1)]);
+    assert_eq!(found_at(&env, "app", &["main.py"]), [("app/main.py".to_string(), 1)]);
+    let lib = [("<commit message>".to_string(), 1), ("lib/key.py".to_string(), 1)];
+    assert_eq!(found_at(&env, "", &["lib"]), lib);
+    assert_eq!(found_at(&env, "lib", &["."]), lib);
+    assert_eq!(found_at(&env, "", &["--range", "HEAD~1", "lib"]), lib);
+    assert_eq!(found_at(&env, "", &["--range", "HEAD~2..HEAD~1", "lib"]), [lib[0].clone()]);
+    // The whole repository, named by its root or its git directory: everything.
+    assert_eq!(found_at(&env, "app", &[".."]).len(), 3);
+    assert_eq!(found_at(&env, "", &[".git"]).len(), 3);
+}
+
+#[test]
+fn history_of_a_path_inside_the_git_directory_is_refused() {
+    let (env, _) = two_paths_with_keys();
+    let run = env.run(&["history", ".git/objects"]);
+    fails_saying(&run, ".git/objects: inside the git directory of the repository at ");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
