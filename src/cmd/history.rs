@@ -8,15 +8,15 @@
 //! never the blobs.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use git2::{Oid, Repository};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
+use super::progress;
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::config::Config;
 use crate::error::{Plain, RepoHint, Result};
@@ -36,9 +36,6 @@ const BATCH: usize = 32;
 /// Batches queued between the enumerator and the scanners (bounds memory).
 const QUEUE_DEPTH: usize = 32;
 
-/// How often the progress line is redrawn.
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
-
 /// Runs the command.
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let repo = history::open(args.repo.as_deref())?;
@@ -49,18 +46,25 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         exclude_remotes: args.exclude_remotes,
         path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
-    let progress = args.progress || (!config.quiet && io::stderr().is_terminal());
+    let progress = progress::Display::choose(args.progress, config.quiet);
     let outcome = scan_history(&repo, &selection, &config, progress)?;
     super::emit(&config, &outcome)
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.
-pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, progress: bool) -> Result<ScanOutcome> {
+pub fn scan_history(
+    repo: &Repository,
+    selection: &Selection,
+    config: &Config,
+    progress: Option<progress::Display>,
+) -> Result<ScanOutcome> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let counters = Counters::default();
     let collector = Collector::default();
-    let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))??;
+    let line = || progress_line(&counters, started);
+    let enumeration =
+        progress::while_running(progress, line, || scan_items(repo, &plan, config, &counters, &collector))??;
     let collected = collector.0.into_inner().expect("scanner threads have finished");
     let findings = earliest_per_file(with_occurrences(collected.findings, &enumeration.places), &plan.commits);
     let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
@@ -325,35 +329,18 @@ fn source_stats(
     }
 }
 
-/// Runs `work` while a progress line on standard error shows the counters.
-fn with_progress<T>(enabled: bool, counters: &Counters, work: impl FnOnce() -> T) -> Result<T> {
-    if !enabled {
-        return Ok(work());
-    }
-    let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::scope(|scope| {
-        threads::spawn_scoped(scope, "the progress display", move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_INTERVAL) {
-                draw_progress(counters, "\r");
-            }
-            draw_progress(counters, "\n");
-        })?;
-        let result = work();
-        drop(stop);
-        Ok(result)
-    })
-}
-
-fn draw_progress(counters: &Counters, end: &str) {
+/// The progress line: where the walk and the scan are.
+fn progress_line(counters: &Counters, started: Instant) -> String {
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-    let line = format!(
-        "keyhound: commits {}/{}, blobs {} found, {} scanned ({})",
+    let bytes = load(&counters.bytes_scanned);
+    let rate = (bytes as f64 / started.elapsed().as_secs_f64().max(0.001)) as u64;
+    format!(
+        "keyhound: commits {}/{}, blobs {} found, {} scanned ({}, {}/s)",
         load(&counters.commits_walked),
         load(&counters.commits_total),
         load(&counters.blobs_found),
         load(&counters.blobs_scanned),
-        human_bytes(load(&counters.bytes_scanned))
-    );
-    // Nothing useful can be done if standard error is closed.
-    let _ = write!(io::stderr().lock(), "\r{line:<78}{end}");
+        human_bytes(bytes),
+        human_bytes(rate)
+    )
 }

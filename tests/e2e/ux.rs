@@ -1,7 +1,7 @@
 //! What users read: git errors in plain words, `history REPO` that names part of a repository,
 //! and the progress display.
 
-use crate::harness::{keyhound_in, FakeKeys, Run, TestEnv};
+use crate::harness::{keyhound_in, run_bounded, FakeKeys, Run, TestEnv};
 
 /// Asserts that `run` failed (exit 2) saying `expected`, with none of libgit2's internals.
 fn fails_saying(run: &Run, expected: &str) {
@@ -98,4 +98,41 @@ fn history_of_a_path_inside_the_git_directory_is_refused() {
     let run = env.run(&["history", ".git/objects"]);
     fails_saying(&run, ".git/objects: inside the git directory of the repository at ");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn progress_into_a_log_is_plain_lines_without_carriage_returns() {
+    let env = committed_repo();
+    let run = env.run(&["history", "--progress"]);
+    run.expect_code(0);
+    assert!(run.stderr.lines().any(|line| line.starts_with("keyhound: commits 1/1, blobs 1 found")), "{}", run.stderr);
+    assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
+    assert!(!env.run(&["history"]).stderr.contains("keyhound: commits"), "progress without a terminal or --progress");
+}
+
+/// The progress frames `keyhound history` draws on a terminal `columns` wide (a pseudo-terminal
+/// that util-linux's `script` provides), or `None` without `script`.
+fn progress_frames_on_a_terminal(env: &TestEnv, columns: u32) -> Option<Vec<String>> {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed, so no pseudo-terminal to draw on");
+        return None;
+    }
+    let keyhound = env!("CARGO_BIN_EXE_keyhound");
+    let shell = format!("stty rows 24 cols {columns}; exec '{keyhound}' history");
+    let mut command = std::process::Command::new("script");
+    command.args(["-q", "-e", "-c", &shell, "/dev/null"]).current_dir(env.path()).env("GIT_CONFIG_NOSYSTEM", "1");
+    let run = run_bounded(&mut command);
+    run.expect_code(0);
+    let frames = run.stdout.split(['\r', '\n']).filter(|frame| frame.starts_with("keyhound: commits"));
+    Some(frames.map(str::to_string).collect())
+}
+
+#[test]
+fn progress_on_a_terminal_fits_its_width() {
+    let env = committed_repo();
+    let Some(frames) = progress_frames_on_a_terminal(&env, 40) else { return };
+    assert!(!frames.is_empty(), "no progress drawn on a terminal");
+    for frame in frames {
+        assert!(frame.chars().count() < 40, "wider than the terminal: {frame:?}");
+    }
 }
