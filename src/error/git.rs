@@ -46,7 +46,7 @@ fn meaning(code: ErrorCode, class: ErrorClass) -> Option<(&'static str, Detail)>
         (ErrorCode::Owner, _) => (
             "the repository is owned by another user, and git refuses it unless its safe.directory \
              setting names it",
-            Detail::Drop,
+            Detail::Keep,
         ),
         (ErrorCode::Locked, _) => ("locked by another git process; try again when it is done", Detail::Keep),
         (ErrorCode::Ambiguous, _) => ("ambiguous: more than one object matches", Detail::Keep),
