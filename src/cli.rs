@@ -171,6 +171,9 @@ pub struct ScanArgs {
     /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Show progress on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// `keyhound history`.

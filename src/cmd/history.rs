@@ -27,7 +27,7 @@ use crate::matcher::Matcher;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
 use crate::source::git::{open_repository, read_blob, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
-use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
+use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::threads;
 
 /// Items handed to the scanners at once (fewer channel hand-offs between threads).
@@ -332,15 +332,12 @@ fn source_stats(
 /// The progress line: where the walk and the scan are.
 fn progress_line(counters: &Counters, started: Instant) -> String {
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-    let bytes = load(&counters.bytes_scanned);
-    let rate = (bytes as f64 / started.elapsed().as_secs_f64().max(0.001)) as u64;
     format!(
-        "keyhound: commits {}/{}, blobs {} found, {} scanned ({}, {}/s)",
+        "keyhound: commits {}/{}, blobs {} found, {} scanned ({})",
         load(&counters.commits_walked),
         load(&counters.commits_total),
         load(&counters.blobs_found),
         load(&counters.blobs_scanned),
-        human_bytes(bytes),
-        human_bytes(rate)
+        progress::bytes_and_rate(load(&counters.bytes_scanned), started)
     )
 }

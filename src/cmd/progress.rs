@@ -7,9 +7,10 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
+use crate::source::human_bytes;
 use crate::threads;
 
 /// How often a terminal's line is redrawn.
@@ -78,6 +79,12 @@ pub fn while_running<T>(
         drop(stop);
         Ok(result)
     })
+}
+
+/// `bytes` and the rate they were read at since `started`: `1.5 MiB, 300.0 KiB/s`.
+pub fn bytes_and_rate(bytes: u64, started: Instant) -> String {
+    let rate = (bytes as f64 / started.elapsed().as_secs_f64().max(0.001)) as u64;
+    format!("{}, {}/s", human_bytes(bytes), human_bytes(rate))
 }
 
 /// The columns of the terminal standard error is.

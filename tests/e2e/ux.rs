@@ -100,39 +100,51 @@ fn history_of_a_path_inside_the_git_directory_is_refused() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
+/// The first words of the progress line of `history` and `scan`.
+const PROGRESS: [(&str, &str); 2] = [("history", "keyhound: commits "), ("scan", "keyhound: files ")];
+
 #[test]
 fn progress_into_a_log_is_plain_lines_without_carriage_returns() {
     let env = committed_repo();
-    let run = env.run(&["history", "--progress"]);
-    run.expect_code(0);
-    assert!(run.stderr.lines().any(|line| line.starts_with("keyhound: commits 1/1, blobs 1 found")), "{}", run.stderr);
-    assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
-    assert!(!env.run(&["history"]).stderr.contains("keyhound: commits"), "progress without a terminal or --progress");
+    for (command, progress) in PROGRESS {
+        let run = env.run(&[command, "--progress"]);
+        run.expect_code(0);
+        assert!(run.stderr.lines().any(|line| line.starts_with(progress)), "{command}: {}", run.stderr);
+        assert!(!run.stderr.contains('\r'), "{command}: {:?}", run.stderr);
+        let quiet = env.run(&[command]);
+        assert!(!quiet.stderr.contains(progress), "{command}: progress without a terminal or --progress");
+    }
 }
 
-/// The progress frames `keyhound history` draws on a terminal `columns` wide (a pseudo-terminal
-/// that util-linux's `script` provides), or `None` without `script`.
-fn progress_frames_on_a_terminal(env: &TestEnv, columns: u32) -> Option<Vec<String>> {
+/// The progress frames (starting with `progress`) `keyhound COMMAND` draws on a terminal
+/// `columns` wide (a pseudo-terminal util-linux's `script` provides); `None` without `script`.
+fn progress_frames_on_a_terminal(
+    env: &TestEnv,
+    (command, progress): (&str, &str),
+    columns: u32,
+) -> Option<Vec<String>> {
     if std::process::Command::new("script").arg("--version").output().is_err() {
         eprintln!("skipped: util-linux `script` is not installed, so no pseudo-terminal to draw on");
         return None;
     }
     let keyhound = env!("CARGO_BIN_EXE_keyhound");
-    let shell = format!("stty rows 24 cols {columns}; exec '{keyhound}' history");
-    let mut command = std::process::Command::new("script");
-    command.args(["-q", "-e", "-c", &shell, "/dev/null"]).current_dir(env.path()).env("GIT_CONFIG_NOSYSTEM", "1");
-    let run = run_bounded(&mut command);
+    let shell = format!("stty rows 24 cols {columns}; exec '{keyhound}' {command}");
+    let mut script = std::process::Command::new("script");
+    script.args(["-q", "-e", "-c", &shell, "/dev/null"]).current_dir(env.path()).env("GIT_CONFIG_NOSYSTEM", "1");
+    let run = run_bounded(&mut script);
     run.expect_code(0);
-    let frames = run.stdout.split(['\r', '\n']).filter(|frame| frame.starts_with("keyhound: commits"));
+    let frames = run.stdout.split(['\r', '\n']).filter(|frame| frame.starts_with(progress));
     Some(frames.map(str::to_string).collect())
 }
 
 #[test]
 fn progress_on_a_terminal_fits_its_width() {
     let env = committed_repo();
-    let Some(frames) = progress_frames_on_a_terminal(&env, 40) else { return };
-    assert!(!frames.is_empty(), "no progress drawn on a terminal");
-    for frame in frames {
-        assert!(frame.chars().count() < 40, "wider than the terminal: {frame:?}");
+    for (command, progress) in PROGRESS {
+        let Some(frames) = progress_frames_on_a_terminal(&env, (command, progress), 40) else { return };
+        assert!(!frames.is_empty(), "{command}: no progress on a terminal");
+        for frame in frames {
+            assert!(frame.chars().count() < 40, "{command}: wider than the terminal: {frame:?}");
+        }
     }
 }
