@@ -173,12 +173,16 @@ pub struct ScanArgs {
     /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Show progress on standard error even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// `keyhound history`.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The repository [default: the one the current directory is in].
+    /// The repository [default: the one the current directory is in]; a path inside it limits
+    /// the scan to that path's history, as `git log -- PATH` does.
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).

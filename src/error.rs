@@ -9,6 +9,10 @@ use std::path::PathBuf;
 
 use crate::escape::Visible;
 
+mod git;
+
+pub use git::{Plain, RepoHint};
+
 /// Everything that can stop keyhound from doing what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -46,14 +50,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// The history command's target is not inside a git repository.
-    #[error("{}: not a git repository (or any of its parent directories)", Visible(path.display()))]
+    /// A command's repository is not inside a git repository.
+    #[error("not a git repository: {} ({hint})", Visible(path.display()))]
     NotARepository {
         /// The path as the user gave it (or `.`).
         path: PathBuf,
+        /// What to do about it.
+        hint: RepoHint,
     },
     /// A git operation failed.
-    #[error("{}: {}", Visible(context), Visible(source))]
+    #[error("{}: {}", Visible(context), Visible(Plain(source)))]
     Git {
         /// What keyhound was doing.
         context: String,
@@ -108,6 +114,6 @@ mod tests {
         let shown = error.to_string();
         assert!(shown.starts_with("evil\\n::error file=x::forged\\e]0;t\\x07: "), "{shown}");
         let git = Error::git("tree of commit 1 at a\rb", git2::Error::from_str("bad\u{9b}name"));
-        assert!(git.to_string().starts_with("tree of commit 1 at a\\rb: bad\\u{9b}name"), "{git}");
+        assert_eq!(git.to_string(), "tree of commit 1 at a\\rb: bad\\u{9b}name");
     }
 }

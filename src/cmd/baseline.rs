@@ -28,7 +28,7 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let config = Config::resolve_without_baseline(global, &roots[0])?;
     let options =
         WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
-    let outcome = super::scan::scan_paths(&roots, &options, &config)?;
+    let outcome = super::scan::scan_paths(&roots, &options, &config, None)?;
     let (file, named) = destination(&config);
     let baseline = Baseline::of(&file, &outcome.findings);
     fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))

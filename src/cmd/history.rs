@@ -8,18 +8,18 @@
 //! never the blobs.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use git2::{Oid, Repository};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
+use super::progress;
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Plain, RepoHint, Result};
 use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
@@ -28,7 +28,7 @@ use crate::report;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
 use crate::source::git::{open_repository, read_blob, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
-use crate::source::{human_bytes, SkipReason, Skipped, SourceStats};
+use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::threads;
 
 /// Items handed to the scanners at once (fewer channel hand-offs between threads).
@@ -36,9 +36,6 @@ const BATCH: usize = 32;
 
 /// Batches queued between the enumerator and the scanners (bounds memory).
 const QUEUE_DEPTH: usize = 32;
-
-/// How often the progress line is redrawn.
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Runs the command.
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -50,19 +47,27 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,
+        path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
-    let progress = args.progress || (!config.quiet && io::stderr().is_terminal());
+    let progress = progress::Display::choose(args.progress, config.quiet);
     let outcome = scan_history(&repo, &selection, &config, progress)?;
     super::emit(&config, &outcome)
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.
-pub fn scan_history(repo: &Repository, selection: &Selection, config: &Config, progress: bool) -> Result<ScanOutcome> {
+pub fn scan_history(
+    repo: &Repository,
+    selection: &Selection,
+    config: &Config,
+    progress: Option<progress::Display>,
+) -> Result<ScanOutcome> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let counters = Counters::default();
     let collector = Collector::default();
-    let enumeration = with_progress(progress, &counters, || scan_items(repo, &plan, config, &counters, &collector))??;
+    let line = || progress_line(&counters, started);
+    let enumeration =
+        progress::while_running(progress, line, || scan_items(repo, &plan, config, &counters, &collector))??;
     let collected = collector.0.into_inner().expect("scanner threads have finished");
     let findings = earliest_per_file(with_occurrences(collected.findings, &enumeration.places), &plan.commits);
     let stats = source_stats(&plan, selection, enumeration, &counters, collected.skipped, collected.errors);
@@ -148,7 +153,7 @@ impl<'m> Worker<'m> {
     fn new(git_dir: &Path, matcher: &'m Matcher, expand: &ExpandOptions, max_file_size: u64) -> Self {
         Worker {
             repo: open_repository(Some(git_dir))
-                .map_err(|e| e.into_error(|source| Error::git("cannot open the repository", source)).to_string()),
+                .map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string()),
             scanner: BlobScanner::new(matcher, expand),
             local: FindingSink::default(),
             max_file_size,
@@ -166,7 +171,7 @@ impl<'m> Worker<'m> {
                     Ok(odb) => odb,
                     Err(e) => {
                         return collector
-                            .with(|c| c.errors.push(format!("cannot open the object database: {}", e.message())))
+                            .with(|c| c.errors.push(format!("cannot open the object database: {}", Plain(&e))))
                     }
                 };
                 match read_blob(&odb, id, self.max_file_size) {
@@ -183,7 +188,7 @@ impl<'m> Worker<'m> {
                         return collector.with(|c| c.skipped.push(skipped));
                     }
                     Err(e) => {
-                        let error = format!("blob {id} ({path} in commit {origin}): {}", e.message());
+                        let error = format!("blob {id} ({path} in commit {origin}): {}", Plain(&e));
                         return collector.with(|c| c.errors.push(error));
                     }
                 }
@@ -221,7 +226,7 @@ fn attribute(
         match history::describe(repo, origin) {
             Ok(origin) => Some(Arc::new(redacted(scanner, origin))),
             Err(e) => {
-                collector.with(|c| c.errors.push(format!("commit {origin}: {}", e.message())));
+                collector.with(|c| c.errors.push(format!("commit {origin}: {}", Plain(&e))));
                 None
             }
         }
@@ -297,6 +302,11 @@ fn source_stats(
     match &selection.range {
         None if plan.commits.is_empty() => warnings.push("the repository has no commits: nothing to scan".into()),
         Some(range) if plan.commits.is_empty() => notes.push(format!("the range {range} holds no commits")),
+        _ if selection.path.is_some() => notes.push(format!(
+            "scanned the history of {} only (as `git log -- PATH` shows it): {} commit(s) changed it",
+            selection.path.as_deref().unwrap_or_default(),
+            enumeration.commit_messages
+        )),
         _ => notes.push(format!(
             "scanned {} commit(s): their distinct blobs, {} commit message(s) and {} annotated tag message(s)",
             plan.commits.len(),
@@ -322,35 +332,15 @@ fn source_stats(
     }
 }
 
-/// Runs `work` while a progress line on standard error shows the counters.
-fn with_progress<T>(enabled: bool, counters: &Counters, work: impl FnOnce() -> T) -> Result<T> {
-    if !enabled {
-        return Ok(work());
-    }
-    let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::scope(|scope| {
-        threads::spawn_scoped(scope, "the progress display", move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_INTERVAL) {
-                draw_progress(counters, "\r");
-            }
-            draw_progress(counters, "\n");
-        })?;
-        let result = work();
-        drop(stop);
-        Ok(result)
-    })
-}
-
-fn draw_progress(counters: &Counters, end: &str) {
+/// The progress line: where the walk and the scan are.
+fn progress_line(counters: &Counters, started: Instant) -> String {
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
-    let line = format!(
+    format!(
         "keyhound: commits {}/{}, blobs {} found, {} scanned ({})",
         load(&counters.commits_walked),
         load(&counters.commits_total),
         load(&counters.blobs_found),
         load(&counters.blobs_scanned),
-        human_bytes(load(&counters.bytes_scanned))
-    );
-    // Nothing useful can be done if standard error is closed.
-    let _ = write!(io::stderr().lock(), "\r{line:<78}{end}");
+        progress::bytes_and_rate(load(&counters.bytes_scanned), started)
+    )
 }

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use git2::{ConfigLevel, ErrorCode, Repository};
 
 use crate::cli::HookAction;
-use crate::error::{Error, Result};
+use crate::error::{Error, RepoHint, Result};
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
-use crate::source::git::open_repository;
+use crate::source::git::open_for_command;
 
 /// A hook keyhound installs: git's name for it and the script.
 struct Hook {
@@ -40,8 +40,7 @@ const CHAINED_SUFFIX: &str = ".keyhound-chained";
 
 /// Runs the command.
 pub fn run(action: &HookAction) -> Result<ExitStatus> {
-    let repo =
-        open_repository(None).map_err(|e| e.into_error(|source| Error::git("not in a git repository", source)))?;
+    let repo = open_for_command(None, RepoHint::RunInside)?;
     let (dir, named) = hooks_dir(&repo)?;
     let messages = match action {
         HookAction::Install { pre_push, force } => {

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod generate;
 pub mod history;
 pub mod hook;
+pub mod progress;
 pub mod rules;
 pub mod scan;
 pub mod staged;

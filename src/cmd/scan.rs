@@ -1,8 +1,10 @@
 //! `keyhound scan [PATH]...`: the working tree.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::progress;
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::config::Config;
 use crate::error::Result;
@@ -24,23 +26,54 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         max_file_size: config.max_file_size,
         threads: config.threads,
     };
-    let outcome = scan_paths(&roots, &options, &config)?;
+    let progress = progress::Display::choose(args.progress, config.quiet);
+    let outcome = scan_paths(&roots, &options, &config, progress)?;
     super::emit(&config, &outcome)
 }
 
+/// Files and bytes scanned so far, for the progress display.
+#[derive(Debug, Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    fn add(&self, bytes: &[u8]) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    }
+
+    /// The progress line.
+    fn line(&self, started: Instant) -> String {
+        let bytes = progress::bytes_and_rate(self.bytes.load(Ordering::Relaxed), started);
+        format!("keyhound: files {} scanned ({bytes})", self.files.load(Ordering::Relaxed))
+    }
+}
+
 /// Scans files and trees with the configured rules and allowlists.
-pub fn scan_paths(roots: &[PathBuf], options: &WalkOptions, config: &Config) -> Result<ScanOutcome> {
+pub fn scan_paths(
+    roots: &[PathBuf],
+    options: &WalkOptions,
+    config: &Config,
+    progress: Option<progress::Display>,
+) -> Result<ScanOutcome> {
     let started = Instant::now();
     let matcher = Matcher::new(config.rules.clone());
     let shared = SharedSink::default();
-    let stats = worktree::walk(roots, options, || {
-        let mut scanner = BlobScanner::new(&matcher, &config.expand);
-        let mut local = FindingSink::default();
-        let shared = &shared;
-        move |path: &Path, bytes: &[u8]| {
-            scanner.scan(bytes, || display_path(path), &mut local);
-            shared.flush(&mut local);
-        }
-    })?;
+    let counters = Counters::default();
+    let line = || counters.line(started);
+    let stats = progress::while_running(progress, line, || {
+        worktree::walk(roots, options, || {
+            let mut scanner = BlobScanner::new(&matcher, &config.expand);
+            let mut local = FindingSink::default();
+            let (shared, counters) = (&shared, &counters);
+            move |path: &Path, bytes: &[u8]| {
+                scanner.scan(bytes, || display_path(path), &mut local);
+                shared.flush(&mut local);
+                counters.add(bytes);
+            }
+        })
+    })??;
     Ok(ScanOutcome::new(shared.into_inner(), &config.filters, stats, started.elapsed()))
 }

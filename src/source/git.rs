@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorClass, ErrorCode, ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
 
-use crate::error::Error;
+use crate::error::{Error, RepoHint};
 use crate::fsio::{self, Named};
 
 /// A repository found by [`locate`].
@@ -51,13 +51,26 @@ pub enum OpenError {
 }
 
 impl OpenError {
-    /// The error to report, with `git` describing a libgit2 failure in the caller's terms.
-    pub fn into_error(self, git: impl FnOnce(git2::Error) -> Error) -> Error {
+    /// The error to report about opening the repository at `shown` (the path as the user gave
+    /// it), with `hint` saying what to do when there is none.
+    pub fn into_error(self, shown: &Path, hint: RepoHint) -> Error {
         match self {
             OpenError::Refused(error) => error,
-            OpenError::Git(error) => git(error),
+            OpenError::Git(error) if (error.code(), error.class()) == (ErrorCode::NotFound, ErrorClass::Repository) => {
+                Error::NotARepository { path: shown.to_path_buf(), hint }
+            }
+            OpenError::Git(error) => Error::git(format!("cannot open the repository at {}", shown.display()), error),
         }
     }
+}
+
+/// [`open_repository`] for a command: `start` must exist, and errors say in plain words what is
+/// wrong and, by `hint`, what to do.
+pub fn open_for_command(start: Option<&Path>, hint: RepoHint) -> Result<Repository, Error> {
+    if let Some(path) = start {
+        std::fs::metadata(path).map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
+    }
+    open_repository(start).map_err(|e| e.into_error(start.unwrap_or(Path::new(".")), hint))
 }
 
 /// Opens the repository at or above `start`, or, without one, the repository git's

@@ -9,6 +9,9 @@
 //! each commit in the range introduced: blobs that differ from every parent's entry at the
 //! same path (all blobs of a root commit).
 //!
+//! A scan limited to one path ([`Selection::path`]) walks only the tree or blob at that path,
+//! and only in the commits that changed it, as `git log -- PATH` lists them.
+//!
 //! Commit messages and annotated tag messages (whole scans only) are handed out too. Only
 //! object reads are used: no checkout, filters, diff drivers or hooks, so nothing a scanned
 //! repository's configuration names is ever run.
@@ -16,14 +19,18 @@
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, RevparseMode, Tree};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Plain, RepoHint, Result};
 
 mod commits;
+mod limit;
+
+pub use limit::path_within;
+use limit::subtrees;
 
 /// Which part of history to scan.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +39,9 @@ pub struct Selection {
     pub range: Option<String>,
     /// Leave out commits reachable from `refs/remotes/*`.
     pub exclude_remotes: bool,
+    /// Only what lies at this path (a file or a directory, `/`-separated, from the root), and
+    /// the messages of the commits that changed it, as `git log -- PATH` shows them.
+    pub path: Option<String>,
 }
 
 /// A piece of history to scan.
@@ -66,6 +76,8 @@ pub struct Plan {
     pub tags: Vec<(String, Oid)>,
     /// Hand out only what each commit introduced relative to its parents (range scans).
     pub introduced_only: bool,
+    /// Only what lies at this path (see [`Selection::path`]).
+    pub path: Option<String>,
     /// Things worth saying about the selection (shallow clone, refs that name no commit).
     pub warnings: Vec<String>,
     /// Refs and commits that could not be read, named.
@@ -109,21 +121,15 @@ pub struct Enumeration {
 /// still fails to inflate.
 pub fn open(path: Option<&Path>) -> Result<Repository> {
     git2::opts::strict_hash_verification(false);
-    let path = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::metadata(&path).map_err(|source| Error::Path { path: path.clone(), source })?;
-    super::git::open_repository(Some(&path)).map_err(|e| {
-        e.into_error(|source| match source.code() {
-            ErrorCode::NotFound => Error::NotARepository { path: path.clone() },
-            _ => Error::git(format!("cannot open the git repository at {}", path.display()), source),
-        })
-    })
+    // Never from git's environment (`GIT_DIR`): history names its repository.
+    super::git::open_for_command(Some(path.unwrap_or(Path::new("."))), RepoHint::for_argument(path))
 }
 
 /// Resolves the selection into the commits (and tags) to scan.
 pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
     // Once some commits are left out, only what the others introduced is new to scan.
     let introduced_only = selection.range.is_some() || selection.exclude_remotes;
-    let mut plan = Plan { introduced_only, ..Plan::default() };
+    let mut plan = Plan { introduced_only, path: selection.path.clone(), ..Plan::default() };
     let refs = RefTips::read(repo)?;
     let (tips, mut hidden) = match &selection.range {
         Some(spec) => range_ends(repo, spec)?,
@@ -140,7 +146,8 @@ pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
         hidden.extend(&refs.remote);
     }
     plan.commits = commits::between(repo, &tips, &hidden, &mut plan.errors);
-    if selection.range.is_none() {
+    // A tag's message is about no path.
+    if selection.range.is_none() && selection.path.is_none() {
         let walked: HashSet<Oid> = plan.commits.iter().copied().collect();
         plan.tags =
             refs.tags.into_iter().filter(|(_, _, target)| walked.contains(target)).map(|(n, t, _)| (n, t)).collect();
@@ -179,7 +186,7 @@ fn promisor_remote(repo: &Repository) -> Option<String> {
 
 /// The commits to walk from and to leave out for `A..B` or `B`.
 fn range_ends(repo: &Repository, spec: &str) -> Result<(Vec<Oid>, Vec<Oid>)> {
-    let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", e.message()));
+    let bad_range = |e: git2::Error| Error::Usage(format!("--range {spec:?}: {}", Plain(&e)));
     let revspec = repo.revparse(spec).map_err(bad_range)?;
     if revspec.mode().contains(RevparseMode::MERGE_BASE) {
         return Err(Error::Usage(format!("--range {spec:?}: A...B is not supported; use A..B")));
@@ -261,7 +268,7 @@ impl RefTips {
             }
             // A new repository's HEAD names a branch with no commit yet.
             Err(e) if e.code() == ErrorCode::UnbornBranch => {}
-            Err(e) => self.record_broken(false, format!("HEAD cannot be read: {}", e.message())),
+            Err(e) => self.record_broken(false, format!("HEAD cannot be read: {}", Plain(&e))),
         }
     }
 
@@ -317,7 +324,7 @@ fn kind_name(object: &git2::Object) -> &'static str {
 /// cannot be read are named in the result's errors and the walk goes on.
 pub fn enumerate(repo: &Repository, plan: &Plan, counters: &Counters, send: impl FnMut(Item)) -> Enumeration {
     counters.commits_total.store(plan.commits.len() as u64, Ordering::Relaxed);
-    let mut walker = Walker::new(repo, plan.introduced_only, counters, send);
+    let mut walker = Walker::new(repo, plan, counters, send);
     for &commit in &plan.commits {
         walker.commit(commit);
         counters.commits_walked.fetch_add(1, Ordering::Relaxed);
@@ -338,6 +345,8 @@ struct Sightings {
 struct Walker<'r, 'c, F> {
     repo: &'r Repository,
     introduced_only: bool,
+    /// Only what lies at this path (see [`Selection::path`]).
+    limit: Option<&'c str>,
     counters: &'c Counters,
     send: F,
     /// Trees already walked, by (id, path hash; see [`child_hash`]): their blobs are all known.
@@ -352,10 +361,11 @@ struct Walker<'r, 'c, F> {
 }
 
 impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
-    fn new(repo: &'r Repository, introduced_only: bool, counters: &'c Counters, send: F) -> Self {
+    fn new(repo: &'r Repository, plan: &'c Plan, counters: &'c Counters, send: F) -> Self {
         Walker {
             repo,
-            introduced_only,
+            introduced_only: plan.introduced_only,
+            limit: plan.path.as_deref(),
             counters,
             send,
             seen_trees: HashSet::new(),
@@ -370,20 +380,67 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     fn commit(&mut self, id: Oid) {
         let commit = match self.repo.find_commit(id) {
             Ok(commit) => commit,
-            Err(e) => return self.result.errors.push(format!("commit {id}: {}", e.message())),
+            Err(e) => return self.result.errors.push(format!("commit {id}: {}", Plain(&e))),
         };
-        (self.send)(Item::Message {
-            text: commit.message_bytes().to_vec(),
-            path: "<commit message>".into(),
-            origin: id,
-        });
-        self.result.commit_messages += 1;
         let tree = match commit.tree() {
             Ok(tree) => tree,
-            Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", e.message())),
+            Err(e) => return self.result.errors.push(format!("tree of commit {id}: {}", Plain(&e))),
         };
-        let parents = if self.introduced_only { self.parent_trees(&commit) } else { Vec::new() };
-        self.walk_tree(tree, parents, id);
+        match self.limit {
+            None => {
+                self.message(&commit);
+                let parents = if self.introduced_only { self.parent_trees(&commit) } else { Vec::new() };
+                self.walk_tree(tree, parents, id, "");
+            }
+            Some(path) => self.commit_at(&commit, &tree, path),
+        }
+    }
+
+    fn message(&mut self, commit: &git2::Commit) {
+        let text = commit.message_bytes().to_vec();
+        (self.send)(Item::Message { text, path: "<commit message>".into(), origin: commit.id() });
+        self.result.commit_messages += 1;
+    }
+
+    /// A commit of a scan limited to `path`: like `git log -- PATH`, only a commit whose entry
+    /// at `path` differs from every parent's counts (a root commit: one that has the path).
+    /// Any other holds nothing at `path` that a parent, walked before it, did not.
+    fn commit_at(&mut self, commit: &git2::Commit<'r>, tree: &Tree<'r>, path: &str) {
+        let at = |tree: &Tree<'r>| tree.get_path(Path::new(path)).ok();
+        let parents = self.parent_trees(commit);
+        let entry = at(tree);
+        let id = entry.as_ref().map(git2::TreeEntry::id);
+        let changed = if parents.is_empty() {
+            id.is_some()
+        } else {
+            parents.iter().all(|parent| at(parent).map(|e| e.id()) != id)
+        };
+        if changed {
+            self.message(commit);
+            // None: the commit deleted the path, and only its message is news.
+            if let Some(entry) = entry {
+                self.entry_at(&entry, &parents, path, commit.id());
+            }
+        }
+    }
+
+    /// Hands out what `entry`, at `path` in `commit`, holds; `parents` are the commit's trees.
+    fn entry_at(&mut self, entry: &git2::TreeEntry, parents: &[Tree<'r>], path: &str, commit: Oid) {
+        self.set_path(path);
+        match entry.kind() {
+            Some(ObjectType::Tree) => match self.repo.find_tree(entry.id()) {
+                Ok(subtree) => {
+                    let parents = if self.introduced_only { subtrees(self.repo, parents, path) } else { Vec::new() };
+                    self.walk_tree(subtree, parents, commit, path);
+                }
+                Err(e) => self.object_error("tree", entry.id(), commit, &e),
+            },
+            Some(ObjectType::Blob) => self.blob(entry.id(), path_hash(path), commit),
+            Some(ObjectType::Commit) => {
+                self.gitlinks.insert(entry.id());
+            }
+            _ => {}
+        }
     }
 
     fn parent_trees(&mut self, commit: &git2::Commit<'r>) -> Vec<Tree<'r>> {
@@ -391,19 +448,24 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         for parent in commit.parent_ids() {
             match self.repo.find_commit(parent).and_then(|c| c.tree()) {
                 Ok(tree) => trees.push(tree),
-                Err(e) => {
-                    self.result.errors.push(format!("parent {parent} of commit {}: {}", commit.id(), e.message()))
-                }
+                Err(e) => self.result.errors.push(format!("parent {parent} of commit {}: {}", commit.id(), Plain(&e))),
             }
         }
         trees
     }
 
+    fn set_path(&mut self, path: &str) {
+        self.path.clear();
+        self.path.extend_from_slice(path.as_bytes());
+    }
+
     /// Walks a commit's tree depth first with an explicit stack: a hostile tree nested tens
     /// of thousands of levels deep costs memory for its frames, never the call stack.
-    fn walk_tree(&mut self, root: Tree<'r>, parents: Vec<Tree<'r>>, commit: Oid) {
-        self.path.clear();
-        let mut stack = vec![Frame { tree: root, parents, next: 0, path_len: 0, path_hash: 0 }];
+    /// `prefix` is the tree's own path (`""`: the commit's root tree).
+    fn walk_tree(&mut self, root: Tree<'r>, parents: Vec<Tree<'r>>, commit: Oid, prefix: &str) {
+        self.set_path(prefix);
+        let (path_len, path_hash) = (prefix.len(), path_hash(prefix));
+        let mut stack = vec![Frame { tree: root, parents, next: 0, path_len, path_hash }];
         while let Some(frame) = stack.last_mut() {
             match self.step(frame, commit) {
                 Step::Done => drop(stack.pop()),
@@ -487,13 +549,13 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
                 (self.send)(Item::Message { text, path: format!("<tag message: {name}>"), origin: id });
                 self.result.tag_messages += 1;
             }
-            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", e.message())),
+            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", Plain(&e))),
         }
     }
 
     fn object_error(&mut self, kind: &str, id: Oid, commit: Oid, error: &git2::Error) {
         let path = String::from_utf8_lossy(&self.path);
-        self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", error.message()));
+        self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", Plain(error)));
     }
 
     fn finish(mut self) -> Enumeration {
@@ -523,6 +585,11 @@ enum Step<'r> {
     Next,
     /// Into a subtree first.
     Descend(Frame<'r>),
+}
+
+/// The hash of `path` as [`child_hash`] builds it name by name (`""`: the root's, 0).
+fn path_hash(path: &str) -> u64 {
+    path.split('/').filter(|name| !name.is_empty()).fold(0, |hash, name| child_hash(hash, name.as_bytes()))
 }
 
 /// The hash identifying a path, from its parent directory's and its last name: a deep path
@@ -671,9 +738,15 @@ mod tests {
         assert_eq!(enumeration.places[&x], 2);
         assert_eq!(enumeration.commit_messages, 3);
         // A range hands out only what its commits introduced relative to their parents.
-        let range = Selection { range: Some(format!("{first}..{third}")), exclude_remotes: false };
+        let range = Selection { range: Some(format!("{first}..{third}")), exclude_remotes: false, path: None };
         let (items, _) = blobs(&repo, &range);
         assert_eq!(items, [("b".to_string(), second), ("c".to_string(), second), ("d".to_string(), third)]);
+    }
+
+    #[test]
+    fn a_path_hashes_as_the_walk_builds_it_name_by_name() {
+        assert_eq!(path_hash(""), 0);
+        assert_eq!(path_hash("app/main.py"), child_hash(child_hash(0, b"app"), b"main.py"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use git2::{Delta, DiffOptions, Index, Oid, Repository, Tree};
 
 use super::git::{read_blob, BlobRead};
 use super::{SkipReason, Skipped, SourceStats};
-use crate::error::{Error, Result};
+use crate::error::{Error, Plain, RepoHint, Result};
 
 /// A blob and the repository path it is (or was) stored at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +50,7 @@ pub fn open(repo: Option<&Path>) -> Result<Repository> {
     // libgit2 re-hashes every object it reads unless told not to; git itself does not, and a
     // hook pays for it on every tree of HEAD.
     git2::opts::strict_hash_verification(false);
-    let context = repo.map_or_else(
-        || "not in a git repository".to_string(),
-        |path| format!("{}: not in a git repository", path.display()),
-    );
-    let repository =
-        super::git::open_repository(repo).map_err(|e| e.into_error(|source| Error::git(context, source)))?;
+    let repository = super::git::open_for_command(repo, RepoHint::for_argument(repo))?;
     if repository.is_bare() {
         return Err(Error::Usage(format!(
             "{}: a bare repository has no staged changes to scan",
@@ -154,7 +149,7 @@ pub fn read_blobs(
     let odb = repo.odb().map_err(|e| Error::git("cannot open the object database", e))?;
     let mut stats = SourceStats::default();
     for blob in blobs {
-        match read_blob(&odb, blob.id, max_size).map_err(|e| e.message().to_string()) {
+        match read_blob(&odb, blob.id, max_size).map_err(|e| Plain(&e).to_string()) {
             Ok(BlobRead::Read(object)) => {
                 stats.blobs += 1;
                 stats.bytes += object.len() as u64;

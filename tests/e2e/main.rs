@@ -14,4 +14,5 @@ mod rules;
 mod hooks;
 mod scan;
 mod staged;
+mod ux;
 mod verify;

@@ -222,7 +222,11 @@ fn the_repository_argument_and_a_path_outside_any_repository() {
     elsewhere.run(&["staged", env.path().to_str().unwrap()]).expect_code(1);
     let run = elsewhere.run(&["staged"]);
     run.expect_code(2);
-    assert!(run.stderr.contains("not in a git repository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a git repository: . (run it inside a repository, or pass REPO)"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

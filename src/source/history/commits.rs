@@ -7,6 +7,8 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use git2::{Oid, Repository};
 
+use crate::error::Plain;
+
 /// A commit's place in the graph.
 struct Node {
     /// Committer time, seconds since the epoch.
@@ -39,7 +41,7 @@ fn ancestors(repo: &Repository, tips: &[Oid], excluded: &HashSet<Oid>, errors: &
             }
             Err(e) => {
                 unreadable.insert(id);
-                errors.push(format!("commit {id}: {}; history reached only through it was not scanned", e.message()));
+                errors.push(format!("commit {id}: {}; history reached only through it was not scanned", Plain(&e)));
             }
         }
     }

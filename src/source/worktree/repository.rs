@@ -12,7 +12,7 @@ use ignore::gitignore::Gitignore;
 
 use super::ignore_file::Origin;
 use super::rules::Context;
-use crate::error::Error;
+use crate::error::{Error, Plain};
 use crate::source::{display_path, history};
 
 /// Paths in an index, `/`-separated.
@@ -110,7 +110,7 @@ fn tracked_paths(repository: &git2::Repository) -> Result<Tracked, String> {
         }
         _ => {}
     }
-    let index = repository.index().map_err(|error| error.message().to_string())?;
+    let index = repository.index().map_err(|error| Plain(&error).to_string())?;
     Ok(index.iter().map(|entry| entry.path.into_boxed_slice()).collect())
 }
 
