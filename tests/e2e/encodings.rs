@@ -13,8 +13,13 @@ fn utf16(text: &str, little_endian: bool, bom: bool) -> Vec<u8> {
 }
 
 fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    zip_with(zip::CompressionMethod::Deflated, entries)
+}
+
+/// A zip of `entries`, each compressed with `method`.
+pub fn zip_with(method: zip::CompressionMethod, entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, bytes) in entries {
         writer.start_file(*name, options).unwrap();
         writer.write_all(bytes).unwrap();

@@ -1,7 +1,5 @@
 //! No silent miss inside content: archives stopped by a limit, UTF-16 without a byte-order mark, percent-encoding, missing branch tips.
 
-use std::io::{Cursor, Write};
-
 use crate::harness::{FakeKeys, Run, TestEnv};
 
 /// The key every test hides; never in any output.
@@ -135,13 +133,7 @@ fn missing_range_ends_parents_and_trees_are_named_and_fail_the_scan() {
 
 /// A zip of stored (uncompressed) members, as jars inside wars and many tools write them.
 fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, bytes) in entries {
-        writer.start_file(*name, options).unwrap();
-        writer.write_all(bytes).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
+    crate::encodings::zip_with(zip::CompressionMethod::Stored, entries)
 }
 
 fn properties() -> Vec<u8> {
