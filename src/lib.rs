@@ -7,11 +7,16 @@
 //! Config → source (worktree | history | staged) → bytes
 //!        → scan: the bytes, archive members (archive), decoded text (decode)
 //!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
-//!        → scan (position, inline allow) → Finding
+//!        → scan (placed on lines in one pass by `lines`, inline allow) → Finding
 //!        → filter (allowlists → .keyhoundignore → baseline) → sort
 //!        → report (text | json | jsonl | sarif | github | junit | codequality | csv)
 //!        → ExitStatus
 //! ```
+//!
+//! The scanned repository is the attacker, and three leaf modules keep it in its place:
+//! every file it names is read, and every file keyhound writes is written, through [`fsio`];
+//! every repository is opened through [`source::git`]; every string from it that reaches a
+//! person is shown through [`escape`], and a value that may be a secret through [`echo`].
 
 // Module docs explain how things work and name the private items that do it; they are read
 // with `cargo doc --document-private-items`, where those links resolve.
