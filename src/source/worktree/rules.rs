@@ -1,5 +1,5 @@
 //! Which files of a walk are excluded, the way git and ripgrep decide it, from ignore files
-//! read by [`ignore_file`](super::ignore_file) rather than by the `ignore` crate.
+//! read by [`ignore_file`] rather than by the `ignore` crate.
 //!
 //! A directory's rules are a chain of [`Level`]s, one per directory that added something,
 //! from the directory up to the walk's base (the work tree enclosing the scanned root, or the
