@@ -26,7 +26,7 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
         .iter()
         .zip(place_fingerprints(&outcome.findings))
         .map(|(finding, fingerprint)| {
-            let location = Location::of(finding);
+            let location = Location::of(finding, &options.checkout);
             let mut description = headline(finding, options);
             if let Some(member) = location.member {
                 description.push_str(&format!(" (in archive member {})", visible(member)));

@@ -27,8 +27,8 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
             Level::Note => "notice",
         };
         let position = &finding.position;
-        let location = Location::of(finding);
-        let path = visible(&options.checkout.relative(&location.file)).into_owned();
+        let location = Location::of(finding, &options.checkout);
+        let path = visible(&location.file).into_owned();
         let title = visible(&format!("{} ({})", finding.description, finding.rule_id)).into_owned();
         let message = format!(
             "{}. Fix: {}.{}",

@@ -233,7 +233,9 @@ fn place_fingerprints(findings: &[Finding]) -> Vec<String> {
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the
 /// archive member inside it, if any.
 struct Location<'f> {
-    /// Relative to the scanned root, or absolute when the user named an absolute path.
+    /// Relative to the first of the checkout's roots that holds it (the repository root, or
+    /// `GITHUB_WORKSPACE`), else to the scanned root, or absolute when the user named an
+    /// absolute path outside them.
     file: String,
     /// `lib/app.jar!config/app.properties`: members are not files a CI system can show, so
     /// the location is the archive and the member is named in the message.
@@ -241,7 +243,7 @@ struct Location<'f> {
 }
 
 impl<'f> Location<'f> {
-    fn of(finding: &'f Finding) -> Self {
+    fn of(finding: &'f Finding, checkout: &Checkout) -> Self {
         let split =
             finding.member_at.and_then(|at| Some((finding.path.get(..at.checked_sub(1)?)?, finding.path.get(at..)?)));
         let (file, member) = match split {
@@ -251,7 +253,7 @@ impl<'f> Location<'f> {
         let file = file.strip_prefix("./").unwrap_or(file);
         // A path from a git tree is repository data, not a path the user named.
         let file = if finding.commit.is_some() { confined(file) } else { file.to_string() };
-        Location { file, member }
+        Location { file: checkout.relative(&file), member }
     }
 
     /// ` In archive member NAME.` for a member, for the end of a message; empty otherwise.
@@ -321,16 +323,28 @@ mod tests {
 
     #[test]
     fn locations_point_at_the_archive_and_name_the_member() {
+        let here = Checkout::default();
         let mut member = finding("dist/app.zip!../../../../etc/cron.d/evil", 1);
         member.member_at = Some("dist/app.zip!".len());
-        let location = Location::of(&member);
+        let location = Location::of(&member, &here);
         assert_eq!((location.file.as_str(), location.member), ("dist/app.zip", Some("../../../../etc/cron.d/evil")));
         let tree = finding_in_commit("/etc/passwd", 1);
-        assert_eq!(Location::of(&tree).file, "etc/passwd");
+        assert_eq!(Location::of(&tree, &here).file, "etc/passwd");
         let named = finding("/home/me/project/a.py", 1);
-        assert_eq!(Location::of(&named).file, "/home/me/project/a.py", "a path the user named is kept");
+        assert_eq!(Location::of(&named, &here).file, "/home/me/project/a.py", "a path the user named is kept");
         let plain = finding("./a!b.py", 1);
-        assert_eq!((Location::of(&plain).file.as_str(), Location::of(&plain).member), ("a!b.py", None));
+        let location = Location::of(&plain, &here);
+        assert_eq!((location.file.as_str(), location.member), ("a!b.py", None));
+    }
+
+    #[test]
+    fn locations_are_relative_to_the_checkout_root_that_holds_them() {
+        let checkout = Checkout { base: Some("/work/repo/lib".into()), roots: vec!["/work/repo".into()] };
+        assert_eq!(Location::of(&finding("a.py", 1), &checkout).file, "lib/a.py");
+        let tree = finding_in_commit("../../etc/passwd", 1);
+        assert_eq!(Location::of(&tree, &checkout).file, "lib/etc/passwd", "confined first, then placed");
+        assert_eq!(Location::of(&finding("/work/repo/b.py", 1), &checkout).file, "b.py");
+        assert_eq!(Location::of(&finding("/elsewhere/c.py", 1), &checkout).file, "/elsewhere/c.py");
     }
 }
 

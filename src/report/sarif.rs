@@ -59,7 +59,7 @@ pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, ou
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules.rules().iter().map(|rule| descriptor(rule, rules)).collect::<Vec<_>>(),
             }},
-            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The directory keyhound ran in." } } },
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root (or GITHUB_WORKSPACE) holding the findings, else the directory keyhound ran in." } } },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
@@ -131,7 +131,7 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
 }
 
 fn result(finding: &Finding, place: &str, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
-    let location = Location::of(finding);
+    let location = Location::of(finding, &options.checkout);
     let message =
         format!("{}. Fix: {}.{}", headline(finding, options), fix_for(rules, &finding.rule_id), location.member_note());
     let mut result = json!({

@@ -63,6 +63,24 @@ fn sarif(run: &Run) -> serde_json::Value {
 }
 
 #[test]
+fn sarif_and_code_quality_locations_are_placed_from_the_repository_root_in_a_subdirectory() {
+    let env = repo_with_keys();
+    let run = run_in(&env.path().join("app"), &[], &["scan", "--format", "sarif"]);
+    run.expect_code(1);
+    let log = sarif(&run);
+    let uris: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().expect("uri"))
+        .collect();
+    assert_eq!(uris, ["app/.env"], "{}", run.stdout);
+    let run = run_in(&env.path().join("app"), &[], &["scan", "--format", "codequality"]);
+    let issues: serde_json::Value = serde_json::from_str(&run.stdout).expect("Code Quality JSON");
+    assert_eq!(issues[0]["location"]["path"], "app/.env", "{}", run.stdout);
+}
+
+#[test]
 fn sarif_keeps_two_places_of_one_key_apart_and_names_the_command() {
     let env = TestEnv::git_repo();
     let key = FakeKeys::new(1502).project_key();
