@@ -171,7 +171,78 @@ fn check_files_read_on_open(git_dir: &Path, common: Option<PathBuf>) -> Result<(
     for file in [common.join("config"), git_dir.join("config.worktree")] {
         config::check(&file).map_err(refused)?;
     }
+    check_state_files(git_dir, &common).map_err(refused)
+}
+
+/// Checks that the files libgit2 opens as it resolves `HEAD`, lists refs, reads the index and
+/// finds packs are regular files (or absent): a FIFO among them blocks libgit2's read forever.
+/// Their size is libgit2's to bound (an index may be large), and loose objects, one file per
+/// object, are left to the reads that meet them.
+fn check_state_files(git_dir: &Path, common: &Path) -> Result<(), Error> {
+    let files = [
+        git_dir.join("HEAD"),
+        git_dir.join("index"),
+        common.join("packed-refs"),
+        common.join("shallow"),
+        common.join("info").join("grafts"),
+        common.join("objects").join("info").join("alternates"),
+    ];
+    for file in &files {
+        regular_or_absent(file)?;
+    }
+    for dir in [common.join("refs"), common.join("objects").join("pack")] {
+        regular_files_below(&dir)?;
+    }
     Ok(())
+}
+
+/// `path`, symlinks followed, is a regular file, or there is nothing there.
+fn regular_or_absent(path: &Path) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(()),
+        Ok(metadata) => Err(not_regular(path, metadata.file_type())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(not_opened(path, None, e)),
+    }
+}
+
+/// Every entry below `root` is a directory or a regular file (a symlink: what it leads to);
+/// walked with an explicit stack, never into a symlinked directory (no cycles).
+fn regular_files_below(root: &Path) -> Result<(), Error> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(not_opened(&dir, None, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| not_opened(&dir, None, e))?;
+            let file_type = entry.file_type().map_err(|e| not_opened(&entry.path(), None, e))?;
+            if file_type.is_dir() {
+                stack.push(entry.path());
+            } else if !file_type.is_file() {
+                regular_or_directory(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the symlink (or special file) `path` is: fine if it leads to a regular file or a
+/// directory, or nowhere.
+fn regular_or_directory(path: &Path) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() || metadata.is_dir() => Ok(()),
+        Ok(metadata) => Err(not_regular(path, metadata.file_type())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(not_opened(path, None, e)),
+    }
+}
+
+fn not_regular(path: &Path, file_type: std::fs::FileType) -> Error {
+    let why = format!("is a {}, not a regular file", fsio::kind_name(file_type));
+    not_opened(path, None, io::Error::new(io::ErrorKind::InvalidInput, why))
 }
 
 /// A file libgit2 reads on opening, through [`fsio`]; `None` when it does not exist.
