@@ -196,6 +196,14 @@ fn check_state_files(git_dir: &Path, common: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks that every loose object and pack of `repo` is a regular file (see
+/// [`check_state_files`]): for whole-history reads, which meet every object. Not done on
+/// every open: listing thousands of loose objects would cost the pre-commit hook more than
+/// its whole scan.
+pub fn check_object_files(repo: &Repository) -> Result<(), Error> {
+    regular_files_below(&repo.commondir().join("objects"))
+}
+
 /// `path`, symlinks followed, is a regular file, or there is nothing there.
 fn regular_or_absent(path: &Path) -> Result<(), Error> {
     match std::fs::metadata(path) {

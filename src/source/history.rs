@@ -127,6 +127,7 @@ pub fn open(path: Option<&Path>) -> Result<Repository> {
 
 /// Resolves the selection into the commits (and tags) to scan.
 pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
+    super::git::check_object_files(repo)?;
     // Once some commits are left out, only what the others introduced is new to scan.
     let introduced_only = selection.range.is_some() || selection.exclude_remotes;
     let mut plan = Plan { introduced_only, path: selection.path.clone(), ..Plan::default() };

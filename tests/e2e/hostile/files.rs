@@ -200,15 +200,21 @@ fn a_key_in_a_baseline_or_gitleaks_config_is_never_echoed() {
     assert_no_secret(&run);
 }
 
-/// libgit2 opens the index, `HEAD`, `packed-refs` and every loose ref with a blocking read: a
-/// FIFO planted among them (an unpacked repository archive, a cached checkout) must be refused
-/// by name, never hang `staged` or `history`.
+/// libgit2 opens the index, `HEAD`, `packed-refs`, every loose ref and every object it reads
+/// with a blocking read: a FIFO planted among them (an unpacked repository archive, a cached
+/// checkout) must be refused by name, never hang `staged` or `history`.
 #[test]
 fn a_fifo_among_the_repository_state_files_is_refused_by_name() {
-    for (file, command) in [("index", "staged"), ("refs/heads/evil", "history"), ("packed-refs", "history")] {
+    let blob = repo().git(&["rev-parse", "HEAD:app.py"]);
+    // The committed file's own blob, which a history scan reads (every `repo()` is the same).
+    let loose = format!("objects/{}/{}", &blob[..2], &blob[2..]);
+    for (file, command) in
+        [("index", "staged"), ("refs/heads/evil", "history"), ("packed-refs", "history"), (loose.as_str(), "history")]
+    {
         let env = repo();
         let path = env.path().join(".git").join(file);
         let _ = std::fs::remove_file(&path);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
         mkfifo(&path);
         assert_refused(&run_bounded(env.path(), &[command]), file, "is a FIFO");
     }
