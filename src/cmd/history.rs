@@ -26,7 +26,7 @@ use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
 use crate::report;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
-use crate::source::git::{open_repository, read_blob, BlobRead};
+use crate::source::git::{read_blob, reopen, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::threads;
@@ -152,8 +152,7 @@ struct Worker<'m> {
 impl<'m> Worker<'m> {
     fn new(git_dir: &Path, matcher: &'m Matcher, expand: &ExpandOptions, max_file_size: u64) -> Self {
         Worker {
-            repo: open_repository(Some(git_dir))
-                .map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string()),
+            repo: reopen(git_dir).map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string()),
             scanner: BlobScanner::new(matcher, expand),
             local: FindingSink::default(),
             max_file_size,

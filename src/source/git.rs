@@ -92,6 +92,14 @@ pub fn open_repository(start: Option<&Path>) -> Result<Repository, OpenError> {
         .map_err(OpenError::Git)
 }
 
+/// Another handle on the repository at `git_dir`, which [`open_repository`] has opened (and
+/// so checked) in this process: for threads that each need their own, without repeating the
+/// checks and the search per thread.
+pub fn reopen(git_dir: &Path) -> Result<Repository, OpenError> {
+    Repository::open_ext(git_dir, RepositoryOpenFlags::NO_SEARCH, std::iter::empty::<&std::ffi::OsStr>())
+        .map_err(OpenError::Git)
+}
+
 /// The repository at or above `start`, as [`locate`] finds it, or libgit2's "not found".
 fn located(start: &Path) -> Result<Location, OpenError> {
     match locate(start) {
@@ -188,7 +196,7 @@ fn check_state_files(git_dir: &Path, common: &Path) -> Result<(), Error> {
         common.join("objects").join("info").join("alternates"),
     ];
     for file in &files {
-        regular_or_absent(file)?;
+        regular_or_absent(file, false)?;
     }
     for dir in [common.join("refs"), common.join("objects").join("pack")] {
         regular_files_below(&dir)?;
@@ -204,10 +212,11 @@ pub fn check_object_files(repo: &Repository) -> Result<(), Error> {
     regular_files_below(&repo.commondir().join("objects"))
 }
 
-/// `path`, symlinks followed, is a regular file, or there is nothing there.
-fn regular_or_absent(path: &Path) -> Result<(), Error> {
+/// `path`, symlinks followed, is a regular file (or, with `directory_too`, a directory), or
+/// there is nothing there.
+fn regular_or_absent(path: &Path, directory_too: bool) -> Result<(), Error> {
     match std::fs::metadata(path) {
-        Ok(metadata) if metadata.is_file() => Ok(()),
+        Ok(metadata) if metadata.is_file() || (directory_too && metadata.is_dir()) => Ok(()),
         Ok(metadata) => Err(not_regular(path, metadata.file_type())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(not_opened(path, None, e)),
@@ -230,22 +239,12 @@ fn regular_files_below(root: &Path) -> Result<(), Error> {
             if file_type.is_dir() {
                 stack.push(entry.path());
             } else if !file_type.is_file() {
-                regular_or_directory(&entry.path())?;
+                // A symlink (or special file): what it leads to.
+                regular_or_absent(&entry.path(), true)?;
             }
         }
     }
     Ok(())
-}
-
-/// What the symlink (or special file) `path` is: fine if it leads to a regular file or a
-/// directory, or nowhere.
-fn regular_or_directory(path: &Path) -> Result<(), Error> {
-    match std::fs::metadata(path) {
-        Ok(metadata) if metadata.is_file() || metadata.is_dir() => Ok(()),
-        Ok(metadata) => Err(not_regular(path, metadata.file_type())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(not_opened(path, None, e)),
-    }
 }
 
 fn not_regular(path: &Path, file_type: std::fs::FileType) -> Error {
