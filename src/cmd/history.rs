@@ -42,8 +42,7 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let repo = history::open(args.repo.as_deref())?;
     let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let mut config = Config::resolve(global, &anchor)?;
-    config.report.command = report::Command::History;
-    config.report.checkout = super::checkout(repo.workdir(), &anchor);
+    super::place_report(&mut config, report::Command::History, repo.workdir(), || Some(anchor.clone()));
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,

@@ -71,18 +71,28 @@ pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
     writeln!(out, "keyhound: {}", Visible(line))
 }
 
-/// Where the findings' paths lead: relative ones start at `base`, and CI formats show them
-/// from `GITHUB_WORKSPACE` (GitHub Actions' checkout) when it holds them, else from the root of
-/// the repository that holds `anchor`. Both are the user's or the runner's, never the scanned
-/// repository's; they are resolved through symbolic links as the current directory is.
-pub fn checkout(base: Option<&Path>, anchor: &Path) -> Checkout {
-    let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|value| !value.is_empty()).map(PathBuf::from);
-    let repository = crate::source::git::locate(anchor).ok().flatten().map(|location| location.root);
-    let physical = |path: &Path| std::fs::canonicalize(path).ok();
-    Checkout {
-        base: base.and_then(physical),
-        roots: workspace.into_iter().chain(repository).filter_map(|root| physical(&root)).collect(),
+/// Tells the report which command ran and, for the formats that place findings in a CI
+/// checkout (and only for them: the hook's text report needs none of it), where their paths
+/// lead: relative ones start at `base`, and they are shown from `GITHUB_WORKSPACE` (GitHub
+/// Actions' checkout) when it holds them, else from the `repository` root. Both are the
+/// user's or the runner's, never the scanned repository's; they are resolved through symbolic
+/// links as the current directory is.
+pub fn place_report(
+    config: &mut Config,
+    command: report::Command,
+    base: Option<&Path>,
+    repository: impl FnOnce() -> Option<PathBuf>,
+) {
+    config.report.command = command;
+    if !config.format.places_paths() {
+        return;
     }
+    let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|value| !value.is_empty()).map(PathBuf::from);
+    let physical = |path: &Path| std::fs::canonicalize(path).ok();
+    config.report.checkout = Checkout {
+        base: base.and_then(physical),
+        roots: workspace.into_iter().chain(repository()).filter_map(|root| physical(&root)).collect(),
+    };
 }
 
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user

@@ -19,8 +19,8 @@ use crate::source::worktree::{self, WalkOptions};
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut config = Config::resolve(global, &roots[0])?;
-    config.report.command = report::Command::Scan;
-    config.report.checkout = super::checkout(std::env::current_dir().ok().as_deref(), &roots[0]);
+    let repository = || crate::source::git::locate(&roots[0]).ok().flatten().map(|location| location.root);
+    super::place_report(&mut config, report::Command::Scan, std::env::current_dir().ok().as_deref(), repository);
     let options = WalkOptions {
         respect_ignore_files: !args.no_ignore,
         max_file_size: config.max_file_size,

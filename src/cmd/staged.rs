@@ -43,8 +43,7 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     };
     let anchor = repo.workdir().unwrap_or(Path::new("."));
     let mut config = Config::resolve(&global, anchor)?;
-    config.report.command = report::Command::Staged;
-    config.report.checkout = super::checkout(repo.workdir(), anchor);
+    super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
     let mut scanner = BlobScanner::new(&matcher, &config.expand);

@@ -13,7 +13,7 @@ pub mod text;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -45,6 +45,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format places findings in a CI system's checkout (see [`Checkout`]).
+    pub fn places_paths(self) -> bool {
+        matches!(self, Format::Sarif | Format::Github | Format::Codequality)
+    }
+
     /// The most findings a report in this format may hold, if its consumer sets a limit:
     /// GitHub code scanning rejects a SARIF run of more than 25,000 results.
     pub fn max_results(self) -> Option<usize> {
@@ -109,27 +114,12 @@ impl Checkout {
     /// the scan read, and following symbolic links could only move it elsewhere.
     pub fn relative(&self, file: &str) -> String {
         let Some(base) = &self.base else { return file.to_string() };
-        let full = lexical(&base.join(file));
+        let full = crate::filter::normalize(&base.join(file));
         self.roots
             .iter()
             .find_map(|root| full.strip_prefix(root).ok().filter(|inside| !inside.as_os_str().is_empty()))
             .map_or_else(|| file.to_string(), |inside| crate::source::forward_slashes(&inside.to_string_lossy()))
     }
-}
-
-/// `path` with `.` dropped and each `..` taking away the component before it.
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 impl ReportOptions {
