@@ -2,6 +2,7 @@
 //! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
 //! worker threads into one sorted [`ScanOutcome`].
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::sync::Mutex;
@@ -102,7 +103,7 @@ impl<'m> BlobScanner<'m> {
 
     /// A blob's bytes as they are, and the texts decoded from them.
     fn scan_raw(&mut self, bytes: &[u8], blob: &mut Blob) {
-        let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
+        let mut decoding = Decoding::new();
         self.scan_view(View::new(bytes, None), 0, &mut decoding, blob);
         if decoding.exhausted {
             let path = blob.path();
@@ -187,13 +188,11 @@ impl<'m> BlobScanner<'m> {
         };
         for found in &decoded {
             blob.sink.stats.nested.decoded += 1;
-            let transcoded = matches!(found.encoding, Encoding::Utf16Le | Encoding::Utf16Be);
-            if layer.is_none() && view.encoding.is_none() && transcoded {
+            if layer.is_none() && view.encoding.is_none() && found.encoding.is_transcoding() {
                 // A UTF-16 file: its text is what lines and columns are counted in.
                 self.scan_view(View::new(&found.text, Some(found.encoding)), depth + 1, decoding, blob);
             } else {
-                let map = SpanMap::of(found.encoding, &text[found.span.clone()]);
-                let inner = Layer { outer: layer, span: found.span.clone(), map, encoding: found.encoding };
+                let inner = Layer::new(layer, text, found.span.clone(), found.encoding);
                 self.scan_text(view, &found.text, Some(&inner), depth + 1, decoding, blob);
             }
         }
@@ -212,15 +211,18 @@ impl<'m> BlobScanner<'m> {
             spans.extend(self.raw.iter().map(|found| SecretSpan::in_view(view, layer, found)));
             return;
         }
+        // A secret a percent layer holds as it is was found in the text around it already.
+        let new: Vec<&RawMatch> = self
+            .raw
+            .iter()
+            .filter(|found| !layer.is_some_and(|layer| layer.repeats_outer(found.secret.clone())))
+            .collect();
         let allowed_inside = match layer {
-            Some(_) => allowed_in(text, &self.raw),
-            None => vec![false; self.raw.len()],
+            Some(_) => allowed_in(text, new.iter().map(|found| found.secret.clone()).collect()),
+            None => vec![false; new.len()],
         };
         let decoded = describe(view, layer);
-        for (found, allowed) in self.raw.iter().zip(allowed_inside) {
-            if layer.is_some_and(|layer| layer.repeats_outer(found.secret.clone())) {
-                continue;
-            }
+        for (found, allowed) in new.into_iter().zip(allowed_inside) {
             if allowed {
                 blob.sink.dropped.push(DropReason::InlineAllow);
                 continue;
@@ -261,7 +263,7 @@ impl<'m> BlobScanner<'m> {
         let mut blob =
             Blob { sink: &mut sink, make_root: &mut no_path, root: None, members: Vec::new(), spans: Some(&mut spans) };
         let decode = std::mem::replace(&mut self.options.decode, true);
-        let mut decoding = Decoding { budget: decode::DECODE_BUDGET, exhausted: false };
+        let mut decoding = Decoding::new();
         self.scan_view(View::new(text, None), 0, &mut decoding, &mut blob);
         self.options.decode = decode;
         merged(spans)
@@ -320,10 +322,12 @@ impl Blob<'_, '_> {
         if earlier.is_empty() {
             return;
         }
-        let reported: HashSet<String> =
-            self.sink.findings[earlier.clone()].iter().map(|finding| finding.fingerprint.clone()).collect();
         let later = self.sink.findings.split_off(earlier.end);
-        self.sink.findings.extend(later.into_iter().filter(|finding| !reported.contains(&finding.fingerprint)));
+        let reported: HashSet<&str> =
+            self.sink.findings[earlier].iter().map(|finding| finding.fingerprint.as_str()).collect();
+        let new: Vec<Finding> =
+            later.into_iter().filter(|finding| !reported.contains(finding.fingerprint.as_str())).collect();
+        self.sink.findings.extend(new);
     }
 }
 
@@ -407,13 +411,12 @@ impl<'v> View<'v> {
     }
 }
 
-/// For each match in `text`, whether an allow comment in `text` is on its lines.
-fn allowed_in(text: &[u8], found: &[RawMatch]) -> Vec<bool> {
+/// For each span of `text`, whether an allow comment in `text` is on its lines.
+fn allowed_in(text: &[u8], spans: Vec<Range<usize>>) -> Vec<bool> {
     let allows = InlineAllows::of(text);
     if allows.is_empty() {
-        return vec![false; found.len()];
+        return vec![false; spans.len()];
     }
-    let spans: Vec<Range<usize>> = found.iter().map(|found| found.secret.clone()).collect();
     lines::positions(text, &spans).iter().map(|position| allows.cover(position)).collect()
 }
 
@@ -422,8 +425,11 @@ struct Layer<'a> {
     outer: Option<&'a Layer<'a>>,
     /// The encoded span, in the text it lies in.
     span: Range<usize>,
-    /// Where in the span each decoded byte is encoded.
-    map: SpanMap,
+    /// The encoded text itself.
+    run: &'a [u8],
+    /// Where in the span each decoded byte is encoded: built on first use, as most decoded
+    /// runs hold nothing to place.
+    map: OnceCell<SpanMap>,
     encoding: Encoding,
 }
 
@@ -451,13 +457,21 @@ fn offset_by(start: usize, range: Range<usize>) -> Range<usize> {
     start + range.start..start + range.end
 }
 
-impl Layer<'_> {
+impl<'a> Layer<'a> {
+    fn new(outer: Option<&'a Layer<'a>>, text: &'a [u8], span: Range<usize>, encoding: Encoding) -> Self {
+        Layer { outer, run: &text[span.clone()], span, map: OnceCell::new(), encoding }
+    }
+
+    fn map(&self) -> &SpanMap {
+        self.map.get_or_init(|| SpanMap::of(self.encoding, self.run))
+    }
+
     /// Maps a range of the innermost decoded text to the view, layer by layer: into the
     /// base64 characters or percent escapes that encode it, or onto the whole span of a
     /// transcoded text.
     fn to_view(mut layer: Option<&Layer>, mut range: Range<usize>) -> Range<usize> {
         while let Some(current) = layer {
-            range = match &current.map {
+            range = match current.map() {
                 SpanMap::Base64(map) => offset_by(current.span.start, map.encoded_span(range)),
                 SpanMap::Percent(map) => offset_by(current.span.start, map.encoded_span(range)),
                 SpanMap::Whole => current.span.clone(),
@@ -470,7 +484,7 @@ impl Layer<'_> {
     /// Whether the decoded bytes `range` of this layer are in the text it was decoded from as
     /// they are, neighbours included, so that a secret there was reported from that text.
     fn repeats_outer(&self, range: Range<usize>) -> bool {
-        matches!(&self.map, SpanMap::Percent(map) if !map.touches_escape(range))
+        self.encoding == Encoding::Percent && matches!(self.map(), SpanMap::Percent(map) if !map.touches_escape(range))
     }
 }
 
@@ -494,6 +508,11 @@ struct Decoding {
 }
 
 impl Decoding {
+    /// A file's whole budget.
+    fn new() -> Self {
+        Decoding { budget: decode::DECODE_BUDGET, exhausted: false }
+    }
+
     /// The base64 and percent-encoded runs of `text`, decoded within the budget.
     fn runs(&mut self, text: &[u8]) -> Vec<decode::Decoded> {
         let (mut found, exhausted) = decode::base64_layer(text, &mut self.budget);

@@ -39,6 +39,12 @@ impl Encoding {
             Encoding::Utf16Be => "utf-16be",
         }
     }
+
+    /// Whether the decoded text is the whole encoded text in another encoding (UTF-16), not
+    /// a run decoded out of it: a secret in it is placed on the whole span.
+    pub fn is_transcoding(self) -> bool {
+        matches!(self, Encoding::Utf16Le | Encoding::Utf16Be)
+    }
 }
 
 /// Text decoded from part of a blob.

@@ -94,22 +94,14 @@ impl EscapeMap {
         index + 2 * self.escapes.partition_point(|&escape| escape < index)
     }
 
-    fn width(&self, index: usize) -> usize {
-        if self.escapes.binary_search(&index).is_ok() {
-            3
-        } else {
-            1
-        }
-    }
-
     /// The part of the run that encodes its decoded bytes `decoded`.
     pub fn encoded_span(&self, decoded: Range<usize>) -> Range<usize> {
         let end = decoded.end.min(self.decoded_len);
         if decoded.start >= end {
             return self.len..self.len;
         }
-        let last = end - 1;
-        self.offset(decoded.start)..self.offset(last) + self.width(last)
+        // The byte after the last one starts where the last one's encoding ends.
+        self.offset(decoded.start)..self.offset(end)
     }
 
     /// Whether an escape encodes one of the decoded bytes `decoded`, or the byte just before
