@@ -65,18 +65,38 @@ pub fn read_text(path: &Path, named: &Named) -> io::Result<String> {
 /// Reads a file's bytes (see the module docs for what is refused).
 pub fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
     let path = resolve(path, named)?;
-    let file = open_for_reading(&path, true)?;
-    let metadata = file.metadata()?;
+    read_opened(open_for_reading(&path, true)?, READ_LIMIT).map_err(|error| match error {
+        ReadError::Io(error) => error,
+        ReadError::NotRegular(file_type) => refused(format!("is a {}, not a regular file", kind_name(file_type))),
+        ReadError::TooLarge => too_large(),
+    })
+}
+
+/// Why [`read_opened`] did not read a file.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Reading failed.
+    Io(io::Error),
+    /// The open file is not a regular file (it was replaced after a check by path, say).
+    NotRegular(FileType),
+    /// It holds more than the limit.
+    TooLarge,
+}
+
+/// The bytes of an open file: a regular file of at most `limit` bytes, counted while reading
+/// too (a `/proc` file claims size 0).
+pub fn read_opened(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let metadata = file.metadata().map_err(ReadError::Io)?;
     if !metadata.is_file() {
-        return Err(refused(format!("is a {}, not a regular file", kind_name(metadata.file_type()))));
+        return Err(ReadError::NotRegular(metadata.file_type()));
     }
-    if metadata.len() > READ_LIMIT {
-        return Err(too_large());
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge);
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(READ_LIMIT + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > READ_LIMIT {
-        return Err(too_large());
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge);
     }
     Ok(bytes)
 }

@@ -6,12 +6,12 @@
 //! check cannot block) and, for files inside the scanned tree, never through a symlink: git
 //! itself stopped following in-tree `.gitignore` symlinks in 2.32.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use crate::fsio;
+use crate::fsio::{self, ReadError};
 
 /// Ignore files larger than this are not read: real ones are a few kilobytes.
 pub const MAX_IGNORE_FILE: u64 = 1 << 20;
@@ -54,15 +54,11 @@ fn read(path: &Path, origin: Origin) -> Result<Option<String>, String> {
     }
     let file = fsio::open_for_reading(path, follows).map_err(|error| error.to_string())?;
     // Checked again on the open file: the path may have been replaced since.
-    let opened = file.metadata().map_err(|error| error.to_string())?;
-    if !opened.is_file() {
-        return Err(format!("a {}, not a regular file", fsio::kind_name(opened.file_type())));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_IGNORE_FILE + 1).read_to_end(&mut bytes).map_err(|error| error.to_string())?;
-    if bytes.len() as u64 > MAX_IGNORE_FILE {
-        return Err(format!("larger than {}", super::super::human_bytes(MAX_IGNORE_FILE)));
-    }
+    let bytes = fsio::read_opened(file, MAX_IGNORE_FILE).map_err(|error| match error {
+        ReadError::Io(error) => error.to_string(),
+        ReadError::NotRegular(file_type) => format!("a {}, not a regular file", fsio::kind_name(file_type)),
+        ReadError::TooLarge => format!("larger than {}", super::super::human_bytes(MAX_IGNORE_FILE)),
+    })?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
