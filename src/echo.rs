@@ -110,11 +110,9 @@ fn key_of_line(text: &str, at: usize) -> Option<&str> {
 }
 
 /// `line L, column C` of the start of `span` in `text` (1-based; the column in characters).
-pub fn line_and_column(text: &str, span: Range<usize>) -> String {
-    let before = text.get(..span.start).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    let line = before.matches('\n').count() + 1;
-    format!("line {line}, column {}", before[line_start..].chars().count() + 1)
+fn line_and_column(text: &str, span: Range<usize>) -> String {
+    let (line, column) = crate::lines::locate(text.as_bytes(), &[span.start.min(text.len())])[0];
+    format!("line {line}, column {column}")
 }
 
 /// What is wrong with a regex, without the pattern the regex crate's `Display` repeats.
