@@ -77,11 +77,12 @@ fn cannot(dir: &Path, what: &str, why: &str) -> String {
     format!("{shown}: a git work tree that cannot {what} ({why}); no ignore rule was applied in it")
 }
 
-/// The work tree `path` is in, `None` outside git or in a bare repository.
+/// The work tree `path` is in, `None` outside git or in a bare repository. Found as libgit2
+/// would find it, without opening the repository: the walk opens it when it reaches its root.
 pub fn work_tree_of(path: &Path) -> Result<Option<PathBuf>, String> {
-    match history::open(Some(path)) {
-        Ok(repository) => Ok(repository.workdir().and_then(|dir| std::fs::canonicalize(dir).ok())),
-        Err(Error::NotARepository { .. }) => Ok(None),
+    match crate::source::git::locate(path) {
+        Ok(Some(location)) if location.root != location.git_dir => Ok(std::fs::canonicalize(&location.root).ok()),
+        Ok(_) => Ok(None),
         Err(error) => Err(error.to_string()),
     }
 }
