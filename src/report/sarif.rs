@@ -41,11 +41,11 @@ pub const LOCATION_FINGERPRINT_KEY: &str = "keyhound/location/v1";
 /// Writes the outcome as one pretty-printed SARIF log.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let limit = Format::Sarif.max_results().unwrap_or(usize::MAX);
-    let results: Vec<Value> = outcome
-        .findings
+    // A place's number counts only the findings before it: those kept need no others.
+    let kept = &outcome.findings[..outcome.findings.len().min(limit)];
+    let results: Vec<Value> = kept
         .iter()
-        .zip(place_fingerprints(&outcome.findings))
-        .take(limit)
+        .zip(place_fingerprints(kept))
         .map(|(finding, place)| result(finding, &place, outcome, rules, options))
         .collect();
     let log = json!({
