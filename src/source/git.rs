@@ -27,7 +27,7 @@ mod config;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorClass, ErrorCode, ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags};
+use git2::{ErrorClass, ErrorCode, ObjectType, Odb, OdbObject, Oid, Repository, RepositoryOpenFlags, Tree, TreeEntry};
 
 use crate::error::{Error, RepoHint};
 use crate::fsio::{self, Named};
@@ -285,6 +285,20 @@ fn not_opened(path: &Path, included_by: Option<&Path>, reason: io::Error) -> Err
 pub unsafe fn allow_repositories_of_other_owners() -> Result<(), git2::Error> {
     // SAFETY: the caller's contract is this function's.
     unsafe { git2::opts::set_verify_owner_validation(false) }
+}
+
+/// The entry at `path` (`/`-separated) in `tree`, looked up one name at a time: libgit2's own
+/// lookup recurses once per directory level, and a hostile tree can be nested deeper than the
+/// stack allows.
+pub fn entry_at(repo: &Repository, tree: &Tree<'_>, path: &[u8]) -> Option<TreeEntry<'static>> {
+    let mut names = path.split(|&byte| byte == b'/');
+    let last = names.next_back()?;
+    let mut current = tree.clone();
+    for name in names {
+        let id = current.get_name_bytes(name)?.id();
+        current = repo.find_tree(id).ok()?;
+    }
+    current.get_name_bytes(last).map(|entry| entry.to_owned())
 }
 
 /// A blob read for scanning, or why it was not.

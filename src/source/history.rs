@@ -407,7 +407,8 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     /// at `path` differs from every parent's counts (a root commit: one that has the path).
     /// Any other holds nothing at `path` that a parent, walked before it, did not.
     fn commit_at(&mut self, commit: &git2::Commit<'r>, tree: &Tree<'r>, path: &str) {
-        let at = |tree: &Tree<'r>| tree.get_path(Path::new(path)).ok();
+        let repo = self.repo;
+        let at = |tree: &Tree<'r>| super::git::entry_at(repo, tree, path.as_bytes());
         let parents = self.parent_trees(commit);
         let entry = at(tree);
         let id = entry.as_ref().map(git2::TreeEntry::id);

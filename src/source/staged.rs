@@ -121,7 +121,10 @@ fn add_conflicts(repo: &Repository, index: &Index, head: Option<&Tree<'_>>, chan
             continue;
         };
         let path = path_of(Some(&any_side.path));
-        let head_id = head.and_then(|tree| content_at(repo, tree, &any_side.path));
+        let head_id = head
+            .and_then(|tree| super::git::entry_at(repo, tree, &any_side.path))
+            .filter(|entry| has_content(entry.filemode() as u32))
+            .map(|entry| entry.id());
         if let Some(id) = head_id {
             changes.replaced.push(PathBlob { path: path.clone(), id });
         }
@@ -162,20 +165,6 @@ pub fn read_blobs(
         }
     }
     Ok(stats)
-}
-
-/// The blob of the file or symlink at `path` in `tree`, looked up one name at a time:
-/// libgit2's own lookup recurses once per directory level, and a hostile tree can be nested
-/// deeper than the stack allows.
-fn content_at(repo: &Repository, tree: &Tree<'_>, path: &[u8]) -> Option<Oid> {
-    let mut names = path.split(|&byte| byte == b'/');
-    let last = names.next_back()?;
-    let mut current = tree.clone();
-    for name in names {
-        let id = current.get_name_bytes(name)?.id();
-        current = repo.find_tree(id).ok()?;
-    }
-    current.get_name_bytes(last).filter(|entry| has_content(entry.filemode() as u32)).map(|entry| entry.id())
 }
 
 /// Whether a raw git mode is a regular file's or a symlink's, whose blob is content (not a

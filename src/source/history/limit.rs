@@ -39,7 +39,9 @@ pub fn path_within(repo: &Repository, given: &Path) -> Result<Option<String>> {
 
 /// The trees at `path` in `trees` (those that have one there).
 pub(super) fn subtrees<'r>(repo: &'r Repository, trees: &[Tree<'r>], path: &str) -> Vec<Tree<'r>> {
-    let at = |tree: &Tree<'r>| tree.get_path(Path::new(path)).ok().filter(|e| e.kind() == Some(ObjectType::Tree));
+    let at = |tree: &Tree<'r>| {
+        super::super::git::entry_at(repo, tree, path.as_bytes()).filter(|e| e.kind() == Some(ObjectType::Tree))
+    };
     trees.iter().filter_map(at).filter_map(|entry| repo.find_tree(entry.id()).ok()).collect()
 }
 
