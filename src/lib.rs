@@ -46,6 +46,7 @@ pub mod rules;
 pub mod scan;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+pub mod size;
 pub mod source;
 pub mod threads;
 pub mod verify;

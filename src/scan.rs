@@ -9,12 +9,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::archive::{self, Budget, Event, Stop};
-use crate::config::DEFAULT_MAX_FILE_SIZE;
 use crate::decode::{self, base64, percent, Encoding};
 use crate::filter::{self, DropReason, Filters, InlineAllows};
 use crate::finding::{self, Finding};
 use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
+use crate::size::{human_bytes, DEFAULT_MAX_FILE_SIZE};
 use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::verify::Verifications;
 
@@ -109,7 +109,7 @@ impl<'m> BlobScanner<'m> {
             let path = blob.path();
             blob.warn(format!(
                 "{path}: stopped decoding after {} decoded; the rest of its base64 and percent-encoded text was scanned only as it is",
-                crate::source::human_bytes(decode::DECODE_BUDGET as u64)
+                human_bytes(decode::DECODE_BUDGET as u64)
             ));
         }
     }
