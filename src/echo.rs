@@ -12,8 +12,8 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use crate::finding::redact;
 use crate::matcher::{Matcher, RawMatch, Scratch};
+use crate::redact::redact;
 use crate::rules::RuleSet;
 
 /// Longest run of letters shown: longer ones are more likely a key than a word.

@@ -1,14 +1,14 @@
-//! A finding: a secret placed at a location, with a content fingerprint and a redacted form.
+//! A finding: a secret placed at a location, with a content fingerprint and a redacted form
+//! (shown as [`crate::redact`] says).
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::precision;
+use crate::redact::redact;
 use crate::rules::{Confidence, Rule, Severity, Structure};
-use crate::scan::SecretSpan;
 
 /// The commit a finding from history is attributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -128,58 +128,9 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     format!("{rule_id}:{hex}")
 }
 
-/// Shortest random part (after the prefix) whose last four characters may be shown.
-const MIN_LEN_TO_SHOW_TAIL: usize = 16;
-
-/// Keeps the family prefix and the last four characters: `sk-proj-…Ab3A`, the way OpenAI's
-/// dashboard lists keys. Short secrets show no tail at all.
-pub fn redact(secret: &str, prefix_len: usize) -> String {
-    let prefix = secret.get(..prefix_len).unwrap_or("");
-    let rest = &secret[prefix.len()..];
-    let rest_chars = rest.chars().count();
-    if rest_chars < MIN_LEN_TO_SHOW_TAIL {
-        return format!("{prefix}…");
-    }
-    let tail: String = rest.chars().skip(rest_chars - 4).collect();
-    format!("{prefix}…{tail}")
-}
-
-/// `text[range]` with what `spans` (sorted, not overlapping) cover replaced by its redacted
-/// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
-/// ends as `…` alone. Spans may reach past the range and the text.
-pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(range.len());
-    let mut at = range.start;
-    for found in spans {
-        let (start, end) = (found.span.start.max(at), found.span.end.min(range.end));
-        if start >= end {
-            continue;
-        }
-        out.extend_from_slice(&bytes[at..start]);
-        let shown = if (start, end) == (found.span.start, found.span.end) {
-            redact(&String::from_utf8_lossy(&bytes[start..end]), found.prefix_len)
-        } else {
-            "…".to_string()
-        };
-        out.extend_from_slice(shown.as_bytes());
-        at = end;
-    }
-    out.extend_from_slice(&bytes[at..range.end]);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_prefix_and_last_four() {
-        assert_eq!(redact("sk-proj-abcdefghijklmnopqrstAb3A", 8), "sk-proj-…Ab3A");
-        assert_eq!(redact("abcdefghijklmnopqrstAb3A", 0), "…Ab3A");
-        assert_eq!(redact("hunter2", 0), "…");
-        assert_eq!(redact("tok_short", 4), "tok_…");
-    }
 
     #[test]
     fn fingerprint_is_stable_per_rule_and_hides_the_secret() {
@@ -189,15 +140,5 @@ mod tests {
         assert_ne!(a, fingerprint("openai-api-key", b"secret-value-1235"));
         assert!(a.starts_with("openai-api-key:") && !a.contains("secret-value"));
         assert_eq!(a.len(), "openai-api-key:".len() + 16);
-    }
-
-    #[test]
-    fn masking_redacts_whole_secrets_and_cuts_parts_to_an_ellipsis() {
-        let text = "id sk-proj-abcdefghijklmnopqrstAb3A x\nnext";
-        let spans = [SecretSpan { span: 3..35, prefix_len: 8 }, SecretSpan { span: 38..usize::MAX, prefix_len: 0 }];
-        assert_eq!(mask(text, 0..text.len(), &spans), "id sk-proj-…Ab3A x\n…");
-        assert_eq!(mask(text, 0..10, &spans), "id …");
-        assert_eq!(mask(text, 39..text.len(), &spans), "…");
-        assert_eq!(mask(text, 0..2, &spans), "id");
     }
 }

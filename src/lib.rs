@@ -41,6 +41,7 @@ pub mod lines;
 pub mod matcher;
 pub mod precision;
 pub mod prefilter;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
