@@ -43,6 +43,7 @@ pub mod precision;
 pub mod prefilter;
 pub mod redact;
 pub mod report;
+pub mod rule_check;
 pub mod rules;
 pub mod scan;
 #[cfg(target_arch = "x86_64")]

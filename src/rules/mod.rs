@@ -40,10 +40,6 @@
 //! (and `prefix`, `prefix2`, …): the first that took part in the match is the secret. `structure = "openai"` asks for the OpenAI structural score (see
 //! [`crate::precision::openai_structure`]) on the rule's findings.
 
-pub mod check;
-#[cfg(test)]
-mod peer_vectors;
-
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
