@@ -301,7 +301,7 @@ fn unescape_one(bytes: &mut impl Iterator<Item = u8>, quoted: bool) -> std::resu
 mod tests {
     use super::*;
     use crate::filter::tests::finding;
-    use crate::finding::Position;
+    use crate::lines::Position;
 
     fn at(path: &str, secret: &str, line: usize) -> Finding {
         let mut finding = finding(path, secret);

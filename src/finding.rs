@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::lines::Position;
 use crate::precision;
 use crate::redact::redact;
 use crate::rules::{Confidence, Rule, Severity, Structure};
@@ -23,20 +24,6 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the commit message.
     pub summary: String,
-}
-
-/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters),
-/// counted as [`crate::lines`] says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Line of the secret's first character.
-    pub line: usize,
-    /// Column of the secret's first character.
-    pub column: usize,
-    /// Line of the secret's last character.
-    pub end_line: usize,
-    /// Column just after the secret's last character.
-    pub end_column: usize,
 }
 
 /// A reported secret.
