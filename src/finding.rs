@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::echo;
 use crate::lines::Position;
 use crate::precision;
 use crate::redact::redact;
@@ -115,6 +116,47 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     format!("{rule_id}:{hex}")
 }
 
+/// A fingerprint as files hold it (a baseline, an ignore file): `rule-id:` and 16 lowercase
+/// hex digits, the shape [`fingerprint`] gives. Its rule id part is the file's text, so
+/// messages show it through [`Fingerprint::shown`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of a finding.
+    pub fn of(finding: &Finding) -> Self {
+        Fingerprint(finding.fingerprint.clone())
+    }
+
+    /// Reads a fingerprint written by hand or by keyhound, checking its shape.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid = text.rsplit_once(':').is_some_and(|(rule, hash)| {
+            !rule.is_empty()
+                && hash.len() == 16
+                && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if valid {
+            Ok(Fingerprint(text.to_string()))
+        } else {
+            Err(format!("{} is not a fingerprint (rule-id:16 hex digits, as reports print it)", echo::quoted(text)))
+        }
+    }
+
+    /// The fingerprint as reports print it and files hold it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The fingerprint as messages show it: the rule id part only when harmless (see
+    /// [`echo`]); the hash is salted, safe to show.
+    pub fn shown(&self) -> String {
+        match self.0.rsplit_once(':') {
+            Some((rule, hash)) => format!("{}:{hash}", echo::shown(rule)),
+            None => echo::shown(&self.0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +169,31 @@ mod tests {
         assert_ne!(a, fingerprint("openai-api-key", b"secret-value-1235"));
         assert!(a.starts_with("openai-api-key:") && !a.contains("secret-value"));
         assert_eq!(a.len(), "openai-api-key:".len() + 16);
+    }
+
+    /// A fake OpenAI key, assembled so that this file holds no key-shaped literal.
+    fn key() -> String {
+        format!("sk-proj-PM15uelHFAKEaZhX4lp4{}ZuDigFAKETTIDVrZfryt", ["T3Blbk", "FJ"].concat())
+    }
+
+    #[test]
+    fn fingerprints_read_back_as_written_and_other_shapes_are_refused() {
+        let written = fingerprint("openai-api-key", b"secret-value-1234");
+        assert_eq!(Fingerprint::parse(&written).unwrap().as_str(), written);
+        for bad in
+            ["openai-api-key", ":0123456789abcdef", "r:0123456789ABCDEF", "r:0123456789abcde", "r:0123456789abcdef0"]
+        {
+            assert!(Fingerprint::parse(bad).unwrap_err().contains("is not a fingerprint"), "{bad}");
+        }
+        let error = Fingerprint::parse(&key()).unwrap_err();
+        assert!(!error.contains(&key()), "{error}");
+    }
+
+    #[test]
+    fn a_fingerprint_is_shown_with_its_hash_and_a_rule_id_only_when_harmless() {
+        let plain = Fingerprint::parse("openai-api-key:0123456789abcdef").unwrap();
+        assert_eq!(plain.shown(), "openai-api-key:0123456789abcdef");
+        let forged = Fingerprint::parse(&format!("{}:0123456789abcdef", key())).unwrap();
+        assert_eq!(forged.shown(), "sk-proj-…fryt:0123456789abcdef");
     }
 }
