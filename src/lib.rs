@@ -13,10 +13,24 @@
 //!        → ExitStatus
 //! ```
 //!
-//! The scanned repository is the attacker, and three leaf modules keep it in its place:
-//! every file it names is read, and every file keyhound writes is written, through [`fsio`];
-//! every repository is opened through [`source::git`]; every string from it that reaches a
-//! person is shown through [`escape`], and a value that may be a secret through [`echo`].
+//! Below the commands, the modules that know rules, text and secrets sit in layers, each
+//! importing only those after it:
+//!
+//! ```text
+//! rule_check (`rules check`: each rule's examples through the real matcher)
+//!   → matcher (prefilter, precision) → rules (data: the format, loading, compiled regexes)
+//! finding (Finding, fingerprint(), Fingerprint::parse) → echo → matcher
+//! echo (what of a file a message may show) → matcher with the built-in rules, lines, redact
+//! leaves: lines (Position) · redact (SecretSpan, mask) · size · escape · precision · archive
+//! ```
+//!
+//! One edge goes back up: [`rules`] reports a rule file's errors through [`echo`], which asks
+//! the built-in rules whether a token could be a secret.
+//!
+//! The scanned repository is the attacker, and four modules keep it in its place: every file
+//! it names is read, and every file keyhound writes is written, through [`fsio`]; every
+//! repository is opened through [`source::git`]; every string from it that reaches a person
+//! is shown through [`escape`], and a value that may be a secret through [`echo`].
 
 // Module docs explain how things work and name the private items that do it; they are read
 // with `cargo doc --document-private-items`, where those links resolve.
