@@ -55,9 +55,9 @@ pub mod lines;
 pub mod matcher;
 pub mod precision;
 pub mod prefilter;
-pub mod redact;
+pub(crate) mod redact;
 pub mod report;
-pub mod rule_check;
+pub(crate) mod rule_check;
 pub mod rules;
 pub mod scan;
 #[cfg(target_arch = "x86_64")]
