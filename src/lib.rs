@@ -24,8 +24,8 @@
 //! leaves: lines (Position) · redact (SecretSpan, mask) · size · escape · precision · archive
 //! ```
 //!
-//! One edge goes back up: [`rules`] reports a rule file's errors through [`echo`], which asks
-//! the built-in rules whether a token could be a secret.
+//! [`rules`] keeps what is wrong with a rule file as data ([`rules::RuleError`]), and [`echo`]
+//! words it: whether a token may be shown is asked of the built-in rules.
 //!
 //! The scanned repository is the attacker, and four modules keep it in its place: every file
 //! it names is read, and every file keyhound writes is written, through [`fsio`]; every
