@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use keyhound::config::DEFAULT_MAX_FILE_SIZE;
 use keyhound::matcher::{Matcher, Scratch};
 use keyhound::rules::RuleSet;
 use keyhound::scan::{BlobScanner, ExpandOptions, FindingSink};
+use keyhound::size::DEFAULT_MAX_FILE_SIZE;
 use keyhound::source::worktree::{self, WalkOptions};
 
 fn main() {

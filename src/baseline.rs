@@ -38,10 +38,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, suppression_path};
-use crate::finding::Finding;
+use crate::finding::{Finding, Fingerprint};
 use crate::fsio::{self, Named};
 
 /// The first line of every baseline file.
@@ -54,7 +53,7 @@ pub const DEFAULT_FILE_NAME: &str = ".keyhound-baseline";
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     /// The finding's content fingerprint.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// Its path, relative to the baseline's directory.
     pub path: String,
 }
@@ -84,7 +83,7 @@ impl Baseline {
         let base = directory_of(file);
         let entries = findings
             .iter()
-            .map(|finding| Entry { fingerprint: finding.fingerprint.clone(), path: suppression_path(finding, &base) })
+            .map(|finding| Entry { fingerprint: Fingerprint::of(finding), path: suppression_path(finding, &base) })
             .collect();
         Baseline { base, entries }
     }
@@ -109,9 +108,9 @@ impl Baseline {
             }
             let (fingerprint, path) =
                 line.split_once(' ').ok_or_else(|| invalid(index + 1, "expected `FINGERPRINT PATH`".to_string()))?;
-            check_fingerprint(fingerprint).map_err(|message| invalid(index + 1, message))?;
+            let fingerprint = Fingerprint::parse(fingerprint).map_err(|message| invalid(index + 1, message))?;
             let path = unescape(path).map_err(|message| invalid(index + 1, message))?;
-            entries.insert(Entry { fingerprint: fingerprint.to_string(), path });
+            entries.insert(Entry { fingerprint, path });
         }
         Ok(Baseline { base: directory_of(file), entries })
     }
@@ -125,7 +124,7 @@ impl Baseline {
              # rule id and a salted hash of the secret (never the secret); the path is relative to this file.\n"
         );
         for entry in &self.entries {
-            text.push_str(&format!("{} {}\n", entry.fingerprint, escape(&entry.path)));
+            text.push_str(&format!("{} {}\n", entry.fingerprint.as_str(), escape(&entry.path)));
         }
         text
     }
@@ -139,10 +138,7 @@ impl Baseline {
     pub fn filter(&self, findings: Vec<Finding>) -> Matched {
         let keys: Vec<Entry> = findings
             .iter()
-            .map(|finding| Entry {
-                fingerprint: finding.fingerprint.clone(),
-                path: suppression_path(finding, &self.base),
-            })
+            .map(|finding| Entry { fingerprint: Fingerprint::of(finding), path: suppression_path(finding, &self.base) })
             .collect();
         let exact: BTreeSet<&Entry> = keys.iter().filter(|key| self.entries.contains(*key)).collect();
         // An entry no finding has exactly stands for a rename: the first other path its
@@ -161,11 +157,7 @@ impl Baseline {
             .iter()
             .filter(|entry| !exact.contains(entry) && !renamed.contains_key(entry))
             .map(|entry| {
-                format!(
-                    "baseline entry no longer found: {} {}",
-                    shown_fingerprint(&entry.fingerprint),
-                    escape(&entry.path)
-                )
+                format!("baseline entry no longer found: {} {}", entry.fingerprint.shown(), escape(&entry.path))
             })
             .collect();
         matched
@@ -186,27 +178,6 @@ impl Baseline {
             .take_while(|entry| entry.fingerprint == key.fingerprint)
             .filter(|entry| entry.path != key.path && !exact.contains(entry))
             .any(|entry| *renamed.entry(entry).or_insert(key.path.as_str()) == key.path)
-    }
-}
-
-/// Checks the shape `rule-id:` + 16 lowercase hex digits.
-pub fn check_fingerprint(text: &str) -> std::result::Result<(), String> {
-    let valid = text.rsplit_once(':').is_some_and(|(rule, hash)| {
-        !rule.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    });
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("{} is not a fingerprint (rule-id:16 hex digits, as reports print it)", echo::quoted(text)))
-    }
-}
-
-/// A checked fingerprint as messages show it: its rule id part is the file's text, and is
-/// shown only when harmless (see [`echo`]); the hash is a salted hash, safe to show.
-pub fn shown_fingerprint(fingerprint: &str) -> String {
-    match fingerprint.rsplit_once(':') {
-        Some((rule, hash)) => format!("{}:{hash}", echo::shown(rule)),
-        None => echo::shown(fingerprint),
     }
 }
 
@@ -301,7 +272,7 @@ fn unescape_one(bytes: &mut impl Iterator<Item = u8>, quoted: bool) -> std::resu
 mod tests {
     use super::*;
     use crate::filter::tests::finding;
-    use crate::finding::Position;
+    use crate::lines::Position;
 
     fn at(path: &str, secret: &str, line: usize) -> Finding {
         let mut finding = finding(path, secret);

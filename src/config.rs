@@ -43,7 +43,7 @@ use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
 use crate::scan::ExpandOptions;
-use crate::source::parse_size;
+use crate::size::{parse_size, DEFAULT_MAX_FILE_SIZE};
 use crate::verify::VerifyOptions;
 
 /// The configuration file's name, looked for at the target's repository root.
@@ -51,9 +51,6 @@ pub const CONFIG_FILE_NAME: &str = ".keyhound.toml";
 
 /// The environment variable that names a configuration file, as `--config` does.
 pub const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
-
-/// Default size limit for a file or blob.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 20 << 20;
 
 /// `.keyhound.toml` as written.
 #[derive(Debug, Default, Deserialize)]

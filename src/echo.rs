@@ -8,13 +8,18 @@
 //! redacted the way findings are. Parsers' own messages go through [`message`], which treats
 //! every token they quote (in backticks or double quotes) so; the toml crate's and the regex
 //! crate's `Display` (which print the offending source line or pattern) are never used.
+//!
+//! Errors in rule files are made into messages here too (a [`RuleError`] becomes an
+//! [`Error::RuleFile`]): [`crate::rules`] keeps the file's text as data, since telling what
+//! may be shown takes the built-in rules.
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use crate::finding::redact;
+use crate::error::Error;
 use crate::matcher::{Matcher, RawMatch, Scratch};
-use crate::rules::RuleSet;
+use crate::redact::redact;
+use crate::rules::{CompileError, RuleError, RuleProblem, RuleSet};
 
 /// Longest run of letters shown: longer ones are more likely a key than a word.
 const MAX_LETTER_RUN: usize = 24;
@@ -127,6 +132,36 @@ pub fn regex_error(error: &regex::Error) -> String {
     }
 }
 
+impl From<RuleError> for Error {
+    fn from(error: RuleError) -> Self {
+        Error::RuleFile { origin: error.origin, message: rule_problem(&error.problem) }
+    }
+}
+
+/// What is wrong with a rule file, its ids and patterns shown only when harmless.
+fn rule_problem(problem: &RuleProblem) -> String {
+    match problem {
+        RuleProblem::Unreadable(error) => error.to_string(),
+        RuleProblem::Toml { error, text } => toml_error(error, text),
+        RuleProblem::Invalid { id, why } => format!("rule {}: {why}", quoted(id)),
+        RuleProblem::Duplicate { id } => format!("rule id {} is defined twice", quoted(id)),
+        RuleProblem::Compile { id, why } => format!("rule {}: {}", shown(id), compile_error(why)),
+    }
+}
+
+/// Why a rule's regexes do not compile, its patterns shown only when harmless.
+fn compile_error(error: &CompileError) -> String {
+    match error {
+        CompileError::Regex(error) => format!("invalid regex: {}", regex_error(error)),
+        CompileError::NoSuchGroup { group, groups } => {
+            format!("secret_group {group} does not exist: the regex has {groups} group(s)")
+        }
+        CompileError::Field { field, pattern, error } => {
+            format!("invalid {field} regex {}: {}", quoted(pattern), regex_error(error))
+        }
+    }
+}
+
 /// The built-in rules' matches in `text`, ordered by start.
 fn rule_matches(text: &str) -> Vec<RawMatch> {
     static MATCHER: OnceLock<Option<Matcher>> = OnceLock::new();
@@ -196,5 +231,35 @@ mod tests {
         let error = regex::Regex::new(&format!("({}", key())).unwrap_err();
         let shown = regex_error(&error);
         assert_eq!(shown, "unclosed group");
+    }
+
+    #[test]
+    fn rule_file_errors_name_the_problem_and_redact_what_could_be_a_key() {
+        let key = key();
+        let message = |text: &str| Error::from(RuleSet::from_toml(text, "r.toml").unwrap_err()).to_string();
+        let rule = |id: &str, rest: &str| format!("[[rule]]\nid = '{id}'\ndescription = 'd'\n{rest}\n");
+        let cases = [
+            (
+                rule(&key, "regex = 'x'"),
+                "rule \"sk-proj-…fryt\": id must be kebab-case (lowercase letters, digits and '-')",
+            ),
+            (rule("a", "regex = 'x'").repeat(2), "rule id \"a\" is defined twice"),
+            (rule("a", "regex = '(x'"), "rule a: invalid regex: unclosed group"),
+            (
+                rule("a", "regex = 'x(y)'\nsecret_group = 2"),
+                "rule a: secret_group 2 does not exist: the regex has 1 group(s)",
+            ),
+            (
+                rule("a", &format!("regex = 'x'\nallow = ['{key}(']")),
+                "rule a: invalid allow regex \"sk-proj-…ryt(\": unclosed group",
+            ),
+            (
+                format!("{key} = 1\n"),
+                "line 1, column 1, key `sk-proj-…fryt`: unknown field `sk-proj-…fryt`, expected `rule`",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(message(&text), format!("invalid rule file r.toml: {expected}"));
+        }
     }
 }

@@ -10,8 +10,9 @@ use regex::Regex;
 use crate::baseline::Baseline;
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Position};
+use crate::finding::Finding;
 use crate::ignore_file::IgnoreFile;
+use crate::lines::Position;
 
 /// The marker that suppresses findings on its line.
 pub const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";

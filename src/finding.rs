@@ -1,14 +1,16 @@
-//! A finding: a secret placed at a location, with a content fingerprint and a redacted form.
+//! A finding: a secret placed at a location, with a content fingerprint and a redacted form
+//! (shown as [`crate::redact`] says).
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::echo;
+use crate::lines::Position;
 use crate::precision;
+use crate::redact::redact;
 use crate::rules::{Confidence, Rule, Severity, Structure};
-use crate::scan::SecretSpan;
 
 /// The commit a finding from history is attributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -23,20 +25,6 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the commit message.
     pub summary: String,
-}
-
-/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters),
-/// counted as [`crate::lines`] says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Line of the secret's first character.
-    pub line: usize,
-    /// Column of the secret's first character.
-    pub column: usize,
-    /// Line of the secret's last character.
-    pub end_line: usize,
-    /// Column just after the secret's last character.
-    pub end_column: usize,
 }
 
 /// A reported secret.
@@ -128,58 +116,50 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     format!("{rule_id}:{hex}")
 }
 
-/// Shortest random part (after the prefix) whose last four characters may be shown.
-const MIN_LEN_TO_SHOW_TAIL: usize = 16;
+/// A fingerprint as files hold it (a baseline, an ignore file): `rule-id:` and 16 lowercase
+/// hex digits, the shape [`fingerprint`] gives. Its rule id part is the file's text, so
+/// messages show it through [`Fingerprint::shown`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(String);
 
-/// Keeps the family prefix and the last four characters: `sk-proj-…Ab3A`, the way OpenAI's
-/// dashboard lists keys. Short secrets show no tail at all.
-pub fn redact(secret: &str, prefix_len: usize) -> String {
-    let prefix = secret.get(..prefix_len).unwrap_or("");
-    let rest = &secret[prefix.len()..];
-    let rest_chars = rest.chars().count();
-    if rest_chars < MIN_LEN_TO_SHOW_TAIL {
-        return format!("{prefix}…");
+impl Fingerprint {
+    /// The fingerprint of a finding.
+    pub fn of(finding: &Finding) -> Self {
+        Fingerprint(finding.fingerprint.clone())
     }
-    let tail: String = rest.chars().skip(rest_chars - 4).collect();
-    format!("{prefix}…{tail}")
-}
 
-/// `text[range]` with what `spans` (sorted, not overlapping) cover replaced by its redacted
-/// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
-/// ends as `…` alone. Spans may reach past the range and the text.
-pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(range.len());
-    let mut at = range.start;
-    for found in spans {
-        let (start, end) = (found.span.start.max(at), found.span.end.min(range.end));
-        if start >= end {
-            continue;
-        }
-        out.extend_from_slice(&bytes[at..start]);
-        let shown = if (start, end) == (found.span.start, found.span.end) {
-            redact(&String::from_utf8_lossy(&bytes[start..end]), found.prefix_len)
+    /// Reads a fingerprint written by hand or by keyhound, checking its shape.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid = text.rsplit_once(':').is_some_and(|(rule, hash)| {
+            !rule.is_empty()
+                && hash.len() == 16
+                && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if valid {
+            Ok(Fingerprint(text.to_string()))
         } else {
-            "…".to_string()
-        };
-        out.extend_from_slice(shown.as_bytes());
-        at = end;
+            Err(format!("{} is not a fingerprint (rule-id:16 hex digits, as reports print it)", echo::quoted(text)))
+        }
     }
-    out.extend_from_slice(&bytes[at..range.end]);
-    String::from_utf8_lossy(&out).into_owned()
+
+    /// The fingerprint as reports print it and files hold it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The fingerprint as messages show it: the rule id part only when harmless (see
+    /// [`echo`]); the hash is salted, safe to show.
+    pub fn shown(&self) -> String {
+        match self.0.rsplit_once(':') {
+            Some((rule, hash)) => format!("{}:{hash}", echo::shown(rule)),
+            None => echo::shown(&self.0),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_prefix_and_last_four() {
-        assert_eq!(redact("sk-proj-abcdefghijklmnopqrstAb3A", 8), "sk-proj-…Ab3A");
-        assert_eq!(redact("abcdefghijklmnopqrstAb3A", 0), "…Ab3A");
-        assert_eq!(redact("hunter2", 0), "…");
-        assert_eq!(redact("tok_short", 4), "tok_…");
-    }
 
     #[test]
     fn fingerprint_is_stable_per_rule_and_hides_the_secret() {
@@ -191,13 +171,29 @@ mod tests {
         assert_eq!(a.len(), "openai-api-key:".len() + 16);
     }
 
+    /// A fake OpenAI key, assembled so that this file holds no key-shaped literal.
+    fn key() -> String {
+        format!("sk-proj-PM15uelHFAKEaZhX4lp4{}ZuDigFAKETTIDVrZfryt", ["T3Blbk", "FJ"].concat())
+    }
+
     #[test]
-    fn masking_redacts_whole_secrets_and_cuts_parts_to_an_ellipsis() {
-        let text = "id sk-proj-abcdefghijklmnopqrstAb3A x\nnext";
-        let spans = [SecretSpan { span: 3..35, prefix_len: 8 }, SecretSpan { span: 38..usize::MAX, prefix_len: 0 }];
-        assert_eq!(mask(text, 0..text.len(), &spans), "id sk-proj-…Ab3A x\n…");
-        assert_eq!(mask(text, 0..10, &spans), "id …");
-        assert_eq!(mask(text, 39..text.len(), &spans), "…");
-        assert_eq!(mask(text, 0..2, &spans), "id");
+    fn fingerprints_read_back_as_written_and_other_shapes_are_refused() {
+        let written = fingerprint("openai-api-key", b"secret-value-1234");
+        assert_eq!(Fingerprint::parse(&written).unwrap().as_str(), written);
+        for bad in
+            ["openai-api-key", ":0123456789abcdef", "r:0123456789ABCDEF", "r:0123456789abcde", "r:0123456789abcdef0"]
+        {
+            assert!(Fingerprint::parse(bad).unwrap_err().contains("is not a fingerprint"), "{bad}");
+        }
+        let error = Fingerprint::parse(&key()).unwrap_err();
+        assert!(!error.contains(&key()), "{error}");
+    }
+
+    #[test]
+    fn a_fingerprint_is_shown_with_its_hash_and_a_rule_id_only_when_harmless() {
+        let plain = Fingerprint::parse("openai-api-key:0123456789abcdef").unwrap();
+        assert_eq!(plain.shown(), "openai-api-key:0123456789abcdef");
+        let forged = Fingerprint::parse(&format!("{}:0123456789abcdef", key())).unwrap();
+        assert_eq!(forged.shown(), "sk-proj-…fryt:0123456789abcdef");
     }
 }

@@ -34,25 +34,12 @@ pub const READ_LIMIT: u64 = 16 << 20;
 pub enum Named {
     /// The user, on the command line: it may lead anywhere.
     ByUser,
-    /// The scanned repository: it must stay inside `root` (see [`containment_root`]).
+    /// The scanned repository: it must stay inside `root`, the work tree (or bare repository)
+    /// that holds it (see [`Named::by_repository_at`]).
     ByRepository {
         /// The repository root.
         root: PathBuf,
     },
-}
-
-impl Named {
-    /// Named by the repository whose root holds `dir` (see [`containment_root`]).
-    pub fn by_repository_at(dir: &Path) -> Self {
-        Named::ByRepository { root: containment_root(dir) }
-    }
-}
-
-/// The root a repository-named path must stay in: the work tree (or bare repository) that
-/// holds `dir`, else `dir` itself.
-fn containment_root(dir: &Path) -> PathBuf {
-    let location = crate::source::git::locate(dir).ok().flatten();
-    location.map_or_else(|| dir.to_path_buf(), |location| location.root)
 }
 
 /// Reads a file as UTF-8 text (see the module docs for what is refused).

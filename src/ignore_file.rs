@@ -22,11 +22,10 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use crate::baseline::{check_fingerprint, shown_fingerprint};
 use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, suppression_path};
-use crate::finding::Finding;
+use crate::finding::{Finding, Fingerprint};
 use crate::fsio::{self, Named};
 
 /// The ignore file's name.
@@ -35,7 +34,7 @@ pub const FILE_NAME: &str = ".keyhoundignore";
 /// One entry.
 #[derive(Debug)]
 struct IgnoreEntry {
-    fingerprint: String,
+    fingerprint: Fingerprint,
     path: Option<GlobMatcher>,
     line: usize,
 }
@@ -72,7 +71,7 @@ impl IgnoreFile {
                 Some((fingerprint, path)) => (fingerprint, Some(path.trim())),
                 None => (content, None),
             };
-            check_fingerprint(fingerprint).map_err(invalid)?;
+            let fingerprint = Fingerprint::parse(fingerprint).map_err(invalid)?;
             let path = path
                 .map(|glob| {
                     Glob::new(glob)
@@ -80,11 +79,11 @@ impl IgnoreFile {
                         .map_err(|e| invalid(format!("invalid path glob {}: {}", echo::quoted(glob), e.kind())))
                 })
                 .transpose()?;
-            entries.push(IgnoreEntry { fingerprint: fingerprint.to_string(), path, line: index + 1 });
+            entries.push(IgnoreEntry { fingerprint, path, line: index + 1 });
         }
         let mut by_fingerprint: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
-            by_fingerprint.entry(entry.fingerprint.clone()).or_default().push(index);
+            by_fingerprint.entry(entry.fingerprint.as_str().to_string()).or_default().push(index);
         }
         Ok(IgnoreFile { file: file.to_path_buf(), base: directory_of(file), entries, by_fingerprint })
     }
@@ -116,7 +115,7 @@ impl IgnoreFile {
             .zip(used)
             .filter(|(_, used)| !**used)
             .map(|(entry, _)| {
-                let fingerprint = shown_fingerprint(&entry.fingerprint);
+                let fingerprint = entry.fingerprint.shown();
                 format!("{}:{}: ignore entry matched nothing: {fingerprint}", self.file.display(), entry.line)
             })
             .collect()

@@ -13,10 +13,24 @@
 //!        → ExitStatus
 //! ```
 //!
-//! The scanned repository is the attacker, and three leaf modules keep it in its place:
-//! every file it names is read, and every file keyhound writes is written, through [`fsio`];
-//! every repository is opened through [`source::git`]; every string from it that reaches a
-//! person is shown through [`escape`], and a value that may be a secret through [`echo`].
+//! Below the commands, the modules that know rules, text and secrets sit in layers, each
+//! importing only those after it:
+//!
+//! ```text
+//! rule_check (`rules check`: each rule's examples through the real matcher)
+//!   → matcher (prefilter, precision) → rules (data: the format, loading, compiled regexes)
+//! finding (Finding, fingerprint(), Fingerprint::parse) → echo → matcher
+//! echo (what of a file a message may show) → matcher with the built-in rules, lines, redact
+//! leaves: lines (Position) · redact (SecretSpan, mask) · size · escape · precision · archive
+//! ```
+//!
+//! [`rules`] keeps what is wrong with a rule file as data ([`rules::RuleError`]), and [`echo`]
+//! words it: whether a token may be shown is asked of the built-in rules.
+//!
+//! The scanned repository is the attacker, and four modules keep it in its place: every file
+//! it names is read, and every file keyhound writes is written, through [`fsio`]; every
+//! repository is opened through [`source::git`]; every string from it that reaches a person
+//! is shown through [`escape`], and a value that may be a secret through [`echo`].
 
 // Module docs explain how things work and name the private items that do it; they are read
 // with `cargo doc --document-private-items`, where those links resolve.
@@ -41,11 +55,14 @@ pub mod lines;
 pub mod matcher;
 pub mod precision;
 pub mod prefilter;
+pub(crate) mod redact;
 pub mod report;
+pub(crate) mod rule_check;
 pub mod rules;
 pub mod scan;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+pub mod size;
 pub mod source;
 pub mod threads;
 pub mod verify;

@@ -7,7 +7,19 @@
 
 use std::ops::Range;
 
-use crate::finding::Position;
+/// Where a secret sits inside one blob of text: 1-based lines and columns (in characters),
+/// counted as this module says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Line of the secret's first character.
+    pub line: usize,
+    /// Column of the secret's first character.
+    pub column: usize,
+    /// Line of the secret's last character.
+    pub end_line: usize,
+    /// Column just after the secret's last character.
+    pub end_column: usize,
+}
 
 /// 1-based (line, column) of each of `offsets` (in any order, each at most `text.len()`), in
 /// the order given.

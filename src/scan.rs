@@ -9,12 +9,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::archive::{self, Budget, Event, Stop};
-use crate::config::DEFAULT_MAX_FILE_SIZE;
 use crate::decode::{self, base64, percent, Encoding};
 use crate::filter::{self, DropReason, Filters, InlineAllows};
-use crate::finding::{self, Finding};
+use crate::finding::Finding;
 use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
+use crate::redact::{self, SecretSpan};
+use crate::size::{human_bytes, DEFAULT_MAX_FILE_SIZE};
 use crate::source::{SkipReason, Skipped, SourceStats};
 use crate::verify::Verifications;
 
@@ -109,7 +110,7 @@ impl<'m> BlobScanner<'m> {
             let path = blob.path();
             blob.warn(format!(
                 "{path}: stopped decoding after {} decoded; the rest of its base64 and percent-encoded text was scanned only as it is",
-                crate::source::human_bytes(decode::DECODE_BUDGET as u64)
+                human_bytes(decode::DECODE_BUDGET as u64)
             ));
         }
     }
@@ -237,7 +238,7 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
-    /// `fields` with every secret in them masked (see [`finding::mask`]), for text shown
+    /// `fields` with every secret in them masked (see [`redact::mask`]), for text shown
     /// beside findings: a commit's author, email and message. The fields are searched
     /// together, joined by newlines, so that a key's context in one (`deepseek` in a
     /// message's body) counts for a key in another (its summary line), and with decoding on,
@@ -249,7 +250,7 @@ impl<'m> BlobScanner<'m> {
         fields.map(|field| {
             let range = start..start + field.len();
             start = range.end + 1;
-            finding::mask(&joined, range, &spans)
+            redact::mask(&joined, range, &spans)
         })
     }
 
@@ -340,15 +341,6 @@ fn gunzipped_name(path: &str) -> String {
     } else {
         file.strip_suffix(".gz").or_else(|| file.strip_suffix(".gzip")).unwrap_or("gunzipped").to_string()
     }
-}
-
-/// Where a secret lies in the text being redacted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretSpan {
-    /// Byte range in the text; past its end for "all of it".
-    pub span: Range<usize>,
-    /// Length of the family prefix kept when redacting it (0 for an encoded secret).
-    pub prefix_len: usize,
 }
 
 impl SecretSpan {

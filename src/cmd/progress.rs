@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::source::human_bytes;
+use crate::size::human_bytes;
 use crate::threads;
 
 /// How often a terminal's line is redrawn.

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::visible;
 use crate::exit::ExitStatus;
-use crate::rules::check::check_examples;
+use crate::rule_check::check_examples;
 use crate::rules::{RuleSet, RuleSource};
 
 /// Runs the command.

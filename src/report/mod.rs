@@ -342,7 +342,8 @@ mod tests {
 pub(crate) mod test_support {
     use std::sync::Arc;
 
-    use crate::finding::{CommitInfo, Finding, Position};
+    use crate::finding::{CommitInfo, Finding};
+    use crate::lines::Position;
     use crate::rules::{Confidence, Severity};
     use crate::scan::ScanOutcome;
     use crate::verify::{State, Verification};

@@ -2,7 +2,8 @@
 //! reason something was not (so a scan is never silently "clean").
 
 use crate::scan::ScanOutcome;
-use crate::source::{display_path, human_bytes};
+use crate::size::human_bytes;
+use crate::source::display_path;
 use crate::verify;
 
 /// Most skipped paths named individually before the rest are counted.

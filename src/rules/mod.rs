@@ -1,5 +1,6 @@
 //! Rules as data: the TOML rule format, loading (embedded files plus the user's), validation
-//! and lazy compilation of each rule's regexes.
+//! and lazy compilation of each rule's regexes. What is wrong with a rule file is data too
+//! ([`RuleError`]); [`crate::echo`] words it.
 //!
 //! # Format
 //!
@@ -40,10 +41,6 @@
 //! (and `prefix`, `prefix2`, …): the first that took part in the match is the secret. `structure = "openai"` asks for the OpenAI structural score (see
 //! [`crate::precision::openai_structure`]) on the rule's findings.
 
-pub mod check;
-#[cfg(test)]
-mod peer_vectors;
-
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,11 +49,84 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::echo;
-use crate::error::{Error, Result};
 use crate::fsio::{self, Named};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+type Result<T, E = RuleError> = std::result::Result<T, E>;
+
+/// A rule file that could not be read or parsed, or an invalid rule in it. The file's own text
+/// (ids, patterns) stays data here: [`crate::echo`] makes the message, showing that text only
+/// when it cannot be a secret, which it tells with the built-in rules.
+#[derive(Debug)]
+pub struct RuleError {
+    /// The file (`<builtin>/name.toml` for embedded rules).
+    pub origin: String,
+    /// What is wrong.
+    pub problem: RuleProblem,
+}
+
+/// What is wrong with a rule file.
+#[derive(Debug)]
+pub enum RuleProblem {
+    /// It could not be read.
+    Unreadable(std::io::Error),
+    /// It is not TOML, or not in the rule file format.
+    Toml {
+        /// The parser's error.
+        error: Box<toml::de::Error>,
+        /// The file's text, which the error's span points into.
+        text: String,
+    },
+    /// A rule's fields are invalid.
+    Invalid {
+        /// The rule's id.
+        id: String,
+        /// Why, in words that quote nothing from the file.
+        why: String,
+    },
+    /// Two rules in the file have this id.
+    Duplicate {
+        /// The id.
+        id: String,
+    },
+    /// A rule's regexes do not compile.
+    Compile {
+        /// The rule's id.
+        id: String,
+        /// Why.
+        why: CompileError,
+    },
+}
+
+/// Why a rule's regexes do not compile.
+#[derive(Debug)]
+pub enum CompileError {
+    /// The rule's regex is invalid.
+    Regex(regex::Error),
+    /// `secret_group` names a group the regex does not have.
+    NoSuchGroup {
+        /// The group named.
+        group: usize,
+        /// How many groups the regex has.
+        groups: usize,
+    },
+    /// An `allow`, `allow_match` or `near` regex is invalid.
+    Field {
+        /// The field.
+        field: &'static str,
+        /// The regex, as written.
+        pattern: String,
+        /// What is wrong with it.
+        error: regex::Error,
+    },
+}
+
+impl RuleError {
+    fn new(origin: &str, problem: RuleProblem) -> Self {
+        RuleError { origin: origin.to_string(), problem }
+    }
+}
 
 /// How much damage a leaked secret of this kind can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
@@ -281,10 +351,8 @@ impl Rule {
     /// Compiles the rule now, reporting an invalid regex as an error.
     fn compile_now(&self) -> Result<()> {
         if self.compiled.get().is_none() {
-            let compiled = compile(&self.spec).map_err(|message| Error::RuleFile {
-                origin: self.origin.clone(),
-                message: format!("rule {}: {message}", echo::shown(&self.spec.id)),
-            })?;
+            let compiled = compile(&self.spec)
+                .map_err(|why| RuleError::new(&self.origin, RuleProblem::Compile { id: self.spec.id.clone(), why }))?;
             let _ = self.compiled.set(compiled);
         }
         Ok(())
@@ -298,14 +366,11 @@ impl Rule {
 /// only taken as states are built.
 const LAZY_DFA_CACHE: usize = 8 << 20;
 
-fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
-    let regex = RegexBuilder::new(&spec.regex)
-        .dfa_size_limit(LAZY_DFA_CACHE)
-        .build()
-        .map_err(|e| format!("invalid regex: {}", echo::regex_error(&e)))?;
+fn compile(spec: &RuleSpec) -> Result<CompiledRule, CompileError> {
+    let regex = RegexBuilder::new(&spec.regex).dfa_size_limit(LAZY_DFA_CACHE).build().map_err(CompileError::Regex)?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
     if let Some(group) = spec.secret_group.filter(|&group| group >= names.len()) {
-        return Err(format!("secret_group {group} does not exist: the regex has {} group(s)", names.len() - 1));
+        return Err(CompileError::NoSuchGroup { group, groups: names.len() - 1 });
     }
     let mut secret_groups = match spec.secret_group {
         Some(group) => vec![group],
@@ -325,13 +390,12 @@ fn compile(spec: &RuleSpec) -> std::result::Result<CompiledRule, String> {
     Ok(CompiledRule { regex, secret_groups, prefix_groups, allow, allow_match, near })
 }
 
-fn compile_all(patterns: &[String], field: &str) -> std::result::Result<Vec<Regex>, String> {
+fn compile_all(patterns: &[String], field: &'static str) -> Result<Vec<Regex>, CompileError> {
     patterns.iter().map(|pattern| compile_one(pattern, field)).collect()
 }
 
-fn compile_one(pattern: &str, field: &str) -> std::result::Result<Regex, String> {
-    Regex::new(pattern)
-        .map_err(|e| format!("invalid {field} regex {}: {}", echo::quoted(pattern), echo::regex_error(&e)))
+fn compile_one(pattern: &str, field: &'static str) -> Result<Regex, CompileError> {
+    Regex::new(pattern).map_err(|error| CompileError::Field { field, pattern: pattern.to_string(), error })
 }
 
 /// The indices of the groups named `base`, `base2`, `base3`, … in that order.
@@ -480,14 +544,15 @@ fn rule_files_at(path: &Path, named: &Named) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn unreadable(path: &Path, error: std::io::Error) -> Error {
-    Error::RuleFile { origin: path.display().to_string(), message: error.to_string() }
+fn unreadable(path: &Path, error: std::io::Error) -> RuleError {
+    RuleError::new(&path.display().to_string(), RuleProblem::Unreadable(error))
 }
 
 /// Parses and validates one rule file (regexes are compiled later, or by the caller).
 pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
-    let file: RuleFile = toml::from_str(text)
-        .map_err(|e| Error::RuleFile { origin: origin.to_string(), message: echo::toml_error(&e, text) })?;
+    let file: RuleFile = toml::from_str(text).map_err(|error| {
+        RuleError::new(origin, RuleProblem::Toml { error: Box::new(error), text: text.to_string() })
+    })?;
     validated(file.rule, origin)
 }
 
@@ -495,15 +560,9 @@ pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
 fn validated(specs: Vec<RuleSpec>, origin: &str) -> Result<Vec<Rule>> {
     let mut seen = std::collections::HashSet::new();
     for spec in &specs {
-        validate(spec).map_err(|message| Error::RuleFile {
-            origin: origin.to_string(),
-            message: format!("rule {}: {message}", echo::quoted(&spec.id)),
-        })?;
+        validate(spec).map_err(|why| RuleError::new(origin, RuleProblem::Invalid { id: spec.id.clone(), why }))?;
         if !seen.insert(spec.id.as_str()) {
-            return Err(Error::RuleFile {
-                origin: origin.to_string(),
-                message: format!("rule id {} is defined twice", echo::quoted(&spec.id)),
-            });
+            return Err(RuleError::new(origin, RuleProblem::Duplicate { id: spec.id.clone() }));
         }
     }
     Ok(specs.into_iter().map(|spec| Rule::new(spec, origin.to_string())).collect())
@@ -535,6 +594,11 @@ fn validate(spec: &RuleSpec) -> std::result::Result<(), String> {
 mod tests {
     use super::*;
 
+    /// The message a rule file's error is reported with.
+    fn message(error: RuleError) -> String {
+        crate::Error::from(error).to_string()
+    }
+
     #[test]
     fn builtin_rules_load_and_compile() {
         let rules = RuleSet::builtin().expect("builtin rules parse");
@@ -554,7 +618,7 @@ mod tests {
 
     #[test]
     fn invalid_toml_names_file_and_line() {
-        let err = parse_rule_file("[[rule]]\nid = \n", "bad.toml").unwrap_err().to_string();
+        let err = message(parse_rule_file("[[rule]]\nid = \n", "bad.toml").unwrap_err());
         assert!(err.contains("bad.toml"), "{err}");
         assert!(err.contains("line 2"), "{err}");
     }
@@ -562,16 +626,16 @@ mod tests {
     #[test]
     fn unknown_field_is_rejected() {
         let text = "[[rule]]\nid='a'\ndescription='d'\nregex='x'\nkeyword=['x']\n";
-        let err = parse_rule_file(text, "t.toml").unwrap_err().to_string();
+        let err = message(parse_rule_file(text, "t.toml").unwrap_err());
         assert!(err.contains("unknown field"), "{err}");
     }
 
     #[test]
     fn bad_id_and_bad_regex_are_rejected() {
         let bad_id = "[[rule]]\nid='Not Kebab'\ndescription='d'\nregex='x'\n";
-        assert!(parse_rule_file(bad_id, "t.toml").unwrap_err().to_string().contains("kebab"));
+        assert!(message(parse_rule_file(bad_id, "t.toml").unwrap_err()).contains("kebab"));
         let bad_regex = "[[rule]]\nid='a'\ndescription='d'\nregex='(unclosed'\n";
-        let err = RuleSet::from_toml(bad_regex, "t.toml").unwrap_err().to_string();
+        let err = message(RuleSet::from_toml(bad_regex, "t.toml").unwrap_err());
         assert!(err.contains("invalid regex"), "{err}");
     }
 

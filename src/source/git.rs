@@ -126,6 +126,17 @@ pub fn locate(start: &Path) -> Result<Option<Location>, Error> {
     Ok(None)
 }
 
+/// Finding the repository that holds a directory is git's business: this constructor of an
+/// [`fsio`] type lives here, so that [`fsio`], which git reads through, does not import git.
+impl Named {
+    /// Named by the repository whose root holds `dir`: the work tree (or bare repository)
+    /// [`locate`] finds from `dir`, else `dir` itself.
+    pub fn by_repository_at(dir: &Path) -> Self {
+        let location = locate(dir).ok().flatten();
+        Named::ByRepository { root: location.map_or_else(|| dir.to_path_buf(), |location| location.root) }
+    }
+}
+
 fn location_at(dir: &Path) -> Result<Option<Location>, Error> {
     let dot_git = dir.join(".git");
     let git_dir = match std::fs::metadata(&dot_git) {
@@ -337,6 +348,18 @@ mod tests {
         Repository::init_bare(&bare).unwrap();
         assert_eq!(locate(&bare).unwrap().unwrap().git_dir, bare);
         assert_eq!(locate(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_path_a_repository_names_is_held_to_its_work_tree_else_to_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        Repository::init(&work).unwrap();
+        std::fs::create_dir_all(work.join("config")).unwrap();
+        assert_eq!(Named::by_repository_at(&work.join("config")), Named::ByRepository { root: work });
+        let outside = dir.path().join("loose");
+        std::fs::create_dir_all(&outside).unwrap();
+        assert_eq!(Named::by_repository_at(&outside), Named::ByRepository { root: outside.clone() });
     }
 
     #[test]

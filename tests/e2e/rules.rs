@@ -1,5 +1,5 @@
-//! Built-in rule coverage through the real binary: `rules list`, the OpenAI structural score
-//! in JSON, and the `--confidence` floor over the generic rule.
+//! Built-in rule coverage through the real binary: `rules list`, `rules check`, the OpenAI
+//! structural score in JSON, and the `--confidence` floor over the generic rule.
 
 use keyhound::rules::RuleSet;
 
@@ -53,4 +53,48 @@ fn confidence_floor_drops_the_generic_rule() {
     assert_eq!(all.findings()[0]["rule"], "generic-secret");
     assert_eq!(all.findings()[0]["confidence"], "low");
     env.run(&["scan", "--format", "json", "--confidence", "medium"]).expect_code(0);
+}
+
+#[test]
+fn rules_check_passes_every_builtin_example_and_counts_them() {
+    let run = TestEnv::new().run(&["rules", "check"]);
+    run.expect_code(0);
+    let builtin = RuleSet::builtin().expect("builtin rules load");
+    let examples: usize =
+        builtin.rules().iter().map(|rule| rule.spec.examples.len() + rule.spec.negative_examples.len()).sum();
+    let rules = builtin.rules().len();
+    assert_eq!(run.stderr, format!("keyhound: {rules} rule(s) valid, {examples} example(s) passed\n"));
+}
+
+#[test]
+fn rules_check_names_every_failing_example_of_a_rule_file_and_exits_2() {
+    let env = TestEnv::new();
+    env.write(
+        "tok.toml",
+        r#"
+[[rule]]
+id = "tok"
+description = "token"
+regex = 'tok_([A-Za-z0-9]{8})\b'
+keywords = ["tok_"]
+examples = ["tok_Q8mZ3vL0", "nothing", { text = "tok_R7nB5kX9", secret = "tok_R7nB5kX9" }]
+negative_examples = ["tok_Zp4Wd7Lx"]
+
+[[rule]]
+id = "bare"
+description = "no examples"
+regex = 'bare_[0-9]{6}'
+keywords = ["bare_"]
+"#,
+    );
+    let run = env.run(&["rules", "check", "tok.toml"]);
+    run.expect_code(2);
+    let expected = [
+        r#"keyhound: tok.toml: rule tok: example "nothing" did not match"#,
+        r#"keyhound: tok.toml: rule tok: example "tok_R7nB5kX9" yielded "R7nB5kX9" instead of "tok_R7nB5kX9""#,
+        r#"keyhound: tok.toml: rule tok: negative example "tok_Zp4Wd7Lx" was reported: "Zp4Wd7Lx""#,
+        "keyhound: tok.toml: rule bare: has no examples",
+        "keyhound: 4 problem(s) in 2 rule(s)",
+    ];
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
 }

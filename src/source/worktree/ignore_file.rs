@@ -12,6 +12,7 @@ use std::path::Path;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::fsio::{self, ReadError};
+use crate::size::human_bytes;
 
 /// Ignore files larger than this are not read: real ones are a few kilobytes.
 pub const MAX_IGNORE_FILE: u64 = 1 << 20;
@@ -57,7 +58,7 @@ fn read(path: &Path, origin: Origin) -> Result<Option<String>, String> {
     let bytes = fsio::read_opened(file, MAX_IGNORE_FILE).map_err(|error| match error {
         ReadError::Io(error) => error.to_string(),
         ReadError::NotRegular(file_type) => format!("a {}, not a regular file", fsio::kind_name(file_type)),
-        ReadError::TooLarge => format!("larger than {}", super::super::human_bytes(MAX_IGNORE_FILE)),
+        ReadError::TooLarge => format!("larger than {}", human_bytes(MAX_IGNORE_FILE)),
     })?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::RuleSet;
 use crate::matcher::{Matcher, Scratch};
+use crate::rules::RuleSet;
 
 /// The vector files, relative to `fixtures/peer-vectors/`.
 const VECTOR_FILES: &[&str] = &["openai.jsonl", "ai-providers.jsonl"];

@@ -1,11 +1,15 @@
-//! Runs every rule's `examples` and `negative_examples` through the real matcher (keywords,
-//! entropy, placeholder filters and allow patterns included) and reports every failure.
+//! `rules check`: runs every rule's `examples` and `negative_examples` through the real
+//! matcher (keywords, entropy, placeholder filters and allow patterns included) and reports
+//! every failure. It sits above both [`crate::rules`], which is data, and [`crate::matcher`].
+
+#[cfg(test)]
+mod peer_vectors;
 
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Example, RuleSet};
 use crate::matcher::{Candidate, Matcher};
+use crate::rules::{Example, RuleSet};
 
 /// Longest example text quoted in a failure message.
 const MAX_QUOTED: usize = 80;
