@@ -35,7 +35,6 @@ pub mod exit;
 pub mod filter;
 pub mod finding;
 pub mod fsio;
-pub mod gitleaks;
 pub mod ignore_file;
 pub mod lines;
 pub mod matcher;
