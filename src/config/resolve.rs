@@ -6,6 +6,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use globset::{Glob, GlobSetBuilder};
+use regex::Regex;
+
 use super::settings::{AllowlistSettings, Located, Settings};
 use super::{find_config_file, find_repo_file, read_config_file, Config, CONFIG_ENV, DEFAULT_MAX_FILE_SIZE};
 use crate::archive;
@@ -13,7 +16,7 @@ use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{check_glob, check_regex, directory_of, Allowlist, Filters};
+use crate::filter::{directory_of, Allowlist, Filters};
 use crate::fsio::Named;
 use crate::ignore_file::{self, IgnoreFile};
 use crate::report::{Format, ReportOptions};
@@ -106,21 +109,35 @@ fn config_from_env() -> Option<PathBuf> {
     std::env::var_os(CONFIG_ENV).filter(|value| !value.is_empty()).map(PathBuf::from)
 }
 
-/// The allowlist of a config file, with each glob and regex checked where it is written.
+/// The allowlist of a config file, each glob and regex compiled once, and refused on the line
+/// it is written on.
 fn allowlist(
     section: &AllowlistSettings,
     base: Option<PathBuf>,
     located: &dyn Fn(&Located<String>, String) -> Error,
 ) -> Result<Allowlist> {
+    let mut globs = GlobSetBuilder::new();
     for glob in &section.path_globs {
-        check_glob(&glob.value).map_err(|message| located(glob, message))?;
+        let problem = |e: globset::Error| format!("invalid allowlist glob {}: {}", echo::quoted(&glob.value), e.kind());
+        globs.add(Glob::new(&glob.value).map_err(|e| located(glob, problem(e)))?);
     }
-    for regex in &section.secret_regexes {
-        check_regex(&regex.value).map_err(|message| located(regex, message))?;
-    }
-    let plain = |items: &[Located<String>]| items.iter().map(|item| item.value.clone()).collect::<Vec<_>>();
-    Allowlist::new(base, &plain(&section.path_globs), &plain(&section.secret_regexes), &section.stopwords)?
-        .with_path_regexes(&plain(&section.path_regexes))
+    let secret_regexes = compile_regexes(&section.secret_regexes, located)?;
+    let paths = globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {}", e.kind())))?;
+    let path_regexes = compile_regexes(&section.path_regexes, located)?;
+    Ok(Allowlist::new(base, paths, path_regexes, secret_regexes, &section.stopwords))
+}
+
+fn compile_regexes(
+    patterns: &[Located<String>],
+    located: &dyn Fn(&Located<String>, String) -> Error,
+) -> Result<Vec<Regex>> {
+    let problem = |pattern: &str, e: regex::Error| {
+        format!("invalid allowlist regex {}: {}", echo::quoted(pattern), echo::regex_error(&e))
+    };
+    patterns
+        .iter()
+        .map(|pattern| Regex::new(&pattern.value).map_err(|e| located(pattern, problem(&pattern.value, e))))
+        .collect()
 }
 
 /// An error about `item` of the config file, on its line when it has one.
