@@ -13,7 +13,7 @@ use super::settings::{AllowlistSettings, Located, Settings};
 use super::{find_config_file, find_repo_file, read_config_file, Config, CONFIG_ENV, DEFAULT_MAX_FILE_SIZE};
 use crate::archive;
 use crate::baseline::Baseline;
-use crate::cli::{ColorChoice, GlobalArgs};
+use crate::cli::{ColorChoice, GlobalArgs, ScanOptions, VerifyArgs};
 use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::{directory_of, Allowlist, Filters};
@@ -41,7 +41,7 @@ impl Config {
     }
 
     fn resolve_with(args: &GlobalArgs, anchor: &Path, apply_baseline: bool) -> Result<Config> {
-        let named_config = args.config.clone().or_else(config_from_env);
+        let named_config = args.rules.config.clone().or_else(config_from_env);
         let config_path = named_config.clone().or_else(|| find_config_file(anchor));
         let base = config_path.as_deref().map(directory_of);
         // The paths a config file names stay in its repository, whoever named the file.
@@ -53,14 +53,14 @@ impl Config {
         };
         let rules = load_rules(args, &settings, config_path.as_deref(), base.as_deref(), &named_by_config)?;
         let located = |item: &Located<String>, message: String| located_error(config_path.as_deref(), item, message);
-        let max_file_size = match (&args.max_file_size, &settings.max_file_size) {
+        let max_file_size = match (&args.scan.max_file_size, &settings.max_file_size) {
             (Some(text), _) => parse_size(text).map_err(|e| Error::Usage(format!("--max-file-size: {e}")))?,
             (None, Some(text)) => {
                 parse_size(&text.value).map_err(|e| located(text, format!("max_file_size: {}", echo::message(&e))))?
             }
             (None, None) => DEFAULT_MAX_FILE_SIZE,
         };
-        let (baseline_path, baseline_named) = match (&args.baseline, &settings.baseline) {
+        let (baseline_path, baseline_named) = match (&args.scan.baseline, &settings.baseline) {
             (Some(path), _) => (Some(path.clone()), Named::ByUser),
             (None, Some(path)) => (Some(anchored(base.as_deref(), path)), named_by_config),
             (None, None) => (None, Named::ByUser),
@@ -75,25 +75,25 @@ impl Config {
                 Some(path) if apply_baseline => Some(Baseline::load(path, &baseline_named)?),
                 _ => None,
             },
-            report_unused: args.report_unused,
+            report_unused: args.scan.report_unused,
         };
         let mut warnings = settings.warnings;
-        if args.report_unused && filters.ignore.is_none() && filters.baseline.is_none() && apply_baseline {
+        if args.scan.report_unused && filters.ignore.is_none() && filters.baseline.is_none() && apply_baseline {
             warnings.push("--report-unused: no baseline or .keyhoundignore is in use, so nothing to list".into());
         }
-        let format = args.format.or(settings.format).unwrap_or(Format::Text);
-        let color = use_color(args.color, format, args.output.is_some());
-        let verify = resolve_verify(args)?;
+        let format = args.report.format.or(settings.format).unwrap_or(Format::Text);
+        let color = use_color(args.report.color, format, args.report.output.is_some());
+        let verify = resolve_verify(&args.verify)?;
         Ok(Config {
             rules: Arc::new(rules),
             filters,
             format,
-            output: args.output.clone(),
-            report: ReportOptions { show_secrets: args.show_secrets, color, ..ReportOptions::default() },
+            output: args.report.output.clone(),
+            report: ReportOptions { show_secrets: args.report.show_secrets, color, ..ReportOptions::default() },
             max_file_size,
-            threads: args.threads.unwrap_or_else(default_threads).max(1),
-            quiet: args.quiet,
-            expand: expand_options(args, max_file_size)?,
+            threads: args.scan.threads.unwrap_or_else(default_threads).max(1),
+            quiet: args.scan.quiet,
+            expand: expand_options(&args.scan, max_file_size)?,
             config_file: config_path,
             baseline_file: baseline_path,
             baseline_named,
@@ -157,7 +157,7 @@ fn anchored(base: Option<&Path>, path: &Path) -> PathBuf {
     }
 }
 
-fn resolve_verify(args: &GlobalArgs) -> Result<Option<VerifyOptions>> {
+fn resolve_verify(args: &VerifyArgs) -> Result<Option<VerifyOptions>> {
     if !args.verify {
         return Ok(None);
     }
@@ -166,7 +166,7 @@ fn resolve_verify(args: &GlobalArgs) -> Result<Option<VerifyOptions>> {
 }
 
 /// `--no-decode`, `--no-archives` and the archive limits.
-fn expand_options(args: &GlobalArgs, max_file_size: u64) -> Result<ExpandOptions> {
+fn expand_options(args: &ScanOptions, max_file_size: u64) -> Result<ExpandOptions> {
     let defaults = archive::Limits::default();
     let max_bytes = match args.archive_max_bytes.as_deref() {
         Some(text) => parse_size(text).map_err(|e| Error::Usage(format!("--archive-max-bytes: {e}")))?,
@@ -208,8 +208,8 @@ fn load_rules(
         Named::ByRepository { root } => RuleSource::RepositoryPath { path: anchored(base, path), root: root.clone() },
         Named::ByUser => RuleSource::Path(anchored(base, path)),
     }));
-    sources.extend(args.rules.iter().cloned().map(RuleSource::Path));
-    let minimum = args.confidence.unwrap_or(Confidence::Low);
+    sources.extend(args.rules.files.iter().cloned().map(RuleSource::Path));
+    let minimum = args.rules.confidence.unwrap_or(Confidence::Low);
     Ok(RuleSet::load(&sources)?.without(&settings.disabled_rules).retain(|rule| rule.spec.confidence >= minimum))
 }
 
@@ -236,11 +236,17 @@ mod tests {
     use crate::config::CONFIG_FILE_NAME;
     use std::fs;
 
+    fn with_config(path: impl Into<PathBuf>) -> GlobalArgs {
+        let mut args = GlobalArgs::default();
+        args.rules.config = Some(path.into());
+        args
+    }
+
     fn resolve_error(text: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, text).unwrap();
-        let args = GlobalArgs { config: Some(path.clone()), ..GlobalArgs::default() };
+        let args = with_config(path.clone());
         let err = Config::resolve(&args, dir.path()).unwrap_err().to_string();
         assert!(err.contains(&path.display().to_string()), "the error must name the file: {err}");
         err
@@ -265,7 +271,7 @@ mod tests {
 
     #[test]
     fn missing_config_file_is_named() {
-        let args = GlobalArgs { config: Some(PathBuf::from("no/such/keyhound.toml")), ..GlobalArgs::default() };
+        let args = with_config(PathBuf::from("no/such/keyhound.toml"));
         let err = Config::resolve(&args, Path::new(".")).unwrap_err().to_string();
         assert!(err.contains("no/such/keyhound.toml") && err.contains("No such file"), "{err}");
     }
@@ -277,16 +283,17 @@ mod tests {
         fs::write(dir.path().join("ci/known"), format!("{}\n", crate::baseline::HEADER)).unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "baseline = 'ci/known'\n").unwrap();
-        let args = GlobalArgs { config: Some(path), ..GlobalArgs::default() };
+        let args = with_config(path);
         assert!(Config::resolve(&args, dir.path()).unwrap().filters.baseline.is_some());
         fs::write(dir.path().join(CONFIG_FILE_NAME), "baseline = 'ci/missing'\n").unwrap();
-        let args = GlobalArgs { config: Some(dir.path().join(CONFIG_FILE_NAME)), ..GlobalArgs::default() };
+        let args = with_config(dir.path().join(CONFIG_FILE_NAME));
         assert!(Config::resolve(&args, dir.path()).unwrap_err().to_string().contains("ci/missing"));
     }
 
     #[test]
     fn confidence_floor_drops_weaker_rules() {
-        let args = GlobalArgs { confidence: Some(Confidence::High), ..GlobalArgs::default() };
+        let mut args = GlobalArgs::default();
+        args.rules.confidence = Some(Confidence::High);
         let config = Config::resolve(&args, Path::new(".")).unwrap();
         assert!(config.rules.rules().iter().all(|rule| rule.spec.confidence == Confidence::High));
         assert!(config.rules.rules().iter().any(|rule| rule.id() == "openai-api-key"));
@@ -297,7 +304,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "[rules]\ndisabled = [\"openai-api-key\"]\n").unwrap();
-        let args = GlobalArgs { config: Some(path), ..GlobalArgs::default() };
+        let args = with_config(path);
         let config = Config::resolve(&args, dir.path()).unwrap();
         assert!(config.rules.rules().iter().all(|rule| rule.id() != "openai-api-key"));
     }
