@@ -296,7 +296,7 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), followed by each command's page with its options.
     ///
     /// For example: `keyhound man > ~/.local/share/man/man1/keyhound.1`.
     Man,
