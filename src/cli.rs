@@ -1,10 +1,12 @@
 //! Command-line syntax (clap). Nothing below [`crate::config`] sees these types: commands
 //! turn them into a resolved [`crate::config::Config`] first.
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 use crate::rules::Confidence;
@@ -13,15 +15,101 @@ use crate::rules::Confidence;
 ///
 /// Exit codes: 0 no secrets found, 1 secrets found, 2 error (bad arguments, missing path,
 /// invalid rules or config, or an incomplete scan).
+///
+/// A command's options may also be written before its name: `keyhound --format json scan .`
+/// is `keyhound scan --format json .`.
 #[derive(Debug, Parser)]
 #[command(name = "keyhound", version, long_version = long_version(), max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-    /// Options shared by every command.
-    #[command(flatten)]
-    pub global: GlobalArgs,
+}
+
+impl Cli {
+    /// Parses the process's arguments; a wrong command line ends the process with clap's
+    /// message and exit code 2 (`--help` and `--version` with 0).
+    pub fn parse_args() -> Cli {
+        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|error| error.exit())
+    }
+
+    /// Parses `args`, the program's name first. Options written before the command's name are
+    /// moved after it, so that clap checks each against the command given, as it does the
+    /// options written after it.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let command = Cli::command();
+        let args = options_after_command(&command, args.into_iter().map(Into::into).collect());
+        Cli::try_parse_from(&args).map_err(|error| explain_refused_verify(&command, error, &args))
+    }
+}
+
+/// `args` with the options before the command's name moved after that name: a command's
+/// options are defined on it (and, with `global`, on a command's parent for its
+/// subcommands), not on keyhound itself. Scanning stops at the first token that is not an
+/// option some command takes, such as `--help`, `--` or a misspelt name, and then nothing
+/// moves: clap reports the command line as written.
+fn options_after_command(command: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> {
+    let options = options_of_commands(command);
+    let mut at = 1;
+    while let Some(len) = args.get(at).and_then(|token| option_len(&options, token)) {
+        at += len;
+    }
+    let names_command =
+        args.get(at).and_then(|token| token.to_str()).is_some_and(|name| command.find_subcommand(name).is_some());
+    if at > 1 && names_command {
+        args[1..=at].rotate_right(1);
+    }
+    args
+}
+
+/// Every option of every command, at every level.
+fn options_of_commands(command: &clap::Command) -> Vec<&Arg> {
+    command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments().chain(options_of_commands(sub)))
+        .filter(|arg| arg.get_long().is_some() || arg.get_short().is_some())
+        .collect()
+}
+
+/// How many tokens the option starting at `token` spans (it and its value, if its value is
+/// the next token), or `None` when `token` does not start an option of `options`.
+fn option_len(options: &[&Arg], token: &OsStr) -> Option<usize> {
+    let token = token.to_str()?;
+    let takes_value = |arg: &&Arg| arg.get_action().takes_values();
+    if let Some(long) = token.strip_prefix("--") {
+        let (name, value) = long.split_once('=').map_or((long, None), |(name, value)| (name, Some(value)));
+        let arg = options.iter().find(|arg| arg.get_long() == Some(name))?;
+        return Some(if takes_value(arg) && value.is_none() { 2 } else { 1 });
+    }
+    let shorts = token.strip_prefix('-').filter(|shorts| !shorts.is_empty())?;
+    for (at, short) in shorts.char_indices() {
+        let arg = options.iter().find(|arg| arg.get_short() == Some(short))?;
+        if takes_value(arg) {
+            return Some(if at + short.len_utf8() == shorts.len() { 2 } else { 1 });
+        }
+    }
+    Some(1)
+}
+
+/// clap's refusal of `--verify` (or a `--verify-…` option) for a command that does not take
+/// it, with the reason: it makes network calls, and hooks (so `staged`) never do.
+fn explain_refused_verify(command: &clap::Command, mut error: clap::Error, args: &[OsString]) -> clap::Error {
+    let refused = |arg: &str| arg.starts_with("--verify");
+    let verify_refused = error.kind() == ErrorKind::UnknownArgument
+        && matches!(error.get(ContextKind::InvalidArg), Some(ContextValue::String(arg)) if refused(arg));
+    let name = args.get(1).and_then(|name| name.to_str()).filter(|name| command.find_subcommand(name).is_some());
+    if let (true, Some(name)) = (verify_refused, name) {
+        let reason = format!(
+            "--verify is not available for `keyhound {name}` (it makes network calls, and hooks never do); \
+             use `keyhound scan --verify` or `keyhound history --verify`"
+        );
+        error.insert(ContextKind::Suggested, ContextValue::StyledStrs(vec![reason.into()]));
+    }
+    error
 }
 
 /// What `--version` prints after the name: the version and the CPU search path this machine
@@ -33,9 +121,46 @@ fn long_version() -> &'static str {
     })
 }
 
-/// Options shared by every command.
+/// The options that choose the rules, report and scan, grouped as commands take them: `scan`
+/// and `history` take every group; the other commands fill in the groups they take and leave
+/// the rest at their defaults. [`crate::config::Config::resolve`] reads this.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
+    /// Which rules apply.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The report.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// How to scan.
+    #[command(flatten)]
+    pub scan: ScanOptions,
+    /// `--verify`.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+// Every option below is `global`: on a command with subcommands (`rules`, `baseline`) that
+// makes it an option of each subcommand too; on any other command it changes nothing.
+
+/// Which rules apply: the commands that load rules.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RuleArgs {
+    /// Extra rule file, or directory of `*.toml` rule files (repeatable).
+    #[arg(long = "rules", id = "rules", global = true, value_name = "FILE_OR_DIR")]
+    pub files: Vec<PathBuf>,
+    /// Configuration file [default: $KEYHOUND_CONFIG, else .keyhound.toml at the target's
+    /// repository root].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only rules of at least this confidence [default: low; `staged`: medium].
+    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
+    pub confidence: Option<Confidence>,
+}
+
+/// The report: the commands that report findings.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportArgs {
     /// Report format [default: text, or the config file's `format`].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
@@ -45,25 +170,20 @@ pub struct GlobalArgs {
     /// Print secrets whole instead of redacted (never do this in CI logs).
     #[arg(long, global = true)]
     pub show_secrets: bool,
-    /// Extra rule file, or directory of `*.toml` rule files (repeatable).
-    #[arg(long, global = true, value_name = "FILE_OR_DIR")]
-    pub rules: Vec<PathBuf>,
-    /// Configuration file [default: $KEYHOUND_CONFIG, else .keyhound.toml at the target's
-    /// repository root].
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// When to colour text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// How to scan: the commands that scan.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScanOptions {
     /// Skip files larger than this (e.g. 512KiB, 20MiB) [default: 20MiB].
     #[arg(long, global = true, value_name = "SIZE")]
     pub max_file_size: Option<String>,
     /// Worker threads [default: available cores].
     #[arg(long, short = 'j', global = true, value_name = "N")]
     pub threads: Option<usize>,
-    /// When to colour text output.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Report only rules of at least this confidence [default: low; `staged`: medium].
-    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
-    pub confidence: Option<Confidence>,
     /// Report only findings not recorded in this baseline file (see `baseline create`)
     /// [default: the config file's `baseline`].
     #[arg(long, global = true, value_name = "FILE")]
@@ -75,17 +195,6 @@ pub struct GlobalArgs {
     /// incomplete, when it is).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-    /// Ask each found key's provider whether it is live (network calls that cost nothing;
-    /// `scan` and `history` only, never in hooks).
-    #[arg(long, global = true)]
-    pub verify: bool,
-    /// Send --verify requests to this base URL instead of each provider's host (tests,
-    /// proxies): https://, or http:// to a loopback address only.
-    #[arg(long, global = true, value_name = "URL", requires = "verify")]
-    pub verify_base_url: Option<String>,
-    /// Seconds allowed for one --verify request [default: 10].
-    #[arg(long, global = true, value_name = "SECONDS", requires = "verify")]
-    pub verify_timeout: Option<f64>,
     /// Do not decode base64 and percent-encoded text and UTF-16 files before scanning them.
     #[arg(long, global = true, help_heading = "Encodings and archives")]
     pub no_decode: bool,
@@ -109,6 +218,22 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..),
           help_heading = "Encodings and archives")]
     pub archive_max_ratio: Option<u64>,
+}
+
+/// `--verify`: `scan` and `history` only, since it makes network calls and hooks must stay
+/// offline and fast, whatever a hook script or alias passes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VerifyArgs {
+    /// Ask each found key's provider whether it is live (network calls that cost nothing).
+    #[arg(long, global = true)]
+    pub verify: bool,
+    /// Send --verify requests to this base URL instead of each provider's host (tests,
+    /// proxies): https://, or http:// to a loopback address only.
+    #[arg(long, global = true, value_name = "URL", requires = "verify")]
+    pub verify_base_url: Option<String>,
+    /// Seconds allowed for one --verify request [default: 10].
+    #[arg(long, global = true, value_name = "SECONDS", requires = "verify")]
+    pub verify_timeout: Option<f64>,
 }
 
 /// When to use colour.
@@ -143,12 +268,25 @@ pub enum Command {
         /// List or check.
         #[command(subcommand)]
         action: RulesAction,
+        /// Which rules.
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Record current findings so that later scans report only new ones.
     Baseline {
         /// What to do with the baseline.
         #[command(subcommand)]
         action: BaselineAction,
+        /// Which rules.
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// How to scan.
+        #[command(flatten)]
+        scan: ScanOptions,
+        /// Write the baseline to this file [default: the baseline that --baseline or the
+        /// config file names, else .keyhound-baseline].
+        #[arg(long, short = 'o', global = true, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the completion script for a shell.
     ///
@@ -158,7 +296,7 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), followed by each command's page with its options.
     ///
     /// For example: `keyhound man > ~/.local/share/man/man1/keyhound.1`.
     Man,
@@ -176,6 +314,9 @@ pub struct ScanArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// The options of a scan, its report and `--verify`.
+    #[command(flatten)]
+    pub options: GlobalArgs,
 }
 
 /// `keyhound history`.
@@ -198,6 +339,9 @@ pub struct HistoryArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// The options of a scan, its report and `--verify`.
+    #[command(flatten)]
+    pub options: GlobalArgs,
 }
 
 /// `keyhound staged`.
@@ -209,6 +353,23 @@ pub struct StagedArgs {
     /// Also block on secrets that HEAD already contains.
     #[arg(long)]
     pub strict: bool,
+    /// Which rules.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The report.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// How to scan.
+    #[command(flatten)]
+    pub scan: ScanOptions,
+}
+
+impl StagedArgs {
+    /// The options `staged` takes; never `--verify`.
+    pub fn options(&self) -> GlobalArgs {
+        let (rules, report, scan) = (self.rules.clone(), self.report.clone(), self.scan.clone());
+        GlobalArgs { rules, report, scan, verify: VerifyArgs::default() }
+    }
 }
 
 /// `keyhound hook …`.
@@ -256,7 +417,25 @@ pub enum BaselineAction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_args(std::iter::once("keyhound").chain(args.iter().copied()))
+    }
+
+    /// The options of a `scan` command line.
+    fn scan_options(args: &[&str]) -> GlobalArgs {
+        match parse(args).unwrap().command {
+            Command::Scan(scan) => scan.options,
+            other => panic!("not a scan: {other:?}"),
+        }
+    }
+
+    fn help_of(path: &[&str]) -> String {
+        let mut command = Cli::command();
+        command.build();
+        let command = path.iter().fold(&mut command, |command, name| command.find_subcommand_mut(name).unwrap());
+        command.render_long_help().to_string()
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -264,26 +443,84 @@ mod tests {
     }
 
     #[test]
-    fn global_flags_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["keyhound", "scan", "src", "--format", "json", "--show-secrets"]).unwrap();
-        assert_eq!(cli.global.format, Some(Format::Json));
-        assert!(cli.global.show_secrets);
+    fn options_work_after_the_command_and_before_it() {
+        for args in [
+            ["scan", "src", "--format", "json", "--show-secrets"],
+            ["--format", "json", "--show-secrets", "scan", "src"],
+        ] {
+            let options = scan_options(&args);
+            assert_eq!(options.report.format, Some(Format::Json), "{args:?}");
+            assert!(options.report.show_secrets, "{args:?}");
+        }
+        let options = scan_options(&["-qj4", "--max-file-size=1KiB", "-o", "scan", "scan", "scan"]);
+        assert_eq!((options.scan.threads, options.report.output), (Some(4), Some(PathBuf::from("scan"))));
+        assert!(options.scan.quiet && options.scan.max_file_size.as_deref() == Some("1KiB"));
+        let Command::Baseline { rules, output, .. } =
+            parse(&["--config", "c", "baseline", "create", "-o", "b"]).unwrap().command
+        else {
+            panic!("not baseline")
+        };
+        assert_eq!((rules.config, output), (Some(PathBuf::from("c")), Some(PathBuf::from("b"))));
+        let Command::Rules { rules, .. } = parse(&["rules", "--confidence", "high", "list"]).unwrap().command else {
+            panic!("not rules")
+        };
+        assert_eq!(rules.confidence, Some(Confidence::High));
+    }
+
+    #[test]
+    fn verify_is_refused_where_hooks_run_before_or_after_the_command() {
+        for args in [&["staged", "--verify"][..], &["--verify", "staged"], &["hook", "install", "--verify"]] {
+            let error = parse(args).unwrap_err();
+            assert_eq!((error.kind(), error.exit_code()), (ErrorKind::UnknownArgument, 2), "{args:?}");
+            let name = args.iter().find(|arg| !arg.starts_with('-')).unwrap();
+            let reason = format!("--verify is not available for `keyhound {name}`");
+            assert!(error.render().to_string().contains(&reason), "{args:?}: {}", error.render());
+        }
+        assert!(scan_options(&["--verify", "scan"]).verify.verify);
+        assert!(parse(&["history", "--verify", "--verify-timeout", "3"]).is_ok());
+        assert!(parse(&["rules", "list", "--format", "json"]).is_err(), "rules list writes no report");
+    }
+
+    #[test]
+    fn each_command_lists_only_the_options_it_takes() {
+        let scan_only = ["--max-file-size", "--threads", "--baseline", "--report-unused", "--no-decode", "--format"];
+        for path in [&["rules", "list"][..], &["rules", "check"], &["hook", "install"], &["completions"], &["man"]] {
+            let help = help_of(path);
+            for option in scan_only.iter().chain(&["--verify"]) {
+                assert!(!help.contains(option), "{path:?} lists {option}:\n{help}");
+            }
+        }
+        assert!(help_of(&["rules", "list"]).contains("--confidence"));
+        let staged = help_of(&["staged"]);
+        assert!(scan_only.iter().all(|option| staged.contains(option)) && !staged.contains("--verify"), "{staged}");
+        assert!(help_of(&["scan"]).contains("--verify-timeout"));
+    }
+
+    #[test]
+    fn what_is_not_an_option_before_the_command_is_left_to_clap() {
+        let moved = |args: &[&str]| {
+            let args = std::iter::once("keyhound").chain(args.iter().copied()).map(OsString::from).collect();
+            options_after_command(&Cli::command(), args)
+        };
+        for args in [&["--help", "scan"][..], &["--", "scan"], &["--no-such", "scan"], &["-", "scan"], &["--format"]] {
+            assert_eq!(moved(args)[1..], args.iter().map(OsString::from).collect::<Vec<_>>()[..], "{args:?}");
+        }
+        assert_eq!(moved(&["-qojson", "scan", "a"])[1..], ["scan", "-qojson", "a"].map(OsString::from));
     }
 
     #[test]
     fn archive_limits_reject_zero() {
-        assert!(Cli::try_parse_from(["keyhound", "scan", "--archive-max-ratio", "0"]).is_err());
-        let cli = Cli::try_parse_from(["keyhound", "scan", "--archive-depth", "2", "--no-decode"]).unwrap();
-        assert_eq!(cli.global.archive_depth, Some(2));
-        assert!(cli.global.no_decode);
+        assert!(parse(&["scan", "--archive-max-ratio", "0"]).is_err());
+        let options = scan_options(&["scan", "--archive-depth", "2", "--no-decode"]);
+        assert_eq!(options.scan.archive_depth, Some(2));
+        assert!(options.scan.no_decode);
     }
 
     #[test]
     fn archive_depth_stops_where_the_stack_would() {
-        let depth = |n: &str| {
-            Cli::try_parse_from(["keyhound", "scan", "--archive-depth", n]).map(|cli| cli.global.archive_depth)
-        };
-        assert_eq!(depth("64").unwrap(), Some(crate::archive::MAX_DEPTH));
+        let depth =
+            |n: &str| parse(&["scan", "--archive-depth", n]).map(|_| scan_options(&["scan", "--archive-depth", n]));
+        assert_eq!(depth("64").unwrap().scan.archive_depth, Some(crate::archive::MAX_DEPTH));
         assert!(depth("65").is_err() && depth("65535").is_err());
     }
 }

@@ -4,12 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use regex::Regex;
 
 use crate::baseline::Baseline;
-use crate::echo;
-use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::ignore_file::IgnoreFile;
 use crate::lines::Position;
@@ -89,25 +87,18 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
-    /// Builds an allowlist; `base` anchors the path globs.
-    pub fn new(base: Option<PathBuf>, paths: &[String], regexes: &[String], stopwords: &[String]) -> Result<Self> {
-        let mut globs = GlobSetBuilder::new();
-        for pattern in paths {
-            globs.add(Glob::new(pattern).map_err(|e| Error::Usage(glob_problem(pattern, &e)))?);
-        }
-        Ok(Allowlist {
-            base,
-            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {}", e.kind())))?,
-            path_regexes: Vec::new(),
-            secret_regexes: compile_regexes(regexes)?,
-            stopwords_lower: stopwords.iter().map(|s| s.to_lowercase()).collect(),
-        })
-    }
-
-    /// Adds regexes that allowlist every path they match (anywhere in the path).
-    pub fn with_path_regexes(mut self, regexes: &[String]) -> Result<Self> {
-        self.path_regexes.extend(compile_regexes(regexes)?);
-        Ok(self)
+    /// Builds an allowlist from compiled patterns: path globs (anchored at `base` too),
+    /// regexes that allow every path they match anywhere in it, and regexes and stopwords over
+    /// secrets.
+    pub fn new(
+        base: Option<PathBuf>,
+        paths: GlobSet,
+        path_regexes: Vec<Regex>,
+        secret_regexes: Vec<Regex>,
+        stopwords: &[String],
+    ) -> Self {
+        let stopwords_lower = stopwords.iter().map(|s| s.to_lowercase()).collect();
+        Allowlist { base, paths, path_regexes, secret_regexes, stopwords_lower }
     }
 
     /// Why this finding is allowlisted, if it is.
@@ -136,28 +127,6 @@ impl Allowlist {
         let Some(base) = &self.base else { return false };
         relative_to(base, path).is_some_and(|relative| self.paths.is_match(relative))
     }
-}
-
-fn compile_regexes(patterns: &[String]) -> Result<Vec<Regex>> {
-    patterns.iter().map(|pattern| Regex::new(pattern).map_err(|e| Error::Usage(regex_problem(pattern, &e)))).collect()
-}
-
-fn glob_problem(pattern: &str, error: &globset::Error) -> String {
-    format!("invalid allowlist glob {}: {}", echo::quoted(pattern), error.kind())
-}
-
-fn regex_problem(pattern: &str, error: &regex::Error) -> String {
-    format!("invalid allowlist regex {}: {}", echo::quoted(pattern), echo::regex_error(error))
-}
-
-/// Checks an allowlist path glob, saying what is wrong with it.
-pub fn check_glob(pattern: &str) -> std::result::Result<(), String> {
-    Glob::new(pattern).map(drop).map_err(|e| glob_problem(pattern, &e))
-}
-
-/// Checks an allowlist regex, saying what is wrong with it.
-pub fn check_regex(pattern: &str) -> std::result::Result<(), String> {
-    Regex::new(pattern).map(drop).map_err(|e| regex_problem(pattern, &e))
 }
 
 /// The directory holding `file` (absolute and normalized): what the relative paths written
@@ -313,7 +282,8 @@ pub(crate) mod tests {
     #[test]
     fn path_globs_match_relative_and_anchored_paths() {
         let base = std::env::current_dir().unwrap();
-        let allow = Allowlist::new(Some(base.clone()), &["fixtures/**".into()], &[], &[]).unwrap();
+        let globs = globset::GlobSetBuilder::new().add(globset::Glob::new("fixtures/**").unwrap()).build().unwrap();
+        let allow = Allowlist::new(Some(base.clone()), globs, Vec::new(), Vec::new(), &[]);
         assert!(allow.path_is_allowed(Path::new("fixtures/a/b.txt")));
         assert!(allow.path_is_allowed(Path::new("./fixtures/b.txt")));
         assert!(allow.path_is_allowed(&base.join("fixtures/c.txt")));
@@ -322,7 +292,8 @@ pub(crate) mod tests {
 
     #[test]
     fn secrets_allowed_by_regex_or_stopword_and_counted() {
-        let allow = Allowlist::new(None, &[], &["^tok_test".into()], &["dummy".into()]).unwrap();
+        let regexes = vec![Regex::new("^tok_test").unwrap()];
+        let allow = Allowlist::new(None, GlobSet::empty(), Vec::new(), regexes, &["dummy".into()]);
         let filters = Filters { allowlist: allow, ..Filters::default() };
         let out = filters.apply(
             vec![finding("a", "tok_test1"), finding("b", "tok_DUMMY"), finding("c", "tok_real")],
@@ -365,7 +336,7 @@ pub(crate) mod tests {
         let known = [allowlisted.clone(), ignored.clone(), baselined.clone()];
         let baseline = Baseline::of(&cwd.join("baseline"), &known);
         let filters = Filters {
-            allowlist: Allowlist::new(None, &[], &[], &["dummy".into()]).unwrap(),
+            allowlist: Allowlist::new(None, GlobSet::empty(), Vec::new(), Vec::new(), &["dummy".into()]),
             ignore: Some(ignore),
             baseline: Some(baseline),
             report_unused: true,

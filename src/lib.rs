@@ -49,7 +49,6 @@ pub mod exit;
 pub mod filter;
 pub mod finding;
 pub mod fsio;
-pub mod gitleaks;
 pub mod ignore_file;
 pub mod lines;
 pub mod matcher;
@@ -70,7 +69,7 @@ pub mod verify;
 pub use error::{Error, Result};
 pub use exit::ExitStatus;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, GlobalArgs, ReportArgs};
 
 /// Sets the process-wide options `cli`'s command needs. `main` calls it once, before [`run`].
 ///
@@ -94,34 +93,20 @@ pub unsafe fn init(cli: &Cli) -> Result<()> {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
-    refuse_verify_where_it_does_not_belong(&cli)?;
     match &cli.command {
-        Command::Scan(args) => cmd::scan::run(args, &cli.global),
-        Command::Rules { action } => cmd::rules::run(action, &cli.global),
-        Command::Baseline { action } => cmd::baseline::run(action, &cli.global),
-        Command::Staged(args) => cmd::staged::run(args, &cli.global),
+        Command::Scan(args) => cmd::scan::run(args, &args.options),
+        Command::Rules { action, rules } => {
+            cmd::rules::run(action, &GlobalArgs { rules: rules.clone(), ..GlobalArgs::default() })
+        }
+        Command::Baseline { action, rules, scan, output } => {
+            let report = ReportArgs { output: output.clone(), ..ReportArgs::default() };
+            let options = GlobalArgs { rules: rules.clone(), report, scan: scan.clone(), ..GlobalArgs::default() };
+            cmd::baseline::run(action, &options)
+        }
+        Command::Staged(args) => cmd::staged::run(args, &args.options()),
         Command::Hook { action } => cmd::hook::run(action),
-        Command::History(args) => cmd::history::run(args, &cli.global),
+        Command::History(args) => cmd::history::run(args, &args.options),
         Command::Completions { shell } => cmd::generate::completions(*shell),
         Command::Man => cmd::generate::man(),
     }
-}
-
-/// `--verify` makes network calls: only `scan` and `history` take it. Hooks (and so
-/// `staged`) must stay offline and fast, whatever a hook script or alias passes.
-fn refuse_verify_where_it_does_not_belong(cli: &Cli) -> Result<()> {
-    let name = match &cli.command {
-        _ if !cli.global.verify => return Ok(()),
-        Command::Scan(_) | Command::History(_) => return Ok(()),
-        Command::Staged(_) => "staged",
-        Command::Hook { .. } => "hook",
-        Command::Rules { .. } => "rules",
-        Command::Baseline { .. } => "baseline",
-        Command::Completions { .. } => "completions",
-        Command::Man => "man",
-    };
-    Err(Error::Usage(format!(
-        "--verify is not available for `keyhound {name}` (it makes network calls, and hooks never do); \
-         use `keyhound scan --verify` or `keyhound history --verify`"
-    )))
 }

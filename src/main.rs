@@ -2,12 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use keyhound::cli::Cli;
 use keyhound::ExitStatus;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     // SAFETY: nothing has started a thread or used libgit2 yet.
     let status = match unsafe { keyhound::init(&cli) }.and_then(|()| keyhound::run(cli)) {
         Ok(status) => status,

@@ -36,11 +36,9 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let repo = staged::open(args.repo.as_deref())?;
     // A hook reports to a person at a terminal: a config file's `format` is meant for CI.
-    let global = GlobalArgs {
-        confidence: Some(global.confidence.unwrap_or(DEFAULT_CONFIDENCE)),
-        format: Some(global.format.unwrap_or(Format::Text)),
-        ..global.clone()
-    };
+    let mut global = global.clone();
+    global.rules.confidence = Some(global.rules.confidence.unwrap_or(DEFAULT_CONFIDENCE));
+    global.report.format = Some(global.report.format.unwrap_or(Format::Text));
     let anchor = repo.workdir().unwrap_or(Path::new("."));
     let mut config = Config::resolve(&global, anchor)?;
     super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));

@@ -1,5 +1,5 @@
-//! Reads a gitleaks configuration (`.gitleaks.toml`) into keyhound's model, so a team can
-//! switch with `--config .gitleaks.toml` and keep its custom rules and allowlists.
+//! Reads a gitleaks configuration (`.gitleaks.toml`) into [`Settings`], so a team can switch
+//! with `--config .gitleaks.toml` and keep its custom rules and allowlists.
 //!
 //! A file is taken for gitleaks' when it has gitleaks' shape: `[[rules]]` (keyhound's
 //! `[rules]` is a single table), `[[allowlists]]`, `[extend]`, `title`, or an `[allowlist]`
@@ -29,7 +29,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use crate::config::ConfigFile;
+use super::settings::{Located, Settings};
 use crate::echo;
 use crate::error::{Error, Result};
 use crate::rules::{Confidence, RuleSpec, Severity};
@@ -116,17 +116,17 @@ const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault"
 
 /// Translates a gitleaks configuration; what cannot be translated becomes a warning. Syntax
 /// and type errors name the file and line.
-pub fn translate(text: &str, path: &Path) -> Result<ConfigFile> {
+pub fn translate(text: &str, path: &Path) -> Result<Settings> {
     let parsed: GitleaksFile = toml::from_str(text)
         .map_err(|e| Error::Config { path: path.to_path_buf(), message: echo::toml_error(&e, text) })?;
-    let mut translation = Translation { path, file: ConfigFile::default() };
+    let mut translation = Translation { path, settings: Settings::default() };
     translation.unknown_keys("the top level", &parsed.other);
     if let Some(extend) = &parsed.extend {
         translation.unknown_keys("[extend]", &extend.other);
         if extend.path.is_some() || extend.url.is_some() {
             translation.warn("[extend] path/url (extended files are not read)".into());
         }
-        translation.file.rules.disabled.clone_from(&extend.disabled_rules);
+        translation.settings.disabled_rules.clone_from(&extend.disabled_rules);
     }
     for rule in parsed.rules {
         translation.rule(rule);
@@ -134,12 +134,12 @@ pub fn translate(text: &str, path: &Path) -> Result<ConfigFile> {
     for allowlist in parsed.allowlists.iter() {
         translation.global_allowlist(allowlist);
     }
-    Ok(translation.file)
+    Ok(translation.settings)
 }
 
 struct Translation<'p> {
     path: &'p Path,
-    file: ConfigFile,
+    settings: Settings,
 }
 
 /// The parts of a gitleaks allowlist that keyhound applies to secrets.
@@ -154,7 +154,7 @@ impl Translation<'_> {
     /// text, shown only when harmless.
     fn warn(&mut self, message: String) {
         let message = echo::message(&message);
-        self.file.warnings.push(format!("{}: not translated from gitleaks: {message}", self.path.display()));
+        self.settings.warnings.push(format!("{}: not translated from gitleaks: {message}", self.path.display()));
     }
 
     fn unknown_keys(&mut self, context: &str, other: &BTreeMap<String, Value>) {
@@ -183,7 +183,7 @@ impl Translation<'_> {
             allow.regexes.extend(part.regexes);
             allow.stopwords.extend(part.stopwords);
         }
-        self.file.rules.specs.push(RuleSpec {
+        self.settings.rule_specs.push(RuleSpec {
             id: kebab(&rule.id),
             description: rule.description.unwrap_or_else(|| rule.id.clone()),
             regex,
@@ -211,8 +211,8 @@ impl Translation<'_> {
             return;
         }
         let part = self.allowlist(allowlist, "[allowlist]", true);
-        let section = &mut self.file.allowlist;
-        section.regexes.extend(part.regexes.into_iter().map(|regex| toml::Spanned::new(0..0, regex)));
+        let section = &mut self.settings.allowlist;
+        section.secret_regexes.extend(part.regexes.into_iter().map(Located::unplaced));
         section.stopwords.extend(part.stopwords);
     }
 
@@ -231,7 +231,7 @@ impl Translation<'_> {
         }
         if global {
             let paths: Vec<String> = allowlist.paths.iter().filter_map(|regex| self.regex(regex, context)).collect();
-            self.file.allowlist.path_regexes.extend(paths);
+            self.settings.allowlist.path_regexes.extend(paths.into_iter().map(Located::unplaced));
         } else if !allowlist.paths.is_empty() {
             self.warn(format!("{context}: paths {:?}", allowlist.paths));
         }
@@ -389,7 +389,7 @@ fn kebab(id: &str) -> String {
 mod tests {
     use super::*;
 
-    fn translate_text(text: &str) -> Result<ConfigFile> {
+    fn translate_text(text: &str) -> Result<Settings> {
         let table: Table = toml::from_str(text).unwrap();
         assert!(is_gitleaks(&table));
         translate(text, Path::new(".gitleaks.toml"))
@@ -447,12 +447,12 @@ mod tests {
 
     #[test]
     fn and_allowlists_over_several_criteria_are_dropped_whole() {
-        let file = translate_text(
+        let settings = translate_text(
             "[[rules]]\nid = 'x'\nregex = 'x(y)'\n[[rules.allowlists]]\ncondition = 'AND'\nregexes = ['a']\npaths = ['b']\n",
         )
         .unwrap();
-        assert!(file.rules.specs[0].allow.is_empty());
-        assert!(file.warnings.iter().any(|w| w.contains("AND")), "{:?}", file.warnings);
+        assert!(settings.rule_specs[0].allow.is_empty());
+        assert!(settings.warnings.iter().any(|w| w.contains("AND")), "{:?}", settings.warnings);
     }
 
     #[test]
@@ -464,25 +464,25 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_path_only_rules_are_warnings() {
-        let file = translate_text("[[rules]]\nid = 'Key_File'\npath = '\\.pem$'\nreport = true\n").unwrap();
-        assert!(file.rules.specs.is_empty());
-        let warnings = file.warnings.join("\n");
+        let settings = translate_text("[[rules]]\nid = 'Key_File'\npath = '\\.pem$'\nreport = true\n").unwrap();
+        assert!(settings.rule_specs.is_empty());
+        let warnings = settings.warnings.join("\n");
         assert!(warnings.contains("\"report\"") && warnings.contains("file paths only"), "{warnings}");
     }
 
     #[test]
     fn rules_keep_secret_group_keywords_entropy_and_allowlists() {
-        let file = translate_text(
+        let settings = translate_text(
             "[[rules]]\nid = 'Acme.Token'\nregex = '(a)(b)'\nsecretGroup = 2\nentropy = 3\nkeywords = ['ab']\n\
              [rules.allowlist]\nregexes = ['^x']\nstopwords = ['demo']\n",
         )
         .unwrap();
-        let spec = &file.rules.specs[0];
+        let spec = &settings.rule_specs[0];
         assert_eq!((spec.id.as_str(), spec.secret_group, spec.entropy), ("acme-token", Some(2), Some(3.0)));
         assert_eq!(
             (spec.allow.as_slice(), spec.stopwords.as_slice()),
             (&["^x".to_string()][..], &["demo".to_string()][..])
         );
-        assert!(file.warnings.is_empty(), "{:?}", file.warnings);
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
     }
 }
