@@ -40,9 +40,10 @@ use std::path::{Path, PathBuf};
 
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{directory_of, suppression_path};
+use crate::filter::suppression_path;
 use crate::finding::Finding;
 use crate::fsio::{self, Named};
+use crate::paths::directory_of;
 
 /// The first line of every baseline file.
 pub const HEADER: &str = "# keyhound baseline v1";

@@ -12,6 +12,7 @@ use crate::echo;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Position};
 use crate::ignore_file::IgnoreFile;
+use crate::paths::{forward_slashes, relative_to};
 
 /// The marker that suppresses findings on its line.
 pub const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";
@@ -159,20 +160,6 @@ pub fn check_regex(pattern: &str) -> std::result::Result<(), String> {
     Regex::new(pattern).map(drop).map_err(|e| regex_problem(pattern, &e))
 }
 
-/// The directory holding `file` (absolute and normalized): what the relative paths written
-/// in a config, ignore or baseline file are anchored at.
-pub fn directory_of(file: &Path) -> PathBuf {
-    let absolute = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_path_buf());
-    normalize(&absolute).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// `path` (absolute, or relative to the current directory) relative to `base`, if it is
-/// below it.
-pub fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {
-    let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
-    normalize(&absolute).strip_prefix(base).ok().map(Path::to_path_buf)
-}
-
 /// The path of a finding as suppression files (`.keyhoundignore`, baselines) record it:
 /// relative to the directory `base` holding the file, with `/` separators. History findings
 /// carry repository paths already; a path outside `base` is kept as the finding has it.
@@ -183,23 +170,8 @@ pub fn suppression_path(finding: &Finding, base: &Path) -> String {
         None => relative_to(base, path),
     };
     let path = relative.as_deref().unwrap_or(path);
-    let text = crate::source::forward_slashes(&path.to_string_lossy());
+    let text = forward_slashes(&path.to_string_lossy());
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
-}
-
-/// Removes `.` and resolves `..` lexically (the file may be gone, so no canonicalize).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Every filter that runs after the scan, in the order they apply.

@@ -25,9 +25,10 @@ use globset::{Glob, GlobMatcher};
 use crate::baseline::{check_fingerprint, shown_fingerprint};
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{directory_of, suppression_path};
+use crate::filter::suppression_path;
 use crate::finding::Finding;
 use crate::fsio::{self, Named};
+use crate::paths::directory_of;
 
 /// The ignore file's name.
 pub const FILE_NAME: &str = ".keyhoundignore";

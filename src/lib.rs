@@ -39,6 +39,7 @@ pub mod gitleaks;
 pub mod ignore_file;
 pub mod lines;
 pub mod matcher;
+pub mod paths;
 pub mod precision;
 pub mod prefilter;
 pub mod report;

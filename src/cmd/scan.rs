@@ -10,9 +10,9 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
+use crate::paths::display_path;
 use crate::report;
 use crate::scan::{BlobScanner, FindingSink, ScanOutcome, SharedSink};
-use crate::source::display_path;
 use crate::source::worktree::{self, WalkOptions};
 
 /// Runs the command.

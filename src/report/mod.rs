@@ -114,11 +114,11 @@ impl Checkout {
     /// the scan read, and following symbolic links could only move it elsewhere.
     pub fn relative(&self, file: &str) -> String {
         let Some(base) = &self.base else { return file.to_string() };
-        let full = crate::filter::normalize(&base.join(file));
+        let full = crate::paths::normalize(&base.join(file));
         self.roots
             .iter()
             .find_map(|root| full.strip_prefix(root).ok().filter(|inside| !inside.as_os_str().is_empty()))
-            .map_or_else(|| file.to_string(), |inside| crate::source::forward_slashes(&inside.to_string_lossy()))
+            .map_or_else(|| file.to_string(), |inside| crate::paths::forward_slashes(&inside.to_string_lossy()))
     }
 }
 

@@ -193,7 +193,7 @@ fn is_message(finding: &Finding) -> bool {
 /// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
 /// path named on the command line can be, see [`Location`]) a `file://` URI.
 fn artifact_location(path: &str) -> Value {
-    let slashed = crate::source::forward_slashes(path);
+    let slashed = crate::paths::forward_slashes(path);
     if let Some(absolute) = slashed.strip_prefix('/') {
         json!({ "uri": format!("file:///{}", percent_encode(absolute)) })
     } else {

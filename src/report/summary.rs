@@ -1,8 +1,9 @@
 //! The summary written to stderr after a scan: what was found, what was scanned, and every
 //! reason something was not (so a scan is never silently "clean").
 
+use crate::paths::display_path;
 use crate::scan::ScanOutcome;
-use crate::source::{display_path, human_bytes};
+use crate::source::human_bytes;
 use crate::verify;
 
 /// Most skipped paths named individually before the rest are counted.
