@@ -33,13 +33,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::archive;
-use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::echo;
 use crate::error::{Error, Result};
+use crate::filter::baseline::Baseline;
+use crate::filter::ignore_file::{self, IgnoreFile};
 use crate::filter::{check_glob, check_regex, Allowlist, Filters};
 use crate::fsio::{self, Named};
-use crate::ignore_file::{self, IgnoreFile};
 use crate::paths::{directory_of, normalize};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource, RuleSpec};
@@ -451,7 +451,7 @@ mod tests {
     fn baseline_path_is_relative_to_the_config_file() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("ci")).unwrap();
-        fs::write(dir.path().join("ci/known"), format!("{}\n", crate::baseline::HEADER)).unwrap();
+        fs::write(dir.path().join("ci/known"), format!("{}\n", crate::filter::baseline::HEADER)).unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "baseline = 'ci/known'\n").unwrap();
         let args = GlobalArgs { config: Some(path), ..GlobalArgs::default() };

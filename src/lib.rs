@@ -23,7 +23,6 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod archive;
-pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -36,7 +35,6 @@ pub mod filter;
 pub mod finding;
 pub mod fsio;
 pub mod gitleaks;
-pub mod ignore_file;
 pub mod lines;
 pub mod matcher;
 pub mod paths;

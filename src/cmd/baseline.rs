@@ -8,11 +8,11 @@
 
 use std::path::PathBuf;
 
-use crate::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::cli::{BaselineAction, GlobalArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::filter::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::fsio::{self, Named};
 use crate::source::worktree::WalkOptions;
 

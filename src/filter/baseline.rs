@@ -38,9 +38,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::suppression_path;
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::suppression_path;
 use crate::finding::Finding;
 use crate::fsio::{self, Named};
 use crate::paths::directory_of;

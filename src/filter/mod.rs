@@ -1,48 +1,31 @@
-//! Filters that drop findings after matching, in this order: inline `keyhound:allow`
-//! comments (applied while scanning), the configured allowlists, the `.keyhoundignore` file,
-//! and the baseline. Pure functions over findings; every drop is counted by reason.
+//! Filters: what drops a finding after matching, each with its own [`DropReason`], in this
+//! order:
+//!
+//! 1. [`inline`]: a `keyhound:allow` comment on the secret's lines. Decided while scanning,
+//!    since only the scanner sees a text's lines: a history finding it drops never competes
+//!    for the earliest version of its file.
+//! 2. [`allowlist`]: the configuration's path globs and regexes, secret regexes and
+//!    stopwords.
+//! 3. [`ignore_file`]: the `.keyhoundignore` entries.
+//! 4. [`baseline`]: the baseline's entries.
+//!
+//! A finding one filter drops never reaches the next, so each drop is counted once, under
+//! the reason of the first filter that drops it. Pure functions over findings.
 
-use std::path::{Path, PathBuf};
+pub mod allowlist;
+pub mod baseline;
+pub mod ignore_file;
+pub mod inline;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::Regex;
+use std::path::Path;
 
-use crate::baseline::Baseline;
-use crate::echo;
-use crate::error::{Error, Result};
-use crate::finding::{Finding, Position};
-use crate::ignore_file::IgnoreFile;
+pub use allowlist::{check_glob, check_regex, Allowlist};
+use baseline::Baseline;
+use ignore_file::IgnoreFile;
+pub use inline::InlineAllows;
+
+use crate::finding::Finding;
 use crate::paths::{forward_slashes, relative_to};
-
-/// The marker that suppresses findings on its line.
-pub const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";
-
-/// The lines of one text that carry an inline allow comment, found once per text so that
-/// checking each finding costs a binary search, not a look at its lines.
-#[derive(Debug, Default)]
-pub struct InlineAllows {
-    /// Sorted line numbers.
-    lines: Vec<usize>,
-}
-
-impl InlineAllows {
-    /// The allow comments of `text`, placed on its lines as [`crate::lines`] counts them.
-    pub fn of(text: &[u8]) -> Self {
-        let offsets: Vec<usize> = memchr::memmem::find_iter(text, INLINE_ALLOW_MARKER).collect();
-        InlineAllows { lines: crate::lines::locate(text, &offsets).into_iter().map(|(line, _)| line).collect() }
-    }
-
-    /// True when the text has no allow comment at all.
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// Whether a line from the first to the last of `position`'s carries an allow comment.
-    pub fn cover(&self, position: &Position) -> bool {
-        let first = self.lines.partition_point(|&line| line < position.line);
-        self.lines.get(first).is_some_and(|&line| line <= position.end_line)
-    }
-}
 
 /// Why a finding was not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,90 +57,6 @@ impl DropReason {
             DropReason::AlreadyInHead => "HEAD already holding it (warned above; --strict blocks)",
         }
     }
-}
-
-/// Global allowlists from the configuration file.
-#[derive(Debug, Default)]
-pub struct Allowlist {
-    /// Directory that relative path globs are anchored at (the config file's directory).
-    base: Option<PathBuf>,
-    paths: GlobSet,
-    /// Regexes over paths (translated gitleaks allowlists).
-    path_regexes: Vec<Regex>,
-    secret_regexes: Vec<Regex>,
-    stopwords_lower: Vec<String>,
-}
-
-impl Allowlist {
-    /// Builds an allowlist; `base` anchors the path globs.
-    pub fn new(base: Option<PathBuf>, paths: &[String], regexes: &[String], stopwords: &[String]) -> Result<Self> {
-        let mut globs = GlobSetBuilder::new();
-        for pattern in paths {
-            globs.add(Glob::new(pattern).map_err(|e| Error::Usage(glob_problem(pattern, &e)))?);
-        }
-        Ok(Allowlist {
-            base,
-            paths: globs.build().map_err(|e| Error::Usage(format!("invalid allowlist globs: {}", e.kind())))?,
-            path_regexes: Vec::new(),
-            secret_regexes: compile_regexes(regexes)?,
-            stopwords_lower: stopwords.iter().map(|s| s.to_lowercase()).collect(),
-        })
-    }
-
-    /// Adds regexes that allowlist every path they match (anywhere in the path).
-    pub fn with_path_regexes(mut self, regexes: &[String]) -> Result<Self> {
-        self.path_regexes.extend(compile_regexes(regexes)?);
-        Ok(self)
-    }
-
-    /// Why this finding is allowlisted, if it is.
-    pub fn drop_reason(&self, finding: &Finding) -> Option<DropReason> {
-        if self.path_is_allowed(Path::new(&finding.path)) {
-            return Some(DropReason::AllowlistedPath);
-        }
-        let lower = finding.secret.to_lowercase();
-        let secret_allowed = self.secret_regexes.iter().any(|re| re.is_match(&finding.secret))
-            || self.stopwords_lower.iter().any(|word| lower.contains(word.as_str()));
-        secret_allowed.then_some(DropReason::AllowlistedSecret)
-    }
-
-    /// Whether a path matches an allowlisted glob, as given or relative to the base.
-    pub fn path_is_allowed(&self, path: &Path) -> bool {
-        let stripped = path.strip_prefix("./").unwrap_or(path);
-        if self.path_regexes.iter().any(|re| re.is_match(&stripped.to_string_lossy())) {
-            return true;
-        }
-        if self.paths.is_empty() {
-            return false;
-        }
-        if self.paths.is_match(stripped) {
-            return true;
-        }
-        let Some(base) = &self.base else { return false };
-        relative_to(base, path).is_some_and(|relative| self.paths.is_match(relative))
-    }
-}
-
-fn compile_regexes(patterns: &[String]) -> Result<Vec<Regex>> {
-    patterns.iter().map(|pattern| Regex::new(pattern).map_err(|e| Error::Usage(regex_problem(pattern, &e)))).collect()
-}
-
-fn glob_problem(pattern: &str, error: &globset::Error) -> String {
-    format!("invalid allowlist glob {}: {}", echo::quoted(pattern), error.kind())
-}
-
-fn regex_problem(pattern: &str, error: &regex::Error) -> String {
-    format!("invalid allowlist regex {}: {}", echo::quoted(pattern), echo::regex_error(error))
-}
-
-/// Checks an allowlist path glob, saying what is wrong with it.
-pub fn check_glob(pattern: &str) -> std::result::Result<(), String> {
-    Glob::new(pattern).map(drop).map_err(|e| glob_problem(pattern, &e))
-}
-
-/// Checks an allowlist regex, saying what is wrong with it.
-pub fn check_regex(pattern: &str) -> std::result::Result<(), String> {
-    Regex::new(pattern).map(drop).map_err(|e| regex_problem(pattern, &e))
 }
 
 /// The path of a finding as suppression files (`.keyhoundignore`, baselines) record it:
@@ -249,6 +148,7 @@ fn drop_where(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::finding::Position;
     use crate::rules::{Confidence, Severity};
 
     pub(crate) fn finding(path: &str, secret: &str) -> Finding {
@@ -268,27 +168,6 @@ pub(crate) mod tests {
             decoded: None,
             member_at: None,
         }
-    }
-
-    #[test]
-    fn inline_allows_cover_their_own_lines_only() {
-        let on = |line, end_line| Position { line, column: 1, end_line, end_column: 2 };
-        let allows = InlineAllows::of(b"a # keyhound:allow\nb\rc # keyhound:allow\r\nd # keyhound\n");
-        assert!(allows.cover(&on(1, 1)) && allows.cover(&on(3, 3)));
-        // A lone CR ends a line, as it does for the positions reported.
-        assert!(!allows.cover(&on(2, 2)) && !allows.cover(&on(4, 4)));
-        assert!(allows.cover(&on(2, 3)), "a secret spanning lines is allowed from any of them");
-        assert!(InlineAllows::of(b"key = 'x' # keyhound").is_empty());
-    }
-
-    #[test]
-    fn path_globs_match_relative_and_anchored_paths() {
-        let base = std::env::current_dir().unwrap();
-        let allow = Allowlist::new(Some(base.clone()), &["fixtures/**".into()], &[], &[]).unwrap();
-        assert!(allow.path_is_allowed(Path::new("fixtures/a/b.txt")));
-        assert!(allow.path_is_allowed(Path::new("./fixtures/b.txt")));
-        assert!(allow.path_is_allowed(&base.join("fixtures/c.txt")));
-        assert!(!allow.path_is_allowed(Path::new("src/fixtures.rs")));
     }
 
     #[test]

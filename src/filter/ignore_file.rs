@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use crate::baseline::{check_fingerprint, shown_fingerprint};
+use super::baseline::{check_fingerprint, shown_fingerprint};
+use super::suppression_path;
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::suppression_path;
 use crate::finding::Finding;
 use crate::fsio::{self, Named};
 use crate::paths::directory_of;
