@@ -38,6 +38,7 @@ pub mod gitleaks;
 pub mod lines;
 pub mod matcher;
 pub mod paths;
+pub mod pipeline;
 pub mod precision;
 pub mod prefilter;
 pub mod report;

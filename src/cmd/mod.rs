@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
+use crate::pipeline::ScanOutcome;
 use crate::report::{self, summary, Checkout};
-use crate::scan::ScanOutcome;
 use crate::verify;
 
 /// Verifies the findings when `--verify` asks for it, writes the report (to `--output` or

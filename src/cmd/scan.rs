@@ -11,8 +11,9 @@ use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
 use crate::paths::display_path;
+use crate::pipeline::ScanOutcome;
 use crate::report;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome, SharedSink};
+use crate::scan::{BlobScanner, FindingSink, SharedSink};
 use crate::source::worktree::{self, WalkOptions};
 
 /// Runs the command.

@@ -8,11 +8,17 @@
 //!    stopwords.
 //! 3. [`ignore_file`]: the `.keyhoundignore` entries.
 //! 4. [`baseline`]: the baseline's entries.
+//! 5. [`already_in_head`]: `keyhound staged` only, a secret `HEAD` already holds in a file the
+//!    commit touches. Last, since the command reads `HEAD`'s blobs only for findings the
+//!    others kept.
 //!
-//! A finding one filter drops never reaches the next, so each drop is counted once, under
-//! the reason of the first filter that drops it. Pure functions over findings.
+//! [`Filters::apply`] runs filters 2 to 4 on the findings the scanner kept (see
+//! [`crate::pipeline`] for where 5 runs). A finding one filter drops never reaches the next,
+//! so each drop is counted once, under the reason of the first filter that drops it. Pure
+//! functions over findings.
 
 pub mod allowlist;
+pub mod already_in_head;
 pub mod baseline;
 pub mod ignore_file;
 pub mod inline;
@@ -73,7 +79,9 @@ pub fn suppression_path(finding: &Finding, base: &Path) -> String {
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
-/// Every filter that runs after the scan, in the order they apply.
+/// The filters the configuration sets up, which run after the scan in the order of their
+/// fields: inline allow comments drop findings before them, while scanning, and
+/// `keyhound staged`'s [`already_in_head`] after them.
 #[derive(Debug, Default)]
 pub struct Filters {
     /// The configured allowlists.
@@ -99,7 +107,7 @@ pub struct Filtered {
 
 impl Filters {
     /// Applies allowlist, ignore file and baseline, in that order. `dropped` holds the drops
-    /// made earlier (inline allow comments).
+    /// the scanner made (inline allow comments), which come first.
     pub fn apply(&self, findings: Vec<Finding>, dropped: Vec<DropReason>) -> Filtered {
         let mut out = Filtered { dropped, ..Filtered::default() };
         let mut kept = drop_where(findings, &mut out.dropped, |finding| self.allowlist.drop_reason(finding));
@@ -170,6 +178,27 @@ pub(crate) mod tests {
         }
     }
 
+    /// A finding for each filter of [`one_drop_each`] to drop, then one they all keep.
+    pub(crate) fn one_of_each() -> [Finding; 4] {
+        [finding("a", "tok_dummy"), finding("b", "tok_ignored"), finding("c", "tok_known"), finding("d", "tok_new")]
+    }
+
+    /// Filters whose allowlist drops the first of [`one_of_each`], ignore file the second and
+    /// baseline the third. The ignore file lists the first too, and the baseline the first
+    /// two, so a finding that reached a filter after the one dropping it would be counted
+    /// twice, and its entries would not be unused.
+    pub(crate) fn one_drop_each() -> Filters {
+        let cwd = std::env::current_dir().unwrap();
+        let [allowlisted, ignored, baselined, _] = one_of_each();
+        let ignore_text = format!("{}\n{}\n", allowlisted.fingerprint, ignored.fingerprint);
+        Filters {
+            allowlist: Allowlist::new(None, &[], &[], &["dummy".into()]).unwrap(),
+            ignore: Some(IgnoreFile::parse(&ignore_text, &cwd.join(".keyhoundignore")).unwrap()),
+            baseline: Some(Baseline::of(&cwd.join("baseline"), &[allowlisted, ignored, baselined])),
+            report_unused: true,
+        }
+    }
+
     #[test]
     fn secrets_allowed_by_regex_or_stopword_and_counted() {
         let allow = Allowlist::new(None, &[], &["^tok_test".into()], &["dummy".into()]).unwrap();
@@ -206,22 +235,7 @@ pub(crate) mod tests {
 
     #[test]
     fn filters_apply_in_order_and_count_each_drop_once() {
-        let cwd = std::env::current_dir().unwrap();
-        let allowlisted = finding("a", "tok_dummy");
-        let ignored = finding("b", "tok_ignored");
-        let baselined = finding("c", "tok_known");
-        let ignore_text = format!("{}\n{}\n", allowlisted.fingerprint, ignored.fingerprint);
-        let ignore = IgnoreFile::parse(&ignore_text, &cwd.join(".keyhoundignore")).unwrap();
-        let known = [allowlisted.clone(), ignored.clone(), baselined.clone()];
-        let baseline = Baseline::of(&cwd.join("baseline"), &known);
-        let filters = Filters {
-            allowlist: Allowlist::new(None, &[], &[], &["dummy".into()]).unwrap(),
-            ignore: Some(ignore),
-            baseline: Some(baseline),
-            report_unused: true,
-        };
-        let fresh = finding("d", "tok_new");
-        let out = filters.apply(vec![allowlisted, ignored, baselined, fresh], Vec::new());
+        let out = one_drop_each().apply(one_of_each().to_vec(), Vec::new());
         assert_eq!(out.kept.len(), 1);
         assert_eq!(out.kept[0].path, "d");
         assert_eq!(out.dropped, [DropReason::AllowlistedSecret, DropReason::IgnoreFile, DropReason::Baseline]);

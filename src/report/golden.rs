@@ -16,8 +16,8 @@ use clap::ValueEnum;
 
 use super::test_support::{finding, finding_in_commit};
 use super::{write, Format, ReportOptions};
+use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
-use crate::scan::ScanOutcome;
 
 fn outcome() -> ScanOutcome {
     let findings = vec![finding("app/.env", 3), finding_in_commit("src/odd dir/a,\"b\"<&>%:c.py", 12)];

@@ -80,8 +80,8 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding};
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Confidence, Severity};
-use crate::scan::ScanOutcome;
 use crate::verify::Verification;
 
 /// The wire form of a finding.

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::escape;
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{RuleSet, Severity};
-use crate::scan::ScanOutcome;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -343,8 +343,8 @@ pub(crate) mod test_support {
     use std::sync::Arc;
 
     use crate::finding::{CommitInfo, Finding, Position};
+    use crate::pipeline::ScanOutcome;
     use crate::rules::{Confidence, Severity};
-    use crate::scan::ScanOutcome;
     use crate::verify::{State, Verification};
 
     /// A finding with a fixed, obviously fake secret.

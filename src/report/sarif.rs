@@ -29,8 +29,8 @@ use serde_json::{json, Value};
 
 use super::{headline, place_fingerprints, text::fix_for, Format, Level, Location, ReportOptions};
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet, Severity};
-use crate::scan::ScanOutcome;
 
 /// The key under which results carry keyhound's content fingerprint.
 pub const FINGERPRINT_KEY: &str = "keyhound/v1";

@@ -2,7 +2,7 @@
 //! reason something was not (so a scan is never silently "clean").
 
 use crate::paths::display_path;
-use crate::scan::ScanOutcome;
+use crate::pipeline::ScanOutcome;
 use crate::source::human_bytes;
 use crate::verify;
 

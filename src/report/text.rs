@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
-use crate::scan::ScanOutcome;
 use crate::verify::{State, Verification};
 
 const BOLD_RED: &str = "\x1b[1;31m";

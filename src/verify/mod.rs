@@ -26,7 +26,7 @@ use serde::Serialize;
 pub use options::VerifyOptions;
 
 use crate::finding::Finding;
-use crate::scan::ScanOutcome;
+use crate::pipeline::ScanOutcome;
 use classify::Verdict;
 use limit::HostLimits;
 use probe::Client;
