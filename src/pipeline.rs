@@ -25,7 +25,7 @@ use crate::filter::{DropReason, Filtered, Filters};
 use crate::finding::Finding;
 use crate::scan::FindingSink;
 use crate::source::SourceStats;
-use crate::verify::Verifications;
+use crate::verify::{self, Verifications, Verified, VerifyOptions};
 
 /// The result of a scan of any source, ready for the reporters.
 #[derive(Debug, Default, Clone)]
@@ -40,8 +40,6 @@ pub struct ScanOutcome {
     pub stats: SourceStats,
     /// Wall-clock time of the scan.
     pub elapsed: Duration,
-    /// `--verify` results by fingerprint (empty without `--verify`).
-    pub verifications: Verifications,
 }
 
 impl ScanOutcome {
@@ -52,14 +50,7 @@ impl ScanOutcome {
         let stats = collect(stats, sink.stats);
         let Filtered { kept: mut findings, dropped, unused } = filters.apply(sink.findings, sink.dropped);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut outcome = ScanOutcome {
-            findings,
-            dropped: BTreeMap::new(),
-            unused,
-            stats,
-            elapsed,
-            verifications: Verifications::new(),
-        };
+        let mut outcome = ScanOutcome { findings, dropped: BTreeMap::new(), unused, stats, elapsed };
         outcome.count_dropped(dropped);
         outcome
     }
@@ -83,6 +74,23 @@ impl ScanOutcome {
             *self.dropped.entry(reason).or_insert(0) += 1;
         }
     }
+
+    /// Lists the findings in `order`, a permutation of their indexes, moving each once.
+    fn reorder(&mut self, order: &[usize]) {
+        let mut slots: Vec<Option<Finding>> = std::mem::take(&mut self.findings).into_iter().map(Some).collect();
+        self.findings =
+            order.iter().map(|&index| slots[index].take().expect("the order lists each index once")).collect();
+    }
+}
+
+/// The verify step, with `--verify` (`options`): asks the providers about each distinct
+/// secret once and lists live keys first. The answers are returned, to travel beside the
+/// outcome to the reporters; without `options` there are none and nothing moves.
+pub fn verify(outcome: &mut ScanOutcome, options: Option<&VerifyOptions>) -> Verifications {
+    let Some(options) = options else { return Verifications::new() };
+    let Verified { verifications, live_first } = verify::verify(&outcome.findings, options);
+    outcome.reorder(&live_first);
+    verifications
 }
 
 /// The source's `stats` with what the scanner counted inside blobs added.
@@ -136,6 +144,24 @@ mod tests {
         assert_eq!((outcome.stats.blobs, outcome.stats.nested.members), (3, 2));
         assert_eq!(outcome.stats.warnings, ["a", "b"]);
         assert!(outcome.dropped.is_empty());
+    }
+
+    #[test]
+    fn reordering_moves_the_findings_only() {
+        let found = one_of_each();
+        let mut outcome = outcome(found.to_vec(), vec![DropReason::InlineAllow], &Filters::default());
+        let before = outcome.clone();
+        outcome.reorder(&[2, 0, 3, 1]);
+        assert_eq!(outcome.findings, [2, 0, 3, 1].map(|index| before.findings[index].clone()));
+        assert_eq!((outcome.dropped, outcome.unused), (before.dropped, before.unused));
+    }
+
+    #[test]
+    fn without_verify_there_are_no_verifications_and_the_order_stays() {
+        let mut outcome = outcome(one_of_each().to_vec(), Vec::new(), &Filters::default());
+        let before = outcome.findings.clone();
+        assert!(verify(&mut outcome, None).is_empty());
+        assert_eq!(outcome.findings, before);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
 use crate::scan::{BlobScanner, FindingSink};
 use crate::source::staged::{self, PathBlob};
+use crate::verify::Verifications;
 
 /// The confidence floor of a hook: low-confidence generic rules would block too many commits.
 pub const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
@@ -89,7 +90,8 @@ fn report(config: &Config, outcome: &ScanOutcome, already_in_head: &[Finding]) -
     if !config.quiet && !already_in_head.is_empty() {
         write_already_in_head(config, already_in_head);
     }
-    let status = super::emit(config, outcome)?;
+    // Hooks never verify: a commit makes no network call.
+    let status = super::emit(config, outcome, &Verifications::new())?;
     if status == ExitStatus::Findings && !config.quiet {
         let mut stderr = io::stderr().lock();
         for line in blocked::lines(&outcome.findings, &config.rules) {
@@ -110,5 +112,5 @@ fn write_already_in_head(config: &Config, findings: &[Finding]) {
     );
     let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
     let options = ReportOptions { color: false, ..config.report.clone() };
-    let _ = text::write(&listed, &config.rules, &options, &mut stderr);
+    let _ = text::write(&listed, &Verifications::new(), &config.rules, &options, &mut stderr);
 }
