@@ -12,10 +12,10 @@
 //!   the sorted findings and keeps their order.
 //! - **sort**: by path, line, column and rule, so that the report does not depend on which
 //!   thread finished first.
-//! - **verify** (`--verify` only): [`verify`] lists live keys first and returns the providers'
-//!   answers, which travel beside the outcome, not inside it.
-//! - **report**: the command hands the outcome and the verifications to `cmd::emit`, which
-//!   writes the report and summary and makes no network call.
+//! - **verify** (`--verify` only): [`verify()`] lists live keys first and returns the
+//!   providers' answers, which travel beside the outcome, not inside it.
+//! - **report**: the command hands the outcome and the verifications to
+//!   [`crate::cmd::emit`], which writes the report and summary and makes no network call.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
