@@ -106,10 +106,10 @@ pub struct Filtered {
 }
 
 impl Filters {
-    /// Applies allowlist, ignore file and baseline, in that order. `dropped` holds the drops
-    /// the scanner made (inline allow comments), which come first.
-    pub fn apply(&self, findings: Vec<Finding>, dropped: Vec<DropReason>) -> Filtered {
-        let mut out = Filtered { dropped, ..Filtered::default() };
+    /// Applies allowlist, ignore file and baseline, in that order, to the findings the
+    /// scanner kept. `inline_allowed` holds the drops of filter 1, which the scanner made.
+    pub fn apply(&self, findings: Vec<Finding>, inline_allowed: Vec<DropReason>) -> Filtered {
+        let mut out = Filtered { dropped: inline_allowed, ..Filtered::default() };
         let mut kept = drop_where(findings, &mut out.dropped, |finding| self.allowlist.drop_reason(finding));
         if let Some(ignore) = &self.ignore {
             let mut used = vec![false; ignore.len()];

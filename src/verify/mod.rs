@@ -84,7 +84,7 @@ pub struct Verification {
 pub type Verifications = BTreeMap<String, Verification>;
 
 /// What verifying a list of findings found out.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Verified {
     /// The providers' answers.
     pub verifications: Verifications,
