@@ -24,7 +24,7 @@ use std::fs::{File, FileType, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use crate::filter::normalize;
+use crate::paths::normalize;
 
 /// The largest file read (configuration, ignore, baseline, rule and git config files).
 pub const READ_LIMIT: u64 = 16 << 20;

@@ -37,7 +37,6 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod archive;
-pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -49,9 +48,10 @@ pub mod exit;
 pub mod filter;
 pub mod finding;
 pub mod fsio;
-pub mod ignore_file;
 pub mod lines;
 pub mod matcher;
+pub mod paths;
+pub mod pipeline;
 pub mod precision;
 pub mod prefilter;
 pub(crate) mod redact;

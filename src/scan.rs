@@ -1,23 +1,21 @@
-//! The scanning pipeline between a source and the reporters: runs the matcher over each
+//! The scanning between a source and the post-scan pipeline: runs the matcher over each
 //! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
-//! worker threads into one sorted [`ScanOutcome`].
+//! worker threads into one [`FindingSink`] for [`crate::pipeline`].
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use crate::archive::{self, Budget, Event, Stop};
 use crate::decode::{self, base64, percent, Encoding};
-use crate::filter::{self, DropReason, Filters, InlineAllows};
+use crate::filter::{DropReason, InlineAllows};
 use crate::finding::Finding;
 use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::redact::{self, SecretSpan};
 use crate::size::{human_bytes, DEFAULT_MAX_FILE_SIZE};
 use crate::source::{SkipReason, Skipped, SourceStats};
-use crate::verify::Verifications;
 
 /// What to look for inside blobs, besides their bytes as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -557,48 +555,6 @@ impl SharedSink {
     /// The gathered findings and drops.
     pub fn into_inner(self) -> FindingSink {
         self.0.into_inner().expect("worker threads have finished")
-    }
-}
-
-/// The result of a scan of any source, ready for the reporters.
-#[derive(Debug, Default, Clone)]
-pub struct ScanOutcome {
-    /// Reported findings, in output order.
-    pub findings: Vec<Finding>,
-    /// How many findings were dropped, by reason.
-    pub dropped: BTreeMap<DropReason, usize>,
-    /// Ignore-file and baseline entries that matched nothing (with `--report-unused`).
-    pub unused: Vec<String>,
-    /// What the source read and skipped.
-    pub stats: SourceStats,
-    /// Wall-clock time of the scan.
-    pub elapsed: Duration,
-    /// `--verify` results by fingerprint (empty without `--verify`).
-    pub verifications: Verifications,
-}
-
-impl ScanOutcome {
-    /// Applies the filters (allowlist, ignore file, baseline), sorts, and counts drops. What
-    /// the scanner counted inside blobs is added to the source's `stats`.
-    pub fn new(sink: FindingSink, filters: &Filters, mut stats: SourceStats, elapsed: Duration) -> Self {
-        let mut nested = sink.stats;
-        // Threads finish blobs in any order; the summary should not.
-        nested.warnings.sort();
-        nested.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        stats.merge(nested);
-        let filter::Filtered { kept: mut findings, dropped: dropped_reasons, unused } =
-            filters.apply(sink.findings, sink.dropped);
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut dropped = BTreeMap::new();
-        for reason in dropped_reasons {
-            *dropped.entry(reason).or_insert(0) += 1;
-        }
-        ScanOutcome { findings, dropped, unused, stats, elapsed, verifications: Verifications::new() }
-    }
-
-    /// True when something could not be scanned.
-    pub fn is_incomplete(&self) -> bool {
-        !self.stats.errors.is_empty()
     }
 }
 

@@ -8,13 +8,14 @@
 
 use std::path::PathBuf;
 
-use crate::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::cli::{BaselineAction, GlobalArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::filter::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::fsio::{self, Named};
 use crate::source::worktree::WalkOptions;
+use crate::verify::Verifications;
 
 /// Runs the command.
 pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -39,7 +40,7 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
         baseline.entries().count(),
         file.display()
     );
-    super::print_summary(&config, &outcome, None, Some(recorded));
+    super::print_summary(&config, &outcome, &Verifications::new(), None, Some(recorded));
     Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
 }
 

@@ -24,8 +24,9 @@ use crate::exit::ExitStatus;
 use crate::filter::DropReason;
 use crate::finding::{CommitInfo, Finding};
 use crate::matcher::Matcher;
+use crate::pipeline::{self, ScanOutcome};
 use crate::report;
-use crate::scan::{BlobScanner, ExpandOptions, FindingSink, ScanOutcome};
+use crate::scan::{BlobScanner, ExpandOptions, FindingSink};
 use crate::source::git::{read_blob, reopen, BlobRead};
 use crate::source::history::{self, Counters, Enumeration, Item, Plan, Selection};
 use crate::source::{SkipReason, Skipped, SourceStats};
@@ -49,8 +50,9 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let outcome = scan_history(&repo, &selection, &config, progress)?;
-    super::emit(&config, &outcome)
+    let mut outcome = scan_history(&repo, &selection, &config, progress)?;
+    let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
+    super::emit(&config, &outcome, &verifications)
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.

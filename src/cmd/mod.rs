@@ -1,5 +1,6 @@
 //! One module per command: each turns its arguments into a [`Config`], runs a source through
-//! the pipeline, and hands the outcome to [`emit`].
+//! the pipeline (see [`crate::pipeline`]), and hands the outcome and its verifications to
+//! [`emit`].
 
 pub mod baseline;
 pub mod generate;
@@ -18,18 +19,16 @@ use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
+use crate::pipeline::ScanOutcome;
 use crate::report::{self, summary, Checkout};
-use crate::scan::ScanOutcome;
-use crate::verify;
+use crate::verify::Verifications;
 
-/// Verifies the findings when `--verify` asks for it, writes the report (to `--output` or
-/// standard output) and the summary (to standard error), and picks the exit status. A
-/// closed standard output is not an error.
-pub fn emit(config: &Config, outcome: &ScanOutcome) -> Result<ExitStatus> {
-    let verified = config.verify.as_ref().map(|options| verify::verify_outcome(outcome, options));
-    let outcome = verified.as_ref().unwrap_or(outcome);
-    write_report(config, outcome)?;
-    print_summary(config, outcome, left_out_warning(config, outcome), None);
+/// The report step: writes the report of `outcome` and its `verifications` (to `--output` or
+/// standard output) and the summary (to standard error), and picks the exit status. A closed
+/// standard output is not an error.
+pub fn emit(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<ExitStatus> {
+    write_report(config, outcome, verifications)?;
+    print_summary(config, outcome, verifications, left_out_warning(config, outcome), None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
 }
 
@@ -47,15 +46,21 @@ fn left_out_warning(config: &Config, outcome: &ScanOutcome) -> Option<String> {
     })
 }
 
-/// Writes the configuration's warnings and `warning`, the summary of `outcome` and a last
-/// line, if any, to standard error; with `--quiet`, only why the scan is incomplete, if it is,
-/// since a CI log must say why the exit code is 2.
-pub fn print_summary(config: &Config, outcome: &ScanOutcome, warning: Option<String>, last: Option<String>) {
+/// Writes the configuration's warnings and `warning`, the summary of `outcome` and its
+/// `verifications` and a last line, if any, to standard error; with `--quiet`, only why the
+/// scan is incomplete, if it is, since a CI log must say why the exit code is 2.
+pub fn print_summary(
+    config: &Config,
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    warning: Option<String>,
+    last: Option<String>,
+) {
     let lines: Vec<String> = if config.quiet {
         summary::incomplete_lines(outcome)
     } else {
         let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
-        warnings.chain(summary::lines(outcome)).chain(last).collect()
+        warnings.chain(summary::lines(outcome, verifications)).chain(last).collect()
     };
     let mut stderr = io::stderr().lock();
     for line in lines {
@@ -97,16 +102,12 @@ pub fn place_report(
 
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user
 /// named the file, so it may be anywhere, but a symlink there is replaced, not followed).
-fn write_report(config: &Config, outcome: &ScanOutcome) -> Result<()> {
+fn write_report(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<()> {
+    let write =
+        |out: &mut dyn Write| report::write(config.format, outcome, verifications, &config.rules, &config.report, out);
     let (target, result) = match &config.output {
-        Some(path) => {
-            let write = |out: &mut dyn Write| report::write(config.format, outcome, &config.rules, &config.report, out);
-            (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write))
-        }
-        None => {
-            let mut out = BufWriter::new(io::stdout().lock());
-            ("<stdout>".to_string(), report::write(config.format, outcome, &config.rules, &config.report, &mut out))
-        }
+        Some(path) => (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write)),
+        None => ("<stdout>".to_string(), write(&mut BufWriter::new(io::stdout().lock()))),
     };
     match result {
         Err(source) if source.kind() == io::ErrorKind::BrokenPipe => Ok(()),

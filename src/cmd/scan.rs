@@ -10,9 +10,10 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
+use crate::paths::display_path;
+use crate::pipeline::{self, ScanOutcome};
 use crate::report;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome, SharedSink};
-use crate::source::display_path;
+use crate::scan::{BlobScanner, FindingSink, SharedSink};
 use crate::source::worktree::{self, WalkOptions};
 
 /// Runs the command.
@@ -27,8 +28,9 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         threads: config.threads,
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let outcome = scan_paths(&roots, &options, &config, progress)?;
-    super::emit(&config, &outcome)
+    let mut outcome = scan_paths(&roots, &options, &config, progress)?;
+    let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
+    super::emit(&config, &outcome, &verifications)
 }
 
 /// Files and bytes scanned so far, for the progress display.

@@ -9,7 +9,6 @@
 //! `--confidence` says otherwise, and `HEAD`'s blobs are read only when there is a finding to
 //! compare.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -20,13 +19,15 @@ use crate::cli::{GlobalArgs, StagedArgs};
 use crate::config::Config;
 use crate::error::Result;
 use crate::exit::ExitStatus;
-use crate::filter::DropReason;
+use crate::filter::already_in_head::AlreadyInHead;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
+use crate::pipeline::ScanOutcome;
 use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
+use crate::scan::{BlobScanner, FindingSink};
 use crate::source::staged::{self, PathBlob};
+use crate::verify::Verifications;
 
 /// The confidence floor of a hook: low-confidence generic rules would block too many commits.
 pub const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
@@ -54,37 +55,31 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let already_in_head = if args.strict {
         Vec::new()
     } else {
-        take_already_in_head(&repo, &changes.replaced, &mut scanner, &config, &mut outcome)?
+        let in_head = secrets_in_head(&repo, &changes.replaced, &mut scanner, &config, &outcome.findings)?;
+        outcome.drop_already_in_head(&in_head)
     };
     outcome.elapsed = started.elapsed();
     report(&config, &outcome, &already_in_head)
 }
 
-/// Moves the findings whose secret `HEAD` already holds in one of the `replaced` blobs out of
-/// `outcome` (counting them as dropped) and returns them.
-fn take_already_in_head(
+/// The secrets `HEAD` holds in the `replaced` blobs, read only when there are `findings` to
+/// compare with them.
+fn secrets_in_head(
     repo: &Repository,
     replaced: &[PathBlob],
     scanner: &mut BlobScanner,
     config: &Config,
-    outcome: &mut ScanOutcome,
-) -> Result<Vec<Finding>> {
-    if outcome.findings.is_empty() || replaced.is_empty() {
-        return Ok(Vec::new());
+    findings: &[Finding],
+) -> Result<AlreadyInHead> {
+    if findings.is_empty() || replaced.is_empty() {
+        return Ok(AlreadyInHead::default());
     }
     let mut in_head = FindingSink::default();
     // A HEAD blob that cannot be read only means its secrets count as new: the safe side.
     staged::read_blobs(repo, replaced, config.max_file_size, |path, bytes| {
         scanner.scan(bytes, || path.to_string(), &mut in_head)
     })?;
-    let known: HashSet<String> = in_head.findings.into_iter().map(|finding| finding.fingerprint).collect();
-    let (old, new): (Vec<Finding>, Vec<Finding>) =
-        outcome.findings.drain(..).partition(|finding| known.contains(&finding.fingerprint));
-    outcome.findings = new;
-    if !old.is_empty() {
-        *outcome.dropped.entry(DropReason::AlreadyInHead).or_insert(0) += old.len();
-    }
-    Ok(old)
+    Ok(AlreadyInHead::new(in_head.findings))
 }
 
 /// Warnings for secrets already in `HEAD`, then the report and summary, then, when the commit
@@ -93,7 +88,8 @@ fn report(config: &Config, outcome: &ScanOutcome, already_in_head: &[Finding]) -
     if !config.quiet && !already_in_head.is_empty() {
         write_already_in_head(config, already_in_head);
     }
-    let status = super::emit(config, outcome)?;
+    // Hooks never verify: a commit makes no network call.
+    let status = super::emit(config, outcome, &Verifications::new())?;
     if status == ExitStatus::Findings && !config.quiet {
         let mut stderr = io::stderr().lock();
         for line in blocked::lines(&outcome.findings, &config.rules) {
@@ -114,5 +110,5 @@ fn write_already_in_head(config: &Config, findings: &[Finding]) {
     );
     let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
     let options = ReportOptions { color: false, ..config.report.clone() };
-    let _ = text::write(&listed, &config.rules, &options, &mut stderr);
+    let _ = text::write(&listed, &Verifications::new(), &config.rules, &options, &mut stderr);
 }

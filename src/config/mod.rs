@@ -34,8 +34,9 @@ use std::sync::Arc;
 
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{normalize, Filters};
+use crate::filter::Filters;
 use crate::fsio::{self, Named};
+use crate::paths::normalize;
 use crate::report::{Format, ReportOptions};
 use crate::rules::RuleSet;
 use crate::scan::ExpandOptions;
@@ -49,7 +50,6 @@ pub const CONFIG_FILE_NAME: &str = ".keyhound.toml";
 
 /// The environment variable that names a configuration file, as `--config` does.
 pub const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
-
 
 /// Everything a command needs to know, resolved once.
 #[derive(Debug)]

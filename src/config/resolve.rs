@@ -12,13 +12,14 @@ use regex::Regex;
 use super::settings::{AllowlistSettings, Located, Settings};
 use super::{find_config_file, find_repo_file, read_config_file, Config, CONFIG_ENV};
 use crate::archive;
-use crate::baseline::Baseline;
 use crate::cli::{ColorChoice, GlobalArgs, ScanOptions, VerifyArgs};
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{directory_of, Allowlist, Filters};
+use crate::filter::baseline::Baseline;
+use crate::filter::ignore_file::{self, IgnoreFile};
+use crate::filter::{Allowlist, Filters};
 use crate::fsio::Named;
-use crate::ignore_file::{self, IgnoreFile};
+use crate::paths::directory_of;
 use crate::report::{Format, ReportOptions};
 use crate::rules::{Confidence, RuleSet, RuleSource};
 use crate::scan::ExpandOptions;
@@ -280,7 +281,7 @@ mod tests {
     fn baseline_path_is_relative_to_the_config_file() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("ci")).unwrap();
-        fs::write(dir.path().join("ci/known"), format!("{}\n", crate::baseline::HEADER)).unwrap();
+        fs::write(dir.path().join("ci/known"), format!("{}\n", crate::filter::baseline::HEADER)).unwrap();
         let path = dir.path().join(CONFIG_FILE_NAME);
         fs::write(&path, "baseline = 'ci/known'\n").unwrap();
         let args = with_config(path);

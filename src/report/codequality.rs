@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use super::{headline, place_fingerprints, Location, ReportOptions};
 use crate::escape::visible;
+use crate::pipeline::ScanOutcome;
 use crate::rules::Severity;
-use crate::scan::ScanOutcome;
 
 /// Writes the issues as one pretty-printed JSON array.
 pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use super::ReportOptions;
 use crate::finding::Finding;
-use crate::scan::ScanOutcome;
+use crate::pipeline::ScanOutcome;
 
 const HEADER: [&str; 15] = [
     "rule",

@@ -15,8 +15,8 @@ use std::io::{self, Write};
 
 use super::{headline, text::fix_for, Level, Location, ReportOptions};
 use crate::escape::visible;
+use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
-use crate::scan::ScanOutcome;
 
 /// Writes one workflow command per finding.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {

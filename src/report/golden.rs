@@ -16,8 +16,9 @@ use clap::ValueEnum;
 
 use super::test_support::{finding, finding_in_commit};
 use super::{write, Format, ReportOptions};
+use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
-use crate::scan::ScanOutcome;
+use crate::verify::Verifications;
 
 fn outcome() -> ScanOutcome {
     let findings = vec![finding("app/.env", 3), finding_in_commit("src/odd dir/a,\"b\"<&>%:c.py", 12)];
@@ -26,7 +27,8 @@ fn outcome() -> ScanOutcome {
 
 fn render(format: Format) -> String {
     let mut out = Vec::new();
-    write(format, &outcome(), &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+    write(format, &outcome(), &Verifications::new(), &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out)
+        .unwrap();
     let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
     String::from_utf8(out).unwrap().replace(&version, "\"<VERSION>\"")
 }
@@ -73,7 +75,8 @@ fn sarif_validates_against_the_official_schema() {
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     let messages = ScanOutcome { findings: vec![finding_in_commit("<tag message: v1>", 2)], ..ScanOutcome::default() };
     let mut out = Vec::new();
-    write(Format::Sarif, &messages, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+    let (rules, options) = (RuleSet::builtin().unwrap(), ReportOptions::default());
+    write(Format::Sarif, &messages, &Verifications::new(), &rules, &options, &mut out).unwrap();
     let message_log: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let errors: Vec<String> =
         validator.iter_errors(&message_log).map(|e| format!("{}: {e}", e.instance_path())).collect();

@@ -80,9 +80,9 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding};
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Confidence, Severity};
-use crate::scan::ScanOutcome;
-use crate::verify::Verification;
+use crate::verify::{Verification, Verifications};
 
 /// The wire form of a finding.
 #[derive(Serialize)]
@@ -107,7 +107,7 @@ struct JsonFinding<'a> {
 }
 
 impl<'a> JsonFinding<'a> {
-    fn new(finding: &'a Finding, outcome: &'a ScanOutcome, options: &ReportOptions) -> Self {
+    fn new(finding: &'a Finding, verifications: &'a Verifications, options: &ReportOptions) -> Self {
         JsonFinding {
             rule: &finding.rule_id,
             description: &finding.description,
@@ -123,23 +123,33 @@ impl<'a> JsonFinding<'a> {
             commit: finding.commit.as_deref(),
             structure: finding.structure,
             occurrences: finding.occurrences,
-            verification: outcome.verifications.get(&finding.fingerprint),
+            verification: verifications.get(&finding.fingerprint),
             decoded: finding.decoded.as_deref(),
         }
     }
 }
 
 /// Writes all findings as one pretty-printed JSON array.
-pub fn write_array(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, outcome, options)).collect();
+pub fn write_array(
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, verifications, options)).collect();
     super::write_json(&wire, true, out)?;
     writeln!(out)
 }
 
 /// Writes one compact JSON object per line.
-pub fn write_lines(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_lines(
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for finding in &outcome.findings {
-        super::write_json(&JsonFinding::new(finding, outcome, options), false, out)?;
+        super::write_json(&JsonFinding::new(finding, verifications, options), false, out)?;
         writeln!(out)?;
     }
     Ok(())
@@ -151,12 +161,14 @@ mod tests {
     use crate::report::test_support::{finding, finding_in_commit};
 
     fn render(findings: &[Finding], show_secrets: bool) -> serde_json::Value {
-        render_outcome(&ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() }, show_secrets)
+        let outcome = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
+        render_outcome(&outcome, &Verifications::new(), show_secrets)
     }
 
-    fn render_outcome(outcome: &ScanOutcome, show_secrets: bool) -> serde_json::Value {
+    fn render_outcome(outcome: &ScanOutcome, verifications: &Verifications, show_secrets: bool) -> serde_json::Value {
         let mut out = Vec::new();
-        write_array(outcome, &ReportOptions { show_secrets, ..ReportOptions::default() }, &mut out).unwrap();
+        let options = ReportOptions { show_secrets, ..ReportOptions::default() };
+        write_array(outcome, verifications, &options, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -195,8 +207,8 @@ mod tests {
 
     #[test]
     fn verification_object() {
-        let outcome = crate::report::test_support::verified_outcome(crate::verify::State::OutOfCredit);
-        let value = render_outcome(&outcome, false);
+        let (outcome, verifications) = crate::report::test_support::verified_outcome(crate::verify::State::OutOfCredit);
+        let value = render_outcome(&outcome, &verifications, false);
         let expected = serde_json::json!({"state": "out-of-credit", "provider": "openai", "detail": "HTTP 429 insufficient_quota"});
         assert_eq!(value[0]["verification"], expected);
     }
@@ -224,7 +236,7 @@ mod tests {
     fn jsonl_is_one_object_per_line() {
         let mut out = Vec::new();
         let outcome = ScanOutcome { findings: vec![finding("a", 1), finding("b", 2)], ..ScanOutcome::default() };
-        write_lines(&outcome, &ReportOptions::default(), &mut out).unwrap();
+        write_lines(&outcome, &Verifications::new(), &ReportOptions::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2);
         for line in text.lines() {

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use super::{headline, text::fix_for, ReportOptions};
 use crate::escape::visible;
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
-use crate::scan::ScanOutcome;
 
 /// Writes the outcome as one `<testsuites>` document.
 pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {

@@ -1,5 +1,6 @@
-//! Reporters: pure functions from a [`ScanOutcome`] to bytes on a writer. Every format
-//! redacts secrets unless [`ReportOptions::show_secrets`] is set.
+//! Reporters: pure functions from a [`ScanOutcome`], and the `--verify` answers beside it, to
+//! bytes on a writer. Every format redacts secrets unless [`ReportOptions::show_secrets`] is
+//! set.
 
 pub mod blocked;
 mod codequality;
@@ -19,8 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::escape;
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{RuleSet, Severity};
-use crate::scan::ScanOutcome;
+use crate::verify::Verifications;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -114,11 +116,11 @@ impl Checkout {
     /// the scan read, and following symbolic links could only move it elsewhere.
     pub fn relative(&self, file: &str) -> String {
         let Some(base) = &self.base else { return file.to_string() };
-        let full = crate::filter::normalize(&base.join(file));
+        let full = crate::paths::normalize(&base.join(file));
         self.roots
             .iter()
             .find_map(|root| full.strip_prefix(root).ok().filter(|inside| !inside.as_os_str().is_empty()))
-            .map_or_else(|| file.to_string(), |inside| crate::source::forward_slashes(&inside.to_string_lossy()))
+            .map_or_else(|| file.to_string(), |inside| crate::paths::forward_slashes(&inside.to_string_lossy()))
     }
 }
 
@@ -133,19 +135,21 @@ impl ReportOptions {
     }
 }
 
-/// Writes the findings of `outcome` in `format`.
+/// Writes the findings of `outcome` in `format`, with their `verifications` (empty without
+/// `--verify`).
 pub fn write(
     format: Format,
     outcome: &ScanOutcome,
+    verifications: &Verifications,
     rules: &RuleSet,
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::write(outcome, rules, options, out),
-        Format::Json => json::write_array(outcome, options, out),
-        Format::Jsonl => json::write_lines(outcome, options, out),
-        Format::Sarif => sarif::write(outcome, rules, options, out),
+        Format::Text => text::write(outcome, verifications, rules, options, out),
+        Format::Json => json::write_array(outcome, verifications, options, out),
+        Format::Jsonl => json::write_lines(outcome, verifications, options, out),
+        Format::Sarif => sarif::write(outcome, verifications, rules, options, out),
         Format::Github => github::write(outcome, rules, options, out),
         Format::Junit => junit::write(outcome, rules, options, out),
         Format::Csv => csv::write(outcome, options, out),
@@ -344,9 +348,9 @@ pub(crate) mod test_support {
 
     use crate::finding::{CommitInfo, Finding};
     use crate::lines::Position;
+    use crate::pipeline::ScanOutcome;
     use crate::rules::{Confidence, Severity};
-    use crate::scan::ScanOutcome;
-    use crate::verify::{State, Verification};
+    use crate::verify::{State, Verification, Verifications};
 
     /// A finding with a fixed, obviously fake secret.
     pub fn finding(path: &str, line: usize) -> Finding {
@@ -368,13 +372,13 @@ pub(crate) mod test_support {
         }
     }
 
-    /// An outcome of one finding whose key was verified to be in `state`.
-    pub fn verified_outcome(state: State) -> ScanOutcome {
+    /// An outcome of one finding, and its key's verification, in `state`.
+    pub fn verified_outcome(state: State) -> (ScanOutcome, Verifications) {
         let finding = finding("a.py", 3);
         let verification =
             Verification { state, provider: Some("openai"), detail: "HTTP 429 insufficient_quota".into() };
         let verifications = [(finding.fingerprint.clone(), verification)].into_iter().collect();
-        ScanOutcome { findings: vec![finding], verifications, ..ScanOutcome::default() }
+        (ScanOutcome { findings: vec![finding], ..ScanOutcome::default() }, verifications)
     }
 
     /// The same finding attributed to a commit.

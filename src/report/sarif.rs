@@ -29,8 +29,9 @@ use serde_json::{json, Value};
 
 use super::{headline, place_fingerprints, text::fix_for, Format, Level, Location, ReportOptions};
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet, Severity};
-use crate::scan::ScanOutcome;
+use crate::verify::{Verification, Verifications};
 
 /// The key under which results carry keyhound's content fingerprint.
 pub const FINGERPRINT_KEY: &str = "keyhound/v1";
@@ -39,14 +40,20 @@ pub const FINGERPRINT_KEY: &str = "keyhound/v1";
 pub const LOCATION_FINGERPRINT_KEY: &str = "keyhound/location/v1";
 
 /// Writes the outcome as one pretty-printed SARIF log.
-pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let limit = Format::Sarif.max_results().unwrap_or(usize::MAX);
     // A place's number counts only the findings before it: those kept need no others.
     let kept = &outcome.findings[..outcome.findings.len().min(limit)];
     let results: Vec<Value> = kept
         .iter()
         .zip(place_fingerprints(kept))
-        .map(|(finding, place)| result(finding, &place, outcome, rules, options))
+        .map(|(finding, place)| result(finding, &place, verifications.get(&finding.fingerprint), rules, options))
         .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -130,7 +137,13 @@ fn descriptor(rule: &Rule, rules: &RuleSet) -> Value {
     })
 }
 
-fn result(finding: &Finding, place: &str, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> Value {
+fn result(
+    finding: &Finding,
+    place: &str,
+    verification: Option<&Verification>,
+    rules: &RuleSet,
+    options: &ReportOptions,
+) -> Value {
     let location = Location::of(finding, &options.checkout);
     let message =
         format!("{}. Fix: {}.{}", headline(finding, options), fix_for(rules, &finding.rule_id), location.member_note());
@@ -154,7 +167,7 @@ fn result(finding: &Finding, place: &str, outcome: &ScanOutcome, rules: &RuleSet
     if let Some(occurrences) = finding.occurrences {
         result["properties"]["occurrences"] = json!(occurrences);
     }
-    if let Some(verification) = outcome.verifications.get(&finding.fingerprint) {
+    if let Some(verification) = verification {
         result["properties"]["verification"] = json!(verification);
     }
     result
@@ -193,7 +206,7 @@ fn is_message(finding: &Finding) -> bool {
 /// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
 /// path named on the command line can be, see [`Location`]) a `file://` URI.
 fn artifact_location(path: &str) -> Value {
-    let slashed = crate::source::forward_slashes(path);
+    let slashed = crate::paths::forward_slashes(path);
     if let Some(absolute) = slashed.strip_prefix('/') {
         json!({ "uri": format!("file:///{}", percent_encode(absolute)) })
     } else {
@@ -224,7 +237,7 @@ mod tests {
         let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
         let mut out = Vec::new();
         let options = ReportOptions { show_secrets, ..ReportOptions::default() };
-        write(&outcome, &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
+        write(&outcome, &Verifications::new(), &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -281,7 +294,8 @@ mod tests {
         for (command, id) in [(Command::Scan, "keyhound/scan/"), (Command::History, "keyhound/history/")] {
             let mut out = Vec::new();
             let options = ReportOptions { command, ..ReportOptions::default() };
-            write(&ScanOutcome::default(), &RuleSet::builtin().unwrap(), &options, &mut out).unwrap();
+            write(&ScanOutcome::default(), &Verifications::new(), &RuleSet::builtin().unwrap(), &options, &mut out)
+                .unwrap();
             let log: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(log["runs"][0]["automationDetails"]["id"], id);
         }
@@ -314,9 +328,9 @@ mod tests {
     #[test]
     fn verified_results_carry_the_state_as_a_property() {
         assert!(render(vec![finding("a", 1)], false)["runs"][0]["results"][0]["properties"]["verification"].is_null());
-        let outcome = crate::report::test_support::verified_outcome(crate::verify::State::Live);
+        let (outcome, verifications) = crate::report::test_support::verified_outcome(crate::verify::State::Live);
         let mut out = Vec::new();
-        write(&outcome, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+        write(&outcome, &verifications, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
         let log: Value = serde_json::from_slice(&out).unwrap();
         let expected = json!({"state": "live", "provider": "openai", "detail": "HTTP 429 insufficient_quota"});
         assert_eq!(log["runs"][0]["results"][0]["properties"]["verification"], expected);

@@ -1,16 +1,17 @@
 //! The summary written to stderr after a scan: what was found, what was scanned, and every
 //! reason something was not (so a scan is never silently "clean").
 
-use crate::scan::ScanOutcome;
+use crate::paths::display_path;
+use crate::pipeline::ScanOutcome;
 use crate::size::human_bytes;
-use crate::source::display_path;
-use crate::verify;
+use crate::verify::{self, Verifications};
 
 /// Most skipped paths named individually before the rest are counted.
 const MAX_NAMED: usize = 10;
 
-/// The summary lines for `outcome`, without trailing newlines.
-pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
+/// The summary lines for `outcome` and its `verifications` (empty without `--verify`),
+/// without trailing newlines.
+pub fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec<String> {
     let stats = &outcome.stats;
     let mut lines = Vec::new();
     for warning in &stats.warnings {
@@ -65,7 +66,7 @@ pub fn lines(outcome: &ScanOutcome) -> Vec<String> {
         lines.push(format!("note: {entry}"));
     }
     lines.extend(error_lines(outcome));
-    lines.extend(verification_line(outcome));
+    lines.extend(verification_line(verifications));
     lines.push(headline(outcome));
     lines
 }
@@ -84,16 +85,16 @@ fn error_lines(outcome: &ScanOutcome) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `--verify`: what the providers said, counted per distinct secret.
-fn verification_line(outcome: &ScanOutcome) -> Option<String> {
-    if outcome.verifications.is_empty() {
+fn verification_line(verifications: &Verifications) -> Option<String> {
+    if verifications.is_empty() {
         return None;
     }
-    let counts = verify::tally(&outcome.verifications);
+    let counts = verify::tally(verifications);
     let parts: Vec<String> = counts.iter().map(|(state, count)| format!("{count} {}", state.as_str())).collect();
     let live: usize = counts.iter().filter(|(state, _)| state.is_live()).map(|(_, count)| count).sum();
     let verdict = if live > 0 { "warning" } else { "note" };
     let advice = if live > 0 { "; revoke the live key(s) now (see How to fix)" } else { "" };
-    let total = outcome.verifications.len();
+    let total = verifications.len();
     Some(format!("{verdict}: verified {total} distinct key(s): {}{advice}", parts.join(", ")))
 }
 
@@ -125,14 +126,14 @@ mod tests {
     fn clean_scan_says_what_it_covered() {
         let outcome =
             ScanOutcome { stats: SourceStats { blobs: 3, bytes: 2048, ..Default::default() }, ..Default::default() };
-        let text = lines(&outcome).join("\n");
+        let text = lines(&outcome, &Verifications::new()).join("\n");
         assert!(text.starts_with("no secrets found (3 blob(s), 2.0 KiB"), "{text}");
     }
 
     #[test]
     fn nothing_scanned_is_never_called_clean() {
         let stats = SourceStats { ignored: 4, warnings: vec!["t: every file is ignored".into()], ..Default::default() };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
         assert!(text.contains("warning: t: every file is ignored"));
         assert!(text.contains("nothing was scanned"));
         assert!(!text.contains("no secrets found"));
@@ -141,12 +142,12 @@ mod tests {
     #[test]
     fn verification_counts_distinct_keys_and_warns_about_live_ones() {
         use crate::verify::State;
-        let outcome = crate::report::test_support::verified_outcome(State::Live);
-        let text = lines(&outcome).join("\n");
+        let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Live);
+        let text = lines(&outcome, &verifications).join("\n");
         assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key(s) now"), "{text}");
-        let outcome = crate::report::test_support::verified_outcome(State::Invalid);
-        assert!(lines(&outcome).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
-        assert!(!lines(&ScanOutcome::default()).join("\n").contains("verified"));
+        let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Invalid);
+        assert!(lines(&outcome, &verifications).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
+        assert!(!lines(&outcome, &Verifications::new()).join("\n").contains("verified"));
     }
 
     #[test]
@@ -157,7 +158,7 @@ mod tests {
             errors: vec!["secret.txt: Permission denied".into()],
             ..Default::default()
         };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
         assert!(text.contains("skipped 1 file(s): big.bin (too large (30.0 MiB))"), "{text}");
         assert!(text.contains("error: secret.txt: Permission denied"));
         assert!(text.contains("scan incomplete"));
@@ -179,7 +180,7 @@ mod tests {
     fn archive_members_and_decoded_texts_are_counted() {
         let nested = NestedStats { members: 3, member_bytes: 2048, decoded: 2 };
         let stats = SourceStats { blobs: 1, nested, ..Default::default() };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }).join("\n");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
         assert!(text.contains("note: also scanned 3 archive member(s) (2.0 KiB) and 2 decoded text(s)"), "{text}");
     }
 }

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
-use crate::scan::ScanOutcome;
-use crate::verify::{State, Verification};
+use crate::verify::{State, Verification, Verifications};
 
 const BOLD_RED: &str = "\x1b[1;31m";
 const MAGENTA: &str = "\x1b[35m";
@@ -20,9 +20,15 @@ const RESET: &str = "\x1b[0m";
 const WRAP_WIDTH: usize = 96;
 
 /// Writes each finding as a short block, then how to fix each rule's findings.
-pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for finding in &outcome.findings {
-        let verification = outcome.verifications.get(&finding.fingerprint);
+        let verification = verifications.get(&finding.fingerprint);
         write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
     }
     write_remediation(outcome, rules, options, out)
@@ -169,7 +175,7 @@ mod tests {
         let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
         let rules = RuleSet::builtin().unwrap();
         let mut out = Vec::new();
-        write(&outcome, &rules, &options, &mut out).unwrap();
+        write(&outcome, &Verifications::new(), &rules, &options, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -207,9 +213,9 @@ mod tests {
     #[test]
     fn verification_line_only_with_verify() {
         assert!(!render(vec![finding("a", 1)], ReportOptions::default()).contains("verified:"));
-        let outcome = crate::report::test_support::verified_outcome(State::OutOfCredit);
+        let (outcome, verifications) = crate::report::test_support::verified_outcome(State::OutOfCredit);
         let mut out = Vec::new();
-        write(&outcome, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
+        write(&outcome, &verifications, &RuleSet::builtin().unwrap(), &ReportOptions::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("    verified: LIVE (out of credit): revoke it now, before credit is added [openai: HTTP 429 insufficient_quota]\n"),

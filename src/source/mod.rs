@@ -103,18 +103,3 @@ impl SourceStats {
             && self.nested == NestedStats::default()
     }
 }
-
-/// A path as shown to users: `./src/a.py` → `src/a.py`; other paths as they are.
-pub fn display_path(path: &std::path::Path) -> String {
-    path.strip_prefix(".").unwrap_or(path).display().to_string()
-}
-
-/// A path with `/` separators: on Windows `\` becomes `/`; elsewhere `\` is an ordinary
-/// file-name character and is kept.
-pub fn forward_slashes(path: &str) -> String {
-    if std::path::MAIN_SEPARATOR == '\\' {
-        path.replace('\\', "/")
-    } else {
-        path.to_string()
-    }
-}

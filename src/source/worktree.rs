@@ -23,8 +23,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rules::{Context, Level, Present, Start};
 
-use super::{display_path, SkipReason, Skipped, SourceStats};
+use super::{SkipReason, Skipped, SourceStats};
 use crate::error::{Error, Result};
+use crate::paths::display_path;
 use crate::threads;
 
 /// How to walk.

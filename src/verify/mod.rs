@@ -1,6 +1,6 @@
 //! Opt-in live verification (`--verify`): asks each distinct secret's provider whether the
 //! key still works, with a read-only call that costs nothing, and records the answer per
-//! fingerprint. Live keys are then listed first.
+//! fingerprint, and gives the order to list the findings in: live keys first.
 //!
 //! Safety: requests go only to the provider's fixed HTTPS host unless an explicit override
 //! says otherwise ([`options`]); at most [`VerifyOptions::concurrency`] keys are checked at
@@ -26,7 +26,6 @@ use serde::Serialize;
 pub use options::VerifyOptions;
 
 use crate::finding::Finding;
-use crate::scan::ScanOutcome;
 use classify::Verdict;
 use limit::HostLimits;
 use probe::Client;
@@ -84,15 +83,24 @@ pub struct Verification {
 /// Verifications by finding fingerprint.
 pub type Verifications = BTreeMap<String, Verification>;
 
-/// A copy of `outcome` with every distinct secret verified and live keys listed first
-/// (otherwise in the original order).
-pub fn verify_outcome(outcome: &ScanOutcome, options: &VerifyOptions) -> ScanOutcome {
-    let verifications = verify_findings(&outcome.findings, options);
-    let mut verified = outcome.clone();
+/// What verifying a list of findings found out.
+#[derive(Debug)]
+pub struct Verified {
+    /// The providers' answers.
+    pub verifications: Verifications,
+    /// The order to report the findings in, as indexes into them: live keys first, the rest
+    /// in their order.
+    pub live_first: Vec<usize>,
+}
+
+/// Verifies every distinct secret of `findings`, which it leaves as they are, and says in
+/// which order to report them.
+pub fn verify(findings: &[Finding], options: &VerifyOptions) -> Verified {
+    let verifications = verify_findings(findings, options);
     let is_live = |finding: &Finding| verifications.get(&finding.fingerprint).is_some_and(|v| v.state.is_live());
-    verified.findings.sort_by_key(|finding| !is_live(finding));
-    verified.verifications = verifications;
-    verified
+    let mut live_first: Vec<usize> = (0..findings.len()).collect();
+    live_first.sort_by_key(|&index| !is_live(&findings[index]));
+    Verified { verifications, live_first }
 }
 
 /// Verifies each distinct secret (by fingerprint) once, however many findings hold it.

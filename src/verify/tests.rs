@@ -160,15 +160,14 @@ fn each_distinct_secret_is_checked_once_and_live_keys_come_first() {
         finding("openai-api-key", "k-live", "d"),
         finding("openai-api-key", "k-dead", "e"),
     ];
-    let outcome = ScanOutcome { findings, ..ScanOutcome::default() };
-    let verified = verify_outcome(&outcome, &options(&mock));
-    let paths: Vec<&str> = verified.findings.iter().map(|f| f.path.as_str()).collect();
+    let verified = super::verify(&findings, &options(&mock));
+    let paths: Vec<&str> = verified.live_first.iter().map(|&index| findings[index].path.as_str()).collect();
     assert_eq!(paths, ["c", "d", "a", "b", "e"]);
     assert_eq!((mock.requests_for("k-live"), mock.requests_for("k-dead"), mock.requests().len()), (1, 1, 2));
     let counts = tally(&verified.verifications);
     assert_eq!(counts.get(&State::Live), Some(&1));
     assert_eq!(counts.get(&State::Invalid), Some(&1));
-    let unsupported = &verified.verifications[&verified.findings[3].fingerprint];
+    let unsupported = &verified.verifications[&findings[1].fingerprint];
     assert_eq!((unsupported.state, unsupported.provider), (State::Unsupported, None));
 }
 

@@ -13,7 +13,8 @@ use ignore::gitignore::Gitignore;
 use super::ignore_file::Origin;
 use super::rules::Context;
 use crate::error::{Error, Plain};
-use crate::source::{display_path, history};
+use crate::paths::display_path;
+use crate::source::history;
 
 /// Paths in an index, `/`-separated.
 type Tracked = HashSet<Box<[u8]>>;
@@ -124,7 +125,7 @@ fn index_key(path: &Path) -> Vec<u8> {
     }
     #[cfg(not(unix))]
     {
-        crate::source::forward_slashes(&path.to_string_lossy()).into_bytes()
+        crate::paths::forward_slashes(&path.to_string_lossy()).into_bytes()
     }
 }
 

@@ -19,7 +19,7 @@ use ignore::gitignore::Gitignore;
 
 use super::ignore_file::{self, Origin};
 use super::repository::Repository;
-use crate::source::display_path;
+use crate::paths::display_path;
 
 /// What a walk's rules share: the user's global excludes file, read once, and the warnings
 /// about ignore files that were not read.

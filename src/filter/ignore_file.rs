@@ -22,11 +22,12 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
+use super::suppression_path;
 use crate::echo;
 use crate::error::{Error, Result};
-use crate::filter::{directory_of, suppression_path};
 use crate::finding::{Finding, Fingerprint};
 use crate::fsio::{self, Named};
+use crate::paths::directory_of;
 
 /// The ignore file's name.
 pub const FILE_NAME: &str = ".keyhoundignore";

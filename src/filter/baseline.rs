@@ -38,10 +38,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::suppression_path;
 use crate::error::{Error, Result};
-use crate::filter::{directory_of, suppression_path};
 use crate::finding::{Finding, Fingerprint};
 use crate::fsio::{self, Named};
+use crate::paths::directory_of;
 
 /// The first line of every baseline file.
 pub const HEADER: &str = "# keyhound baseline v1";
