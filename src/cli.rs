@@ -144,6 +144,13 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Respond to found keys: identify them, check their usage since the leak, revoke them
+    /// (with --revoke) and plan the purge of history.
+    ///
+    /// A dry run by default: only read-only calls. Reads the OpenAI admin key from
+    /// OPENAI_ADMIN_KEY. Exit codes: 0 every found key revoked (or already gone), 1 a key
+    /// not acted on, 2 error.
+    Respond(RespondArgs),
     /// Record current findings so that later scans report only new ones.
     Baseline {
         /// What to do with the baseline.
@@ -198,6 +205,33 @@ pub struct HistoryArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+}
+
+/// `keyhound respond`.
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// Files and directories to scan [default: .]; with --history, the repository.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Respond to the keys in the repository's whole history instead of the working tree.
+    #[arg(long)]
+    pub history: bool,
+    /// Revoke the keys keyhound can revoke (after a confirmation on a terminal).
+    #[arg(long)]
+    pub revoke: bool,
+    /// Revoke without asking (for automation).
+    #[arg(long, requires = "revoke")]
+    pub yes: bool,
+    /// Write a `git filter-repo --replace-text` file holding the secrets here (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub purge_file: Option<PathBuf>,
+    /// Send OpenAI admin and usage requests here instead of https://api.openai.com (tests,
+    /// proxies): https://, or http:// to a loopback address only.
+    #[arg(long, value_name = "URL")]
+    pub admin_base_url: Option<String>,
+    /// Send GitHub revocations here instead of https://api.github.com (same rules).
+    #[arg(long, value_name = "URL")]
+    pub github_base_url: Option<String>,
 }
 
 /// `keyhound staged`.

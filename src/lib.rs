@@ -42,6 +42,7 @@ pub mod matcher;
 pub mod precision;
 pub mod prefilter;
 pub mod report;
+pub mod respond;
 pub mod rules;
 pub mod scan;
 #[cfg(target_arch = "x86_64")]
@@ -85,6 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Staged(args) => cmd::staged::run(args, &cli.global),
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &cli.global),
+        Command::Respond(args) => cmd::respond::run(args, &cli.global),
         Command::Completions { shell } => cmd::generate::completions(*shell),
         Command::Man => cmd::generate::man(),
     }
@@ -100,6 +102,7 @@ fn refuse_verify_where_it_does_not_belong(cli: &Cli) -> Result<()> {
         Command::Hook { .. } => "hook",
         Command::Rules { .. } => "rules",
         Command::Baseline { .. } => "baseline",
+        Command::Respond(_) => "respond",
         Command::Completions { .. } => "completions",
         Command::Man => "man",
     };
