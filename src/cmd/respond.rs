@@ -36,8 +36,12 @@ pub fn run(args: &RespondArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let leaks = leak::group(&outcome.findings, &config.rules, &mut |finding| blamer.date(finding));
     let api = Api::new(settings.options.clone());
     let mut report = steps::assess(&leaks, &settings, &api);
-    if args.revoke && confirmed(&steps::planned(&report), args.yes)? {
-        steps::execute(&mut report, &leaks, &settings, &api);
+    if args.revoke {
+        if confirmed(&steps::planned(&report), args.yes)? {
+            steps::execute(&mut report, &leaks, &settings, &api);
+        } else {
+            report.notes.push("revocation not confirmed: nothing revoked".into());
+        }
     }
     if let Some(path) = &args.purge_file {
         report.purge = Some(write_purge_file(path, &leaks)?);

@@ -116,26 +116,23 @@ pub fn assess(leaks: &[Leak], settings: &Settings, api: &Api) -> Report {
     report
 }
 
-/// The organization's keys, if any found key is OpenAI's and the admin key is set; a note
-/// or an error otherwise.
-fn openai_entries(leaks: &[Leak], settings: &Settings, api: &Api, report: &mut Report) -> Option<Vec<Entry>> {
+/// The organization's keys, if any found key is OpenAI's; else why not (the admin key is
+/// not set: a note; the listing failed: an error).
+fn openai_entries(leaks: &[Leak], settings: &Settings, api: &Api, report: &mut Report) -> Result<Vec<Entry>, String> {
     if !leaks.iter().any(|leak| is_openai(&leak.finding)) {
-        return None;
+        return Ok(Vec::new());
     }
     let Some(admin_key) = settings.admin_key.as_deref() else {
         report.notes.push(
             "OPENAI_ADMIN_KEY is not set: OpenAI keys were not identified, their usage not read, and none will be revoked"
                 .into(),
         );
-        return None;
+        return Err("OPENAI_ADMIN_KEY is not set".into());
     };
-    match identify::list_entries(api, &settings.openai, admin_key) {
-        Ok(entries) => Some(entries),
-        Err(reason) => {
-            report.errors.push(format!("cannot list the organization's keys: {reason}"));
-            None
-        }
-    }
+    identify::list_entries(api, &settings.openai, admin_key).map_err(|reason| {
+        report.errors.push(format!("cannot list the organization's keys: {reason}"));
+        "the organization's keys could not be listed".to_string()
+    })
 }
 
 fn is_openai(finding: &Finding) -> bool {
@@ -146,13 +143,13 @@ fn assess_one(
     leak: &Leak,
     settings: &Settings,
     api: &Api,
-    entries: Option<&[Entry]>,
+    entries: Result<&[Entry], &String>,
     errors: &mut Vec<String>,
 ) -> KeyReport {
     let finding = &leak.finding;
     let identity = is_openai(finding).then(|| match entries {
-        Some(entries) => identify::identify(&finding.secret, entries),
-        None => Identity::Skipped { reason: "the organization's keys could not be listed".into() },
+        Ok(entries) => identify::identify(&finding.secret, entries),
+        Err(reason) => Identity::Skipped { reason: reason.clone() },
     });
     let usage = match (&identity, settings.admin_key.as_deref()) {
         (Some(Identity::Matched(entry)), Some(admin_key)) => {
