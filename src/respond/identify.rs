@@ -77,7 +77,9 @@ pub fn list_entries(api: &Api, base: &BaseUrl, admin_key: &str) -> Result<Vec<En
     let projects = api.list_all(base, "/v1/organization/projects", admin_key)?;
     for project in &projects {
         let (project_id, project_name) = (text(&project["id"]), text(&project["name"]));
-        let path = format!("/v1/organization/projects/{}/api_keys", encode(&project_id));
+        // `any`: every enabled key, those of owners who left the project included (without it
+        // the listing follows membership rules and may leave some out).
+        let path = format!("/v1/organization/projects/{}/api_keys?owner_project_access=any", encode(&project_id));
         let place = Place::ProjectKey { project_id, project_name };
         let keys = api.list_all(base, &path, admin_key)?;
         entries.extend(keys.iter().map(|key| entry(key, place.clone())));

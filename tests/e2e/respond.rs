@@ -4,13 +4,15 @@
 mod mock;
 
 use std::collections::HashSet;
-use std::process::Command;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::harness::{run_bounded, FakeKeys, Run, TestEnv};
+use crate::harness::{run_bounded, FakeKeys, Run, TestEnv, HANG};
 use mock::{Mock, Reply, Request};
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -241,8 +243,8 @@ fn a_dry_run_identifies_keys_over_every_page_and_reads_usage_since_the_leak() {
     for expected in [
         "/v1/organization/projects?limit=100",
         "/v1/organization/projects?limit=100&after=proj_b",
-        "/v1/organization/projects/proj_b/api_keys?limit=100",
-        "/v1/organization/projects/proj_b/api_keys?limit=100&after=key_b2",
+        "/v1/organization/projects/proj_b/api_keys?owner_project_access=any&limit=100",
+        "/v1/organization/projects/proj_b/api_keys?owner_project_access=any&limit=100&after=key_b2",
         "/v1/organization/admin_api_keys?limit=100",
         "/v1/organization/usage/completions?start_time=1714521600&bucket_width=1d&limit=31&group_by=api_key_id&api_key_ids=key_live",
         "/v1/organization/usage/completions?start_time=1714521600&bucket_width=1d&limit=31&group_by=api_key_id&api_key_ids=key_live&page=page_2",
@@ -323,6 +325,70 @@ fn revoking_needs_a_yes_when_nobody_can_be_asked() {
     run.expect_code(2);
     assert!(run.stderr.contains("standard input is not a terminal: add --yes"), "{}", run.stderr);
     assert!(mock.requests().iter().all(|r| r.method == "GET"), "nothing revoked");
+}
+
+/// `keyhound respond --history --revoke` on a terminal (util-linux `script` gives it one),
+/// answering the prompt with `answer`; `None` where `script` is missing.
+fn on_a_terminal(env: &TestEnv, mock: &Mock, keys: &Keys, answer: &str) -> Option<Run> {
+    let base = mock.base_url();
+    let command = format!(
+        "'{}' respond --history --revoke --admin-base-url {base} --github-base-url {base}",
+        env!("CARGO_BIN_EXE_keyhound")
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &command, "/dev/null"]).current_dir(env.path());
+    script.env("GIT_CONFIG_NOSYSTEM", "1").env("OPENAI_ADMIN_KEY", &keys.admin_in_use);
+    let mut child = script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    child.stdin.take().expect("piped").write_all(answer.as_bytes()).expect("answer written");
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).expect("terminal output read");
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for script") {
+            break status;
+        }
+        assert!(started.elapsed() < HANG, "keyhound on a terminal did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let output = reader.join().expect("reader");
+    Some(Run { code: status.code().unwrap_or(-1), stdout: output, stderr: String::new() })
+}
+
+#[test]
+fn on_a_terminal_revocation_waits_for_a_typed_yes_after_listing_what_it_deletes() {
+    let keys = keys();
+    let mock = apis(&keys);
+    let env = repository(&[("app.py", &keys.project), ("gh.py", &keys.github)]);
+    let Some(declined) = on_a_terminal(&env, &mock, &keys, "no\n") else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    declined.expect_code(1);
+    let prompt = [
+        "keyhound will revoke 2 key(s):",
+        "sk-proj-…",
+        "delete OpenAI project key \"key_live name\" (key_live) in project \"proj_b name\" (proj_b)",
+        "ghp_…",
+        "revoke it through GitHub's credential revocation API",
+        "Type yes to revoke them:",
+        "revocation not confirmed: nothing revoked",
+    ];
+    for expected in prompt {
+        assert!(declined.stdout.contains(expected), "no {expected:?} in:\n{}", declined.stdout);
+    }
+    assert!(mock.requests().iter().all(|r| r.method == "GET"), "nothing revoked without a yes");
+    let accepted = on_a_terminal(&env, &mock, &keys, "yes\n").expect("script ran before");
+    accepted.expect_code(0);
+    assert!(mock.requests().iter().any(|r| r.method == "DELETE") && mock.requests().iter().any(|r| r.method == "POST"));
+    for run in [&declined, &accepted] {
+        for key in [&keys.project, &keys.github, &keys.admin_in_use] {
+            assert!(!run.stdout.contains(key.as_str()), "a key reached the terminal");
+        }
+    }
 }
 
 #[test]
