@@ -113,18 +113,10 @@ fn usage_cursor(page: &Value) -> Result<Option<String>, String> {
     Ok(Some(next.to_string()))
 }
 
-/// `text` percent-encoded for a URL path segment or query value: every byte but the
-/// unreserved ones (RFC 3986), so an id from an answer cannot change the request's shape.
+/// `text` percent-encoded for a URL path segment or query value, so an id from an answer
+/// cannot change the request's shape.
 pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::escape::percent_encode(text, b"")
 }
 
 #[cfg(test)]
