@@ -73,7 +73,7 @@ pub fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// One key's block of lines.
 fn key_text(key: &KeyReport) -> String {
-    let mut text = format!("{} ({})\n", key.secret, key.rule);
+    let mut text = format!("{}\n", Visible(format!("{} ({})", key.secret, key.rule)));
     let line = |text: &mut String, label: &str, value: &str| {
         let _ = writeln!(text, "  {label}: {}", Visible(value));
     };
@@ -160,5 +160,47 @@ pub fn planned_line(key: &KeyReport) -> Option<String> {
         (Action::RevokeOnGithub, _) => "revoke it through GitHub's credential revocation API".to_string(),
         _ => return None,
     };
-    Some(format!("{} ({}): {}", key.secret, key.rule, Visible(line)))
+    Some(Visible(format!("{} ({}): {line}", key.secret, key.rule)).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::respond::leak::FoundAt;
+
+    fn key(path: &str) -> KeyReport {
+        KeyReport {
+            rule: "github-pat".into(),
+            secret: "ghp_…85nJ".into(),
+            fingerprint: "github-pat:0011223344556677".into(),
+            found_in: vec![FoundAt { path: path.into(), line: 3, commit: Some("1e6b9ba74521ffff".into()) }],
+            leaked_at: Some("2024-05-01T12:00:00+00:00".into()),
+            identity: None,
+            usage: None,
+            action: Action::RevokeOnGithub,
+            outcome: Outcome::Revoked,
+            steps: None,
+        }
+    }
+
+    #[test]
+    fn text_names_each_place_and_escapes_what_the_repository_wrote() {
+        let text = key_text(&key("evil\x1b[2J\n.py"));
+        assert_eq!(
+            text,
+            "ghp_…85nJ (github-pat)\n  found in: evil\\e[2J\\n.py:3 (commit 1e6b9ba74521)\n  leaked: 2024-05-01\n  \
+             action: revoke it through GitHub's credential revocation API — revoked\n"
+        );
+    }
+
+    #[test]
+    fn usage_reads_as_days_since_the_leak() {
+        let usage =
+            Usage { since: 1_714_521_600, days_used: 2, requests: 3, tokens: 330, last_day: Some(1_714_694_400) };
+        assert_eq!(
+            usage_text(&usage),
+            "used on 2 day(s) since 2024-05-01; last used 2024-05-03 (3 requests, 330 tokens)"
+        );
+        assert_eq!(usage_text(&Usage { since: 0, ..Usage::default() }), "no completions usage since 1970-01-01");
+    }
 }
