@@ -5,6 +5,8 @@
 //! found key to the one entry whose `redacted_value` it fits (see [`fits`]). No found key is
 //! ever sent: only the admin key travels, and the match is made here.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -67,6 +69,12 @@ pub enum Identity {
         /// How many.
         entries: usize,
     },
+    /// Exactly one entry fits, but other found keys fit it too: only one of them can be that
+    /// key, so none is acted on.
+    Contested {
+        /// How many found keys fit the entry, this one included.
+        found_keys: usize,
+    },
     /// Exactly one entry fits.
     Matched(Entry),
 }
@@ -128,6 +136,28 @@ pub fn identify(key: &str, entries: &[Entry]) -> Identity {
     }
 }
 
+/// `identities` (one per distinct found key) with every match to an entry that several
+/// found keys fit turned into [`Identity::Contested`].
+pub fn one_key_per_entry(identities: Vec<Option<Identity>>) -> Vec<Option<Identity>> {
+    let mut fitting: HashMap<String, usize> = HashMap::new();
+    for identity in identities.iter().flatten() {
+        if let Identity::Matched(entry) = identity {
+            *fitting.entry(entry.id.clone()).or_default() += 1;
+        }
+    }
+    let contested = |entry: &Entry| fitting.get(&entry.id).copied().filter(|&count| count > 1);
+    identities
+        .into_iter()
+        .map(|identity| match identity {
+            Some(Identity::Matched(entry)) => Some(match contested(&entry) {
+                Some(found_keys) => Identity::Contested { found_keys },
+                None => Identity::Matched(entry),
+            }),
+            other => other,
+        })
+        .collect()
+}
+
 /// Whether `key` fits `redacted`: the visible head (up to the first `.`, `…` or `*`) starts
 /// the key, at least `sk-`; the visible tail (after that run of mask characters) ends it,
 /// at least [`MIN_TAIL`] characters; and the mask hides at least one character of the key.
@@ -181,6 +211,26 @@ mod tests {
             Identity::Ambiguous { entries: 2 }
         );
         assert_eq!(identify(KEY, &[listed("key_3", "sk-proj-...9999")]), Identity::NoMatch);
+    }
+
+    #[test]
+    fn an_entry_two_found_keys_fit_identifies_neither() {
+        let (one, two) = (listed("key_1", "sk-proj-...1234"), listed("key_2", "sk-proj-...5678"));
+        let identities = vec![
+            Some(Identity::Matched(one.clone())),
+            None,
+            Some(Identity::Matched(two.clone())),
+            Some(Identity::Matched(one)),
+            Some(Identity::NoMatch),
+        ];
+        let expected = vec![
+            Some(Identity::Contested { found_keys: 2 }),
+            None,
+            Some(Identity::Matched(two)),
+            Some(Identity::Contested { found_keys: 2 }),
+            Some(Identity::NoMatch),
+        ];
+        assert_eq!(one_key_per_entry(identities), expected);
     }
 
     #[test]

@@ -109,9 +109,10 @@ pub struct Report {
 pub fn assess(leaks: &[Leak], settings: &Settings, api: &Api) -> Report {
     let mut report = Report { mode: "dry-run", keys: Vec::new(), purge: None, notes: Vec::new(), errors: Vec::new() };
     let entries = openai_entries(leaks, settings, api, &mut report);
-    for leak in leaks {
-        let key = assess_one(leak, settings, api, entries.as_deref(), &mut report.errors);
-        report.keys.push(key);
+    let identities = leaks.iter().map(|leak| identity_of(&leak.finding, entries.as_deref())).collect();
+    for (leak, identity) in leaks.iter().zip(identify::one_key_per_entry(identities)) {
+        let usage = usage_of(leak, identity.as_ref(), settings, api, &mut report.errors);
+        report.keys.push(key_report(leak, identity, usage));
     }
     report
 }
@@ -139,31 +140,34 @@ fn is_openai(finding: &Finding) -> bool {
     OPENAI_RULES.contains(&finding.rule_id.as_str())
 }
 
-fn assess_one(
-    leak: &Leak,
-    settings: &Settings,
-    api: &Api,
-    entries: Result<&[Entry], &String>,
-    errors: &mut Vec<String>,
-) -> KeyReport {
-    let finding = &leak.finding;
-    let identity = is_openai(finding).then(|| match entries {
+/// What identification found for an OpenAI key; `None` for other keys.
+fn identity_of(finding: &Finding, entries: Result<&[Entry], &String>) -> Option<Identity> {
+    is_openai(finding).then(|| match entries {
         Ok(entries) => identify::identify(&finding.secret, entries),
         Err(reason) => Identity::Skipped { reason: reason.clone() },
-    });
-    let usage = match (&identity, settings.admin_key.as_deref()) {
-        (Some(Identity::Matched(entry)), Some(admin_key)) => {
-            let since = leak.leaked_at.or(entry.created_at).unwrap_or(0);
-            match usage::fetch(api, &settings.openai, admin_key, &entry.id, since) {
-                Ok(usage) => Some(usage),
-                Err(reason) => {
-                    errors.push(format!("cannot read the usage of {}: {reason}", finding.redacted_secret()));
-                    None
-                }
-            }
-        }
-        _ => None,
+    })
+}
+
+/// An identified key's usage since it leaked (since it was created, when that is unknown).
+fn usage_of(
+    leak: &Leak,
+    identity: Option<&Identity>,
+    settings: &Settings,
+    api: &Api,
+    errors: &mut Vec<String>,
+) -> Option<Usage> {
+    let (Some(Identity::Matched(entry)), Some(admin_key)) = (identity, settings.admin_key.as_deref()) else {
+        return None;
     };
+    let since = leak.leaked_at.or(entry.created_at).unwrap_or(0);
+    usage::fetch(api, &settings.openai, admin_key, &entry.id, since)
+        .map_err(|reason| errors.push(format!("cannot read the usage of {}: {reason}", leak.finding.redacted_secret())))
+        .ok()
+}
+
+/// The report of one key before any revocation.
+fn key_report(leak: &Leak, identity: Option<Identity>, usage: Option<Usage>) -> KeyReport {
+    let finding = &leak.finding;
     let action = action_for(finding, identity.as_ref());
     let steps = (action == Action::Manual).then(|| leak.remediation.clone());
     KeyReport {
@@ -187,6 +191,9 @@ fn action_for(finding: &Finding, identity: Option<&Identity>) -> Action {
         Some(Identity::Matched(_)) => Action::DeleteOpenaiKey,
         Some(Identity::NoMatch) => refused("no key of the organization matches it"),
         Some(Identity::Ambiguous { .. }) => refused("several keys of the organization match it"),
+        Some(Identity::Contested { .. }) => {
+            refused("the key of the organization it matches matches other found keys too")
+        }
         Some(Identity::Skipped { .. }) => refused("it was not identified"),
         None if revoke::github_revocable(&finding.rule_id, &finding.secret) => Action::RevokeOnGithub,
         None => Action::Manual,

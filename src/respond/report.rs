@@ -18,8 +18,9 @@
 //!  "notes": [], "errors": []}
 //! ```
 //!
-//! `identity.status` is `matched`, `no-match`, `ambiguous` (with `entries`) or `skipped`
-//! (with `reason`), and `null` for keys that are not OpenAI's; `action.kind` is
+//! `identity.status` is `matched`, `no-match`, `ambiguous` (several entries fit it, with
+//! `entries`), `contested` (its entry fits other found keys too, with `found_keys`) or
+//! `skipped` (with `reason`), and `null` for keys that are not OpenAI's; `action.kind` is
 //! `delete-openai-key`, `revoke-on-github`, `manual` (with `steps`) or `refused` (with
 //! `reason`); `outcome.result` is `revoked`, `already-revoked`, `failed` (with `detail`) or
 //! `not-run`.
@@ -102,6 +103,9 @@ fn identity_text(identity: &Identity) -> String {
         Identity::Skipped { reason } => format!("not attempted: {reason}"),
         Identity::NoMatch => "no key of the organization matches it (another organization's, or deleted)".into(),
         Identity::Ambiguous { entries } => format!("{entries} keys of the organization match it: not acted on"),
+        Identity::Contested { found_keys } => {
+            format!("the key of the organization it matches matches {found_keys} found keys: not acted on")
+        }
         Identity::Matched(entry) => entry_text(entry),
     }
 }
