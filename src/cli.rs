@@ -140,6 +140,13 @@ pub struct GlobalArgs {
     pub verify: VerifyArgs,
 }
 
+impl GlobalArgs {
+    /// The options of a command that takes no `--verify`.
+    pub fn without_verify(rules: &RuleArgs, report: &ReportArgs, scan: &ScanOptions) -> GlobalArgs {
+        GlobalArgs { rules: rules.clone(), report: report.clone(), scan: scan.clone(), verify: VerifyArgs::default() }
+    }
+}
+
 // Every option below is `global`: on a command with subcommands (`rules`, `baseline`) that
 // makes it an option of each subcommand too; on any other command it changes nothing.
 
@@ -272,6 +279,13 @@ pub enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Respond to found keys: identify them, check their usage since the leak, revoke them
+    /// (with --revoke) and plan the purge of history.
+    ///
+    /// A dry run by default: only read-only calls. Reads the OpenAI admin key from
+    /// OPENAI_ADMIN_KEY. Exit codes: 0 every found key revoked (or already gone), 1 a key
+    /// not acted on, 2 error.
+    Respond(RespondArgs),
     /// Record current findings so that later scans report only new ones.
     Baseline {
         /// What to do with the baseline.
@@ -344,6 +358,49 @@ pub struct HistoryArgs {
     pub options: GlobalArgs,
 }
 
+/// `keyhound respond`.
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// Files and directories to scan [default: .]; with --history, the repository.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Respond to the keys in the repository's whole history instead of the working tree.
+    #[arg(long)]
+    pub history: bool,
+    /// Revoke the keys keyhound can revoke (after a confirmation on a terminal).
+    #[arg(long)]
+    pub revoke: bool,
+    /// Revoke without asking (for automation).
+    #[arg(long, requires = "revoke")]
+    pub yes: bool,
+    /// Write a `git filter-repo --replace-text` file holding the secrets here (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub purge_file: Option<PathBuf>,
+    /// Send OpenAI admin and usage requests here instead of https://api.openai.com (tests,
+    /// proxies): https://, or http:// to a loopback address only.
+    #[arg(long, value_name = "URL")]
+    pub admin_base_url: Option<String>,
+    /// Send GitHub revocations here instead of https://api.github.com (same rules).
+    #[arg(long, value_name = "URL")]
+    pub github_base_url: Option<String>,
+    /// Which rules.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The report.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// How to scan.
+    #[command(flatten)]
+    pub scan: ScanOptions,
+}
+
+impl RespondArgs {
+    /// The options `respond` takes; not `--verify`, whose checks it makes itself.
+    pub fn options(&self) -> GlobalArgs {
+        GlobalArgs::without_verify(&self.rules, &self.report, &self.scan)
+    }
+}
+
 /// `keyhound staged`.
 #[derive(Debug, Args)]
 pub struct StagedArgs {
@@ -367,8 +424,7 @@ pub struct StagedArgs {
 impl StagedArgs {
     /// The options `staged` takes; never `--verify`.
     pub fn options(&self) -> GlobalArgs {
-        let (rules, report, scan) = (self.rules.clone(), self.report.clone(), self.scan.clone());
-        GlobalArgs { rules, report, scan, verify: VerifyArgs::default() }
+        GlobalArgs::without_verify(&self.rules, &self.report, &self.scan)
     }
 }
 

@@ -12,7 +12,7 @@
 //! the raw value and let their serializers encode it.
 //!
 //! [`inert_line`] then keeps a line of human-readable output from starting a workflow
-//! command, whatever text begins it.
+//! command, whatever text begins it; [`percent_encode`] puts text into a URI.
 
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
@@ -84,6 +84,20 @@ pub fn inert_line(line: &str) -> Cow<'_, str> {
     let indent = &line[..line.len() - text.len()];
     let first = text.as_bytes()[0];
     Cow::Owned(format!("{indent}\\x{first:02x}{}", &text[1..]))
+}
+
+/// `text` percent-encoded: every byte but RFC 3986's unreserved characters and those in
+/// `keep` (`/` for a path) becomes `%XX`, so nothing in it can change the URI's shape.
+pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

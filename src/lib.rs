@@ -56,6 +56,7 @@ pub mod precision;
 pub mod prefilter;
 pub(crate) mod redact;
 pub mod report;
+pub mod respond;
 pub(crate) mod rule_check;
 pub mod rules;
 pub mod scan;
@@ -106,6 +107,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Staged(args) => cmd::staged::run(args, &args.options()),
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &args.options),
+        Command::Respond(args) => cmd::respond::run(args, &args.options()),
         Command::Completions { shell } => cmd::generate::completions(*shell),
         Command::Man => cmd::generate::man(),
     }

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod history;
 pub mod hook;
 pub mod progress;
+pub mod respond;
 pub mod rules;
 pub mod scan;
 pub mod staged;

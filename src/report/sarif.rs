@@ -216,15 +216,7 @@ fn artifact_location(path: &str) -> Value {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
 fn percent_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::escape::percent_encode(path, b"/")
 }
 
 #[cfg(test)]

@@ -12,14 +12,15 @@
 //! Never on by default, never from a config file, and refused by `staged` and the hooks.
 
 mod classify;
-mod limit;
+pub(crate) mod limit;
 pub mod options;
-mod probe;
+pub(crate) mod probe;
 pub mod providers;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -171,25 +172,48 @@ fn run_jobs(jobs: &[Job], options: &VerifyOptions) -> Vec<Verification> {
 fn check_with_retries(job: &Job, client: &Client, limits: &HostLimits, options: &VerifyOptions) -> Verification {
     let provider = job.check.provider;
     let base = options.base_url_for(provider);
+    let answer = retrying(options, limits, base.origin(), || match client.probe(job.check, &base, job.secret) {
+        Verdict::Final(state, detail) => Attempt::Done((state, detail)),
+        Verdict::Retry(reason, retry_after) => Attempt::Retry(reason, retry_after),
+    });
+    let (state, detail) = answer.unwrap_or_else(|detail| (State::Unknown, detail));
+    Verification { state, provider: Some(provider.name), detail }
+}
+
+/// What one attempt of a request came to, for [`retrying`].
+pub(crate) enum Attempt<T> {
+    /// An answer worth keeping.
+    Done(T),
+    /// A transient failure (why, and the least pause the server asked for).
+    Retry(String, Option<Duration>),
+}
+
+/// Makes up to `options.attempts` attempts, each holding a permit for `origin`, pausing
+/// with backoff between them; after the last failure, says why and that it gave up.
+pub(crate) fn retrying<T>(
+    options: &VerifyOptions,
+    limits: &HostLimits,
+    origin: &str,
+    mut attempt: impl FnMut() -> Attempt<T>,
+) -> Result<T, String> {
     let attempts = options.attempts.max(1);
     let mut last = String::new();
-    for attempt in 1..=attempts {
-        let verdict = {
-            let _permit = limits.acquire(base.origin());
-            client.probe(job.check, &base, job.secret)
+    for number in 1..=attempts {
+        let outcome = {
+            let _permit = limits.acquire(origin);
+            attempt()
         };
-        match verdict {
-            Verdict::Final(state, detail) => return Verification { state, provider: Some(provider.name), detail },
-            Verdict::Retry(reason, retry_after) => {
+        match outcome {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Retry(reason, retry_after) => {
                 last = reason;
-                if attempt < attempts {
-                    std::thread::sleep(options.backoff_after(attempt, retry_after));
+                if number < attempts {
+                    std::thread::sleep(options.backoff_after(number, retry_after));
                 }
             }
         }
     }
-    let detail = format!("{last} (gave up after {attempts} attempts)");
-    Verification { state: State::Unknown, provider: Some(provider.name), detail }
+    Err(format!("{last} (gave up after {attempts} attempts)"))
 }
 
 /// Counts of distinct secrets by state, in [`State`] order.
