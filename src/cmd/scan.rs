@@ -1,79 +1,121 @@
-//! `keyhound scan [PATH]...`: the working tree.
+//! `keyhound scan [PATH]...`: the working tree, and standard input (`-`) or a FIFO or device
+//! named on the command line.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::progress;
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::config::Config;
-use crate::error::Result;
+use crate::driver::Driver;
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
 use crate::report;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome, SharedSink};
-use crate::source::display_path;
-use crate::source::worktree::{self, WalkOptions};
+use crate::scan::{FindingSink, ScanOutcome};
+use crate::source::stdin::{self, Input, Streams};
+use crate::source::worktree::{Walk, WalkOptions};
+use crate::source::SourceStats;
 
 /// Runs the command.
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let mut config = Config::resolve(global, &roots[0])?;
-    let repository = || crate::source::git::locate(&roots[0]).ok().flatten().map(|location| location.root);
+    let targets = Targets::of(&args.paths, args.stdin_name.as_deref())?;
+    let anchor = targets.anchor().to_path_buf();
+    let mut config = Config::resolve(global, &anchor)?;
+    let repository = || crate::source::git::locate(&anchor).ok().flatten().map(|location| location.root);
     super::place_report(&mut config, report::Command::Scan, std::env::current_dir().ok().as_deref(), repository);
-    let options = WalkOptions {
-        respect_ignore_files: !args.no_ignore,
-        max_file_size: config.max_file_size,
-        threads: config.threads,
-    };
+    let options = WalkOptions { respect_ignore_files: !args.no_ignore, max_file_size: config.max_file_size };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let outcome = scan_paths(&roots, &options, &config, progress)?;
+    let mut outcome = scan_targets(&targets, &options, &config, progress)?;
+    if args.paths.is_empty() && stdin::stdin_is_pipe() {
+        outcome.stats.warnings.push(
+            "standard input is a pipe and was not read: with no PATH, `keyhound scan` scans `.`; \
+             `keyhound scan -` reads standard input"
+                .into(),
+        );
+    }
     super::emit(&config, &outcome)
 }
 
-/// Files and bytes scanned so far, for the progress display.
-#[derive(Debug, Default)]
-struct Counters {
-    files: AtomicU64,
-    bytes: AtomicU64,
+/// What to scan: trees to walk, and streams to read whole.
+#[derive(Debug)]
+pub struct Targets {
+    trees: Vec<PathBuf>,
+    streams: Vec<Input>,
+    anchor: PathBuf,
 }
 
-impl Counters {
-    fn add(&self, bytes: &[u8]) {
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+impl Targets {
+    /// Sorts the PATHs (`.` when there are none): `-` is standard input (reported under
+    /// `stdin_name`, default `-`), a FIFO or character device is a stream, the rest are trees.
+    pub fn of(paths: &[PathBuf], stdin_name: Option<&str>) -> Result<Targets> {
+        let dashes = paths.iter().filter(|path| path.as_os_str() == stdin::DASH).count();
+        if dashes > 1 {
+            return Err(Error::Usage("`-` (standard input) can be read only once".into()));
+        }
+        if dashes == 0 && stdin_name.is_some() {
+            return Err(Error::Usage("--stdin-name names standard input, which only `-` among the PATHs reads".into()));
+        }
+        let default = [PathBuf::from(".")];
+        let paths = if paths.is_empty() { &default[..] } else { paths };
+        let anchor = paths.iter().find(|path| path.as_os_str() != stdin::DASH).cloned();
+        let anchor = anchor.unwrap_or_else(|| PathBuf::from("."));
+        let mut targets = Targets { trees: Vec::new(), streams: Vec::new(), anchor };
+        for path in paths {
+            if path.as_os_str() == stdin::DASH {
+                targets.streams.push(Input::Stdin(stdin_name.unwrap_or(stdin::DASH).to_string()));
+            } else if stdin::is_stream(path) {
+                targets.streams.push(Input::Named(path.clone()));
+            } else {
+                targets.trees.push(path.clone());
+            }
+        }
+        Ok(targets)
     }
 
-    /// The progress line.
-    fn line(&self, started: Instant) -> String {
-        let bytes = progress::bytes_and_rate(self.bytes.load(Ordering::Relaxed), started);
-        format!("keyhound: files {} scanned ({bytes})", self.files.load(Ordering::Relaxed))
+    /// Where the configuration is looked for: the first PATH that is not `-`, else `.`.
+    pub fn anchor(&self) -> &Path {
+        &self.anchor
     }
 }
 
-/// Scans files and trees with the configured rules and allowlists.
-pub fn scan_paths(
-    roots: &[PathBuf],
+/// Scans the targets with the configured rules and allowlists.
+pub fn scan_targets(
+    targets: &Targets,
     options: &WalkOptions,
     config: &Config,
     progress: Option<progress::Display>,
 ) -> Result<ScanOutcome> {
     let started = Instant::now();
     let matcher = Matcher::new(config.rules.clone());
-    let shared = SharedSink::default();
-    let counters = Counters::default();
-    let line = || counters.line(started);
-    let stats = progress::while_running(progress, line, || {
-        worktree::walk(roots, options, || {
-            let mut scanner = BlobScanner::new(&matcher, &config.expand);
-            let mut local = FindingSink::default();
-            let (shared, counters) = (&shared, &counters);
-            move |path: &Path, bytes: &[u8]| {
-                scanner.scan(bytes, || display_path(path), &mut local);
-                shared.flush(&mut local);
-                counters.add(bytes);
-            }
-        })
-    })??;
-    Ok(ScanOutcome::new(shared.into_inner(), &config.filters, stats, started.elapsed()))
+    let driver = Driver::new(&matcher, &config.expand, config.threads);
+    let counters = driver.counters();
+    let line = || {
+        let bytes = progress::bytes_and_rate(counters.bytes(), started);
+        format!("keyhound: files {} scanned ({bytes})", counters.blobs())
+    };
+    let (sink, stats) = progress::while_running(progress, line, || drive(&driver, targets, options, config))??;
+    Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
+}
+
+/// Walks the trees, then reads the streams.
+fn drive(
+    driver: &Driver,
+    targets: &Targets,
+    options: &WalkOptions,
+    config: &Config,
+) -> Result<(FindingSink, SourceStats)> {
+    let mut sink = FindingSink::default();
+    let mut stats = SourceStats::default();
+    if !targets.trees.is_empty() {
+        let mut walked = driver.drive(Walk { roots: &targets.trees, options })?;
+        stats.merge(walked.stats());
+        sink.absorb(&mut walked.sink);
+    }
+    if !targets.streams.is_empty() {
+        let mut read = driver.drive(Streams { inputs: &targets.streams, max_size: config.max_file_size })?;
+        stats.merge(read.read);
+        sink.absorb(&mut read.sink);
+    }
+    Ok((sink, stats))
 }

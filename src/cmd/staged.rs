@@ -18,6 +18,7 @@ use git2::Repository;
 
 use crate::cli::{GlobalArgs, StagedArgs};
 use crate::config::Config;
+use crate::driver::Driver;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::filter::DropReason;
@@ -25,7 +26,7 @@ use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
-use crate::scan::{BlobScanner, FindingSink, ScanOutcome};
+use crate::scan::ScanOutcome;
 use crate::source::staged::{self, PathBlob};
 
 /// The confidence floor of a hook: low-confidence generic rules would block too many commits.
@@ -46,17 +47,15 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
-    let mut scanner = BlobScanner::new(&matcher, &config.expand);
-    let mut sink = FindingSink::default();
-    let mut stats = staged::read_blobs(&repo, &changes.staged, config.max_file_size, |path, bytes| {
-        scanner.scan(bytes, || path.to_string(), &mut sink)
-    })?;
+    let driver = Driver::new(&matcher, &config.expand, config.threads);
+    let scanned = driver.drive(staged::Blobs::staged(&repo, &changes.staged, config.max_file_size))?;
+    let mut stats = scanned.read;
     stats.merge(changes.stats);
-    let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
+    let mut outcome = ScanOutcome::new(scanned.sink, &config.filters, stats, started.elapsed());
     let already_in_head = if args.strict {
         Vec::new()
     } else {
-        take_already_in_head(&repo, &changes.replaced, &mut scanner, &config, &mut outcome)?
+        take_already_in_head(&repo, &changes.replaced, &driver, &config, &mut outcome)?
     };
     outcome.elapsed = started.elapsed();
     report(&config, &outcome, &already_in_head)
@@ -67,18 +66,15 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 fn take_already_in_head(
     repo: &Repository,
     replaced: &[PathBlob],
-    scanner: &mut BlobScanner,
+    driver: &Driver,
     config: &Config,
     outcome: &mut ScanOutcome,
 ) -> Result<Vec<Finding>> {
     if outcome.findings.is_empty() || replaced.is_empty() {
         return Ok(Vec::new());
     }
-    let mut in_head = FindingSink::default();
     // A HEAD blob that cannot be read only means its secrets count as new: the safe side.
-    staged::read_blobs(repo, replaced, config.max_file_size, |path, bytes| {
-        scanner.scan(bytes, || path.to_string(), &mut in_head)
-    })?;
+    let in_head = driver.drive(staged::Blobs::head(repo, replaced, config.max_file_size))?.sink;
     let known: HashSet<String> = in_head.findings.into_iter().map(|finding| finding.fingerprint).collect();
     let (old, new): (Vec<Finding>, Vec<Finding>) =
         outcome.findings.drain(..).partition(|finding| known.contains(&finding.fingerprint));
