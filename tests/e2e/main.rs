@@ -14,5 +14,6 @@ mod rules;
 mod hooks;
 mod scan;
 mod staged;
+mod stdin;
 mod ux;
 mod verify;
