@@ -8,13 +8,13 @@
 
 use std::path::PathBuf;
 
-use super::scan::Targets;
 use crate::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::cli::{BaselineAction, GlobalArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::fsio::{self, Named};
+use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 
 /// Runs the command.
@@ -26,7 +26,7 @@ pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
 
 fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     let targets = Targets::of(paths, None)?;
-    let config = Config::resolve_without_baseline(global, targets.anchor())?;
+    let config = Config::resolve_without_baseline(global, &targets.anchor)?;
     let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
     let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
     let (file, named) = destination(&config);

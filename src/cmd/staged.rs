@@ -48,10 +48,10 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
     let driver = Driver::new(&matcher, &config.expand, config.threads);
-    let scanned = driver.drive(staged::Blobs::staged(&repo, &changes.staged, config.max_file_size))?;
-    let mut stats = scanned.read;
+    let (sink, mut stats) =
+        driver.drive(staged::Blobs::staged(&repo, &changes.staged, config.max_file_size))?.into_parts();
     stats.merge(changes.stats);
-    let mut outcome = ScanOutcome::new(scanned.sink, &config.filters, stats, started.elapsed());
+    let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
     let already_in_head = if args.strict {
         Vec::new()
     } else {

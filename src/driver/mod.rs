@@ -59,11 +59,11 @@ pub struct Scanned<T> {
 }
 
 impl Scanned<SourceStats> {
-    /// The source's stats with the driver's added: what the summary reports.
-    pub fn stats(&mut self) -> SourceStats {
-        let mut stats = std::mem::take(&mut self.output);
-        stats.merge(std::mem::take(&mut self.read));
-        stats
+    /// The findings, and the source's stats with the driver's added: what the summary reports.
+    pub fn into_parts(self) -> (FindingSink, SourceStats) {
+        let mut stats = self.output;
+        stats.merge(self.read);
+        (self.sink, stats)
     }
 }
 

@@ -165,12 +165,13 @@ impl<'a> Blobs<'a> {
 }
 
 impl Source for Blobs<'_> {
-    type Output = ();
+    /// Nothing: what was read, skipped and unreadable went to the visitor.
+    type Output = SourceStats;
     const PARALLEL: bool = false;
 
     /// Fails only if the object database cannot be opened. Blobs that are too large are
     /// skipped and named; unreadable ones are failed, named.
-    fn feed<V, F>(self, _pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<()>
+    fn feed<V, F>(self, _pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<SourceStats>
     where
         V: Visitor + Send,
         F: Fn() -> V + Sync + ?Sized,
@@ -186,7 +187,7 @@ impl Source for Blobs<'_> {
                 Err(message) => visitor.fail(format!("{} (blob {}): {message}", blob.path, blob.id)),
             }
         }
-        Ok(())
+        Ok(SourceStats::default())
     }
 }
 

@@ -11,8 +11,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{display_path, Origin, SkipReason, Skipped, Source, Visitor};
-use crate::error::Result;
+use super::{display_path, Origin, SkipReason, Skipped, Source, SourceStats, Visitor};
+use crate::error::{Error, Result};
 
 /// The PATH that means standard input, and the name it is reported under by default.
 pub const DASH: &str = "-";
@@ -52,6 +52,58 @@ impl Input {
     }
 }
 
+/// What `scan`'s PATHs name: trees to walk, and streams to read whole.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Targets {
+    /// Files and directories, for the work-tree walk.
+    pub trees: Vec<PathBuf>,
+    /// Standard input and named streams, in command-line order.
+    pub streams: Vec<Input>,
+    /// Where the configuration is looked for: the first PATH that is not `-`, else `.`.
+    pub anchor: PathBuf,
+    /// No PATH was given: `.` is scanned, and standard input is not read.
+    defaulted: bool,
+}
+
+impl Targets {
+    /// Sorts the PATHs (`.` when there are none): `-` is standard input (reported under
+    /// `stdin_name`, default `-`), a FIFO or character device is a stream, the rest are trees.
+    pub fn of(paths: &[PathBuf], stdin_name: Option<&str>) -> Result<Targets> {
+        let dashes = paths.iter().filter(|path| path.as_os_str() == DASH).count();
+        if dashes > 1 {
+            return Err(Error::Usage("`-` (standard input) can be read only once".into()));
+        }
+        if dashes == 0 && stdin_name.is_some() {
+            return Err(Error::Usage("--stdin-name names standard input, which only `-` among the PATHs reads".into()));
+        }
+        let defaulted = paths.is_empty();
+        let default = [PathBuf::from(".")];
+        let paths = if defaulted { &default[..] } else { paths };
+        let anchor = paths.iter().find(|path| path.as_os_str() != DASH).cloned();
+        let anchor = anchor.unwrap_or_else(|| PathBuf::from("."));
+        let mut targets = Targets { trees: Vec::new(), streams: Vec::new(), anchor, defaulted };
+        for path in paths {
+            if path.as_os_str() == DASH {
+                targets.streams.push(Input::Stdin(stdin_name.unwrap_or(DASH).to_string()));
+            } else if is_stream(path) {
+                targets.streams.push(Input::Named(path.clone()));
+            } else {
+                targets.trees.push(path.clone());
+            }
+        }
+        Ok(targets)
+    }
+
+    /// The warning for a pipe on standard input that a scan with no PATH does not read.
+    pub fn unread_stdin(&self) -> Option<String> {
+        (self.defaulted && stdin_is_pipe()).then(|| {
+            "standard input is a pipe and was not read: with no PATH, `keyhound scan` scans `.`; \
+             `keyhound scan -` reads standard input"
+                .into()
+        })
+    }
+}
+
 /// Streams to read one after another, each up to `max_size` bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Streams<'a> {
@@ -62,10 +114,11 @@ pub struct Streams<'a> {
 }
 
 impl Source for Streams<'_> {
-    type Output = ();
+    /// Nothing: what was read, skipped and unreadable went to the visitor.
+    type Output = SourceStats;
     const PARALLEL: bool = false;
 
-    fn feed<V, F>(self, _pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<()>
+    fn feed<V, F>(self, _pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<SourceStats>
     where
         V: Visitor + Send,
         F: Fn() -> V + Sync + ?Sized,
@@ -81,7 +134,7 @@ impl Source for Streams<'_> {
                 Err(error) => visitor.fail(format!("{}: {error}", input.name())),
             }
         }
-        Ok(())
+        Ok(SourceStats::default())
     }
 }
 
@@ -160,6 +213,30 @@ fn open_blocking(path: &Path) -> io::Result<File> {
 mod tests {
     use super::*;
     use crate::source::testing::Recorder;
+
+    fn targets(paths: &[&str], stdin_name: Option<&str>) -> Result<Targets> {
+        Targets::of(&paths.iter().map(PathBuf::from).collect::<Vec<_>>(), stdin_name)
+    }
+
+    #[test]
+    fn dash_is_standard_input_under_its_name_and_the_rest_are_trees() {
+        let split = targets(&["-", "src", "b"], Some("pod.log")).unwrap();
+        assert_eq!(split.streams, [Input::Stdin("pod.log".into())]);
+        assert_eq!(split.trees, [PathBuf::from("src"), PathBuf::from("b")]);
+        assert_eq!(split.anchor, PathBuf::from("src"));
+        assert_eq!(targets(&["-"], None).unwrap().streams, [Input::Stdin(DASH.into())]);
+        assert_eq!(targets(&["-"], None).unwrap().anchor, PathBuf::from("."));
+        let default = targets(&[], None).unwrap();
+        assert_eq!((default.trees, default.defaulted), (vec![PathBuf::from(".")], true));
+        assert!(!targets(&["."], None).unwrap().defaulted, "a `.` given is no default");
+    }
+
+    #[test]
+    fn stdin_name_without_dash_and_dash_twice_are_usage_errors() {
+        assert!(matches!(targets(&["."], Some("x")), Err(Error::Usage(_))));
+        assert!(matches!(targets(&[], Some("x")), Err(Error::Usage(_))));
+        assert!(matches!(targets(&["-", "-"], None), Err(Error::Usage(_))));
+    }
 
     #[test]
     fn reads_stop_one_byte_past_the_limit() {
