@@ -1,6 +1,6 @@
 //! The scanning pipeline between a source and the reporters: runs the matcher over each
-//! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
-//! worker threads into one sorted [`ScanOutcome`].
+//! blob, places matches on lines, drops inline-allowed ones, and turns the findings the
+//! driver ([`crate::driver`]) gathered from its threads into one sorted [`ScanOutcome`].
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};

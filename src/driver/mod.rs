@@ -78,7 +78,7 @@ impl<'m> Driver<'m> {
         &self.counters
     }
 
-    /// A scanner like the drivers' own, for text shown beside findings (see
+    /// A scanner like each reading thread's, for text shown beside findings (see
     /// [`BlobScanner::redact_fields`]).
     pub fn scanner(&self) -> BlobScanner<'m> {
         BlobScanner::new(self.matcher, self.expand)
