@@ -589,7 +589,7 @@ impl ScanOutcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::RuleSet;
     use std::sync::Arc;
@@ -600,7 +600,8 @@ mod tests {
         test(&mut scanner)
     }
 
-    fn project_key() -> String {
+    /// A fake OpenAI project key, shaped as the built-in rule expects.
+    pub(crate) fn project_key() -> String {
         format!(
             "sk-proj-{}{}{}",
             "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0",

@@ -151,3 +151,74 @@ impl Visitor for Lane<'_> {
         self.gathered().read.errors.push(error);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::scan::tests::project_key;
+    use crate::source::{Provenance, SkipReason};
+
+    /// Files by name and bytes, read on the calling thread or on the pool, with a unit
+    /// skipped and one unreadable.
+    struct Units<const PARALLEL: bool>(Vec<(&'static str, Vec<u8>)>);
+
+    impl<const P: bool> Source for Units<P> {
+        type Output = SourceStats;
+        const PARALLEL: bool = P;
+
+        fn feed<V, F>(self, pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<SourceStats>
+        where
+            V: Visitor + Send,
+            F: Fn() -> V + Sync + ?Sized,
+        {
+            assert_eq!(pool.map(rayon::ThreadPool::current_num_threads), P.then_some(2));
+            let mut visitor = visitors();
+            for (name, bytes) in self.0 {
+                visitor.blob(&bytes, || Origin::File(name.into()));
+            }
+            visitor.skip(Skipped { path: "big.bin".into(), reason: SkipReason::TooLarge { size: 9 } });
+            visitor.fail("bad.txt: unreadable".into());
+            Ok(SourceStats { not_regular: 1, ..SourceStats::default() })
+        }
+    }
+
+    fn driven<const P: bool>(units: Units<P>) -> (FindingSink, SourceStats) {
+        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
+        let expand = ExpandOptions::default();
+        Driver::new(&matcher, &expand, 2).drive(units).unwrap().into_parts()
+    }
+
+    #[test]
+    fn findings_carry_their_origin_and_reads_are_counted_skipped_and_failed() {
+        let env = format!("OPENAI_API_KEY={}\n", project_key()).into_bytes();
+        let bytes = (env.len() + 7) as u64;
+        let (sink, stats) = driven(Units::<false>(vec![("app/.env", env), ("b.txt", b"nothing".to_vec())]));
+        assert_eq!(sink.findings.len(), 1);
+        assert_eq!(sink.findings[0].provenance, Provenance::new(Origin::File("app/.env".into())));
+        assert_eq!(sink.findings[0].path, "app/.env");
+        assert_eq!((stats.blobs, stats.bytes, stats.not_regular), (2, bytes, 1));
+        assert_eq!(stats.skipped.len(), 1);
+        assert_eq!(stats.errors, ["bad.txt: unreadable"]);
+    }
+
+    #[test]
+    fn parallel_sources_get_a_pool_of_the_drivers_threads() {
+        let (sink, stats) = driven(Units::<true>(vec![("a", b"x".to_vec())]));
+        assert!(sink.findings.is_empty());
+        assert_eq!(stats.blobs, 1);
+    }
+
+    #[test]
+    fn each_drive_counts_its_own_units_and_the_counters_all() {
+        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
+        let expand = ExpandOptions::default();
+        let driver = Driver::new(&matcher, &expand, 1);
+        driver.drive(Units::<false>(vec![("a", b"xy".to_vec())])).unwrap();
+        let second = driver.drive(Units::<false>(vec![("b", b"z".to_vec())])).unwrap();
+        assert_eq!((second.read.blobs, second.read.bytes), (1, 1));
+        assert_eq!((driver.counters().blobs(), driver.counters().bytes()), (2, 3));
+    }
+}

@@ -110,3 +110,32 @@ impl Reader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::history::{plan, Selection};
+    use crate::source::testing::Recorder;
+
+    #[test]
+    fn blobs_are_read_on_the_pool_and_messages_handed_out_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut builder = repo.treebuilder(None).unwrap();
+        builder.insert("small", repo.blob(b"x").unwrap(), 0o100644).unwrap();
+        builder.insert("large", repo.blob(&[b'y'; 64]).unwrap(), 0o100644).unwrap();
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let signature = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_714_564_800, 0)).unwrap();
+        let commit = repo.commit(Some("HEAD"), &signature, &signature, "add", &tree, &[]).unwrap();
+        let plan = plan(&repo, &Selection::default()).unwrap();
+        let pool = threads::pool(2).unwrap();
+        let source = Blobs { repo: &repo, plan: &plan, counters: &Counters::default(), max_file_size: 10 };
+        let (enumeration, read, mut seen) = Recorder::run(|visitors| source.feed(Some(&pool), visitors));
+        seen.sort();
+        assert_eq!(seen, ["<commit message>", "small"]);
+        assert_eq!(enumeration.unwrap().commit_messages, 1);
+        assert_eq!((read.blobs, read.bytes), (1, 1), "messages are not counted among blobs");
+        let skipped: Vec<String> = read.skipped.iter().map(|s| s.path.display().to_string()).collect();
+        assert_eq!(skipped, [format!("{commit:.12}:large")]);
+    }
+}
