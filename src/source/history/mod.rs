@@ -15,12 +15,11 @@
 //! Commit messages and annotated tag messages (whole scans only) are handed out too. Only
 //! object reads are used: no checkout, filters, diff drivers or hooks, so nothing a scanned
 //! repository's configuration names is ever run.
-
 //!
-//! The steps, each a module: [`plan`] resolves the selection into commits and tags,
-//! [`enumerate`] walks them on the calling thread, [`Blobs`] streams what it hands out to the
-//! driver's pool, [`describe`] reads who made what holds findings, and [`Summary`] words what
-//! was scanned. Which finding of a secret to report, and how many places hold it, is decided
+//! The steps, each a module: [`plan()`] resolves the selection into commits and tags,
+//! [`enumerate()`] walks them on the calling thread, [`Blobs`] streams what it hands out to
+//! the driver's pool, [`describe()`] reads who made what holds findings, and [`Summary`] words
+//! what was scanned. Which finding of a secret to report, and how many places hold it, is decided
 //! over findings, beside the driver (`crate::driver::history`).
 
 use std::collections::HashMap;
