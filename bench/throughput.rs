@@ -16,7 +16,8 @@ use keyhound::matcher::{Matcher, Scratch};
 use keyhound::rules::RuleSet;
 use keyhound::scan::{BlobScanner, ExpandOptions, FindingSink};
 use keyhound::size::DEFAULT_MAX_FILE_SIZE;
-use keyhound::source::worktree::{self, WalkOptions};
+use keyhound::source::worktree::{Walk, WalkOptions};
+use keyhound::source::{Origin, Skipped, Source, Visitor};
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|arg| arg != "--bench");
@@ -58,7 +59,7 @@ fn main() {
             best_of(rounds, || {
                 let mut sink = FindingSink::default();
                 for file in &files {
-                    scanner.scan(file, String::new, &mut sink);
+                    scanner.scan(file, || Origin::File(String::new()), &mut sink);
                 }
             }),
         );
@@ -77,12 +78,26 @@ fn default_tree() -> PathBuf {
 /// limit (in the walker's order, which does not matter for a total).
 fn load(root: &Path) -> Vec<Vec<u8>> {
     let files = Mutex::new(Vec::new());
-    let options = WalkOptions { respect_ignore_files: false, max_file_size: DEFAULT_MAX_FILE_SIZE, threads: 2 };
-    worktree::walk(&[root.to_path_buf()], &options, || {
-        |_: &Path, bytes: &[u8]| files.lock().expect("no loader panics").push(bytes.to_vec())
-    })
-    .expect("TREE exists");
+    let options = WalkOptions { respect_ignore_files: false, max_file_size: DEFAULT_MAX_FILE_SIZE };
+    let pool = keyhound::threads::pool(2).expect("two threads start");
+    let roots = [root.to_path_buf()];
+    Walk { roots: &roots, options: &options }.feed(Some(&pool), &|| Loader(&files)).expect("TREE exists");
     files.into_inner().expect("no loader panics")
+}
+
+/// Keeps a copy of every file read.
+struct Loader<'f>(&'f Mutex<Vec<Vec<u8>>>);
+
+impl Visitor for Loader<'_> {
+    fn blob(&mut self, bytes: &[u8], _origin: impl FnOnce() -> Origin) {
+        self.0.lock().expect("no loader panics").push(bytes.to_vec());
+    }
+
+    fn message(&mut self, _text: &[u8], _origin: Origin) {}
+
+    fn skip(&mut self, _skipped: Skipped) {}
+
+    fn fail(&mut self, _error: String) {}
 }
 
 fn best_of(rounds: usize, mut run: impl FnMut()) -> Duration {

@@ -319,9 +319,12 @@ pub enum Command {
 /// `keyhound scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan [default: .].
+    /// Files and directories to scan [default: .]; `-` reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The path findings in standard input (`-`) are reported under [default: -].
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
     /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
     #[arg(long)]
     pub no_ignore: bool,

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::echo;
@@ -11,21 +10,7 @@ use crate::lines::Position;
 use crate::precision;
 use crate::redact::redact;
 use crate::rules::{Confidence, Rule, Severity, Structure};
-
-/// The commit a finding from history is attributed to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CommitInfo {
-    /// Full commit id (hex).
-    pub id: String,
-    /// Author name.
-    pub author: String,
-    /// Author email.
-    pub email: String,
-    /// Author date, RFC 3339.
-    pub date: String,
-    /// First line of the commit message.
-    pub summary: String,
-}
+use crate::source::provenance::{CommitInfo, Provenance};
 
 /// A reported secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +23,11 @@ pub struct Finding {
     pub severity: Severity,
     /// The rule's confidence.
     pub confidence: Confidence,
-    /// Path of the file (as given on the command line, or within the repository).
+    /// Where it came from, rendered: the display, sort and filter key, computed once from
+    /// [`Finding::provenance`] (see [`Provenance::display`]).
     pub path: String,
+    /// Where it came from.
+    pub provenance: Provenance,
     /// Where in the file.
     pub position: Position,
     /// The secret, whole. Reporters redact it unless asked not to.
@@ -60,15 +48,11 @@ pub struct Finding {
     /// `utf-16le+base64`); `None` when it is in the text as it is. The position is that of
     /// the encoded text.
     pub decoded: Option<String>,
-    /// For a secret inside an archive member, where the member part of `path` starts (after
-    /// the archive's own path and its `!`): `path[..member_at - 1]` is the file on disk or in
-    /// the tree, the rest names members chosen by whoever built the archive.
-    pub member_at: Option<usize>,
 }
 
 impl Finding {
-    /// Builds a finding for `secret`, found by `rule` at `position` of the file at `path`.
-    pub fn new(rule: &Rule, secret: &[u8], prefix_len: usize, path: String, position: Position) -> Self {
+    /// Builds a finding for `secret`, found by `rule` at `position` of what `provenance` names.
+    pub fn new(rule: &Rule, secret: &[u8], prefix_len: usize, provenance: Provenance, position: Position) -> Self {
         let text = String::from_utf8_lossy(secret).into_owned();
         let structure = rule.spec.structure.and_then(|kind| match kind {
             Structure::Openai => precision::openai_structure(secret, prefix_len),
@@ -78,7 +62,8 @@ impl Finding {
             description: rule.spec.description.clone(),
             severity: rule.spec.severity,
             confidence: rule.spec.confidence,
-            path,
+            path: provenance.display(),
+            provenance,
             position,
             fingerprint: fingerprint(&rule.spec.id, text.as_bytes()),
             secret: text,
@@ -87,7 +72,6 @@ impl Finding {
             structure,
             occurrences: None,
             decoded: None,
-            member_at: None,
         }
     }
 

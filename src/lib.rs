@@ -41,6 +41,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod decode;
+pub mod driver;
 pub mod echo;
 pub mod error;
 pub mod escape;

@@ -1,11 +1,11 @@
 //! The scanning between a source and the post-scan pipeline: runs the matcher over each
-//! blob, places matches on lines, drops inline-allowed ones, and gathers the findings of all
-//! worker threads into one [`FindingSink`] for [`crate::pipeline`].
+//! blob, places matches on lines, drops inline-allowed ones, and leaves the findings of each
+//! worker thread in its [`FindingSink`], which the driver ([`crate::driver`]) merges for
+//! [`crate::pipeline`].
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::ops::Range;
-use std::sync::Mutex;
 
 use crate::archive::{self, Budget, Event, Stop};
 use crate::decode::{self, base64, percent, Encoding};
@@ -15,7 +15,7 @@ use crate::lines;
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::redact::{self, SecretSpan};
 use crate::size::{human_bytes, DEFAULT_MAX_FILE_SIZE};
-use crate::source::{SkipReason, Skipped, SourceStats};
+use crate::source::{Origin, Provenance, SkipReason, Skipped, SourceStats};
 
 /// What to look for inside blobs, besides their bytes as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +59,11 @@ impl<'m> BlobScanner<'m> {
         BlobScanner { matcher, scratch: Scratch::default(), raw: Vec::new(), options: options.clone() }
     }
 
-    /// Finds the secrets in `bytes` and in what it holds. `path` is only called when there is
+    /// Finds the secrets in `bytes` and in what it holds. `origin` is only called when there is
     /// something to report; what could not be looked into is counted in `sink.stats`.
-    pub fn scan(&mut self, bytes: &[u8], path: impl FnOnce() -> String, sink: &mut FindingSink) {
-        let mut path = Some(path);
-        let mut make_root = || path.take().map_or_else(String::new, |make| make());
+    pub fn scan(&mut self, bytes: &[u8], origin: impl FnOnce() -> Origin, sink: &mut FindingSink) {
+        let mut origin = Some(origin);
+        let mut make_root = || origin.take().map_or_else(|| Origin::File(String::new()), |make| make());
         let mut blob = Blob { sink, make_root: &mut make_root, root: None, members: Vec::new(), spans: None };
         let mut budget = Budget::new(&self.options.archives.unwrap_or_default());
         self.scan_located(bytes, 0, &mut budget, &mut blob);
@@ -129,7 +129,7 @@ impl<'m> BlobScanner<'m> {
             events += 1;
             match event {
                 Event::Member { name, bytes } => {
-                    let name = if name.is_empty() { gunzipped_name(&blob.path()) } else { name.to_string() };
+                    let name = if name.is_empty() { gunzipped_name(&blob.provenance()) } else { name.to_string() };
                     blob.sink.stats.nested.members += 1;
                     blob.sink.stats.nested.member_bytes += bytes.len() as u64;
                     blob.members.push(name);
@@ -257,7 +257,7 @@ impl<'m> BlobScanner<'m> {
     /// merged. Inline-allowed secrets are included: masking text is not reporting it.
     fn secret_spans(&mut self, text: &[u8]) -> Vec<SecretSpan> {
         let mut sink = FindingSink::default();
-        let mut no_path = String::new;
+        let mut no_path = || Origin::File(String::new());
         let mut spans = Vec::new();
         let mut blob =
             Blob { sink: &mut sink, make_root: &mut no_path, root: None, members: Vec::new(), spans: Some(&mut spans) };
@@ -282,11 +282,11 @@ fn merged(mut spans: Vec<SecretSpan>) -> Vec<SecretSpan> {
     out
 }
 
-/// The blob being scanned: where its findings go, and its path, resolved on first use.
+/// The blob being scanned: where its findings go, and its origin, resolved on first use.
 struct Blob<'s, 'f> {
     sink: &'s mut FindingSink,
-    make_root: &'f mut dyn FnMut() -> String,
-    root: Option<String>,
+    make_root: &'f mut dyn FnMut() -> Origin,
+    root: Option<Origin>,
     /// Names of the archive members being read, outermost first.
     members: Vec<String>,
     /// Set when redacting: where the secrets are is recorded here, and no finding is made.
@@ -294,16 +294,15 @@ struct Blob<'s, 'f> {
 }
 
 impl Blob<'_, '_> {
-    /// `root!member!member`: the path of what is being scanned.
-    fn path(&mut self) -> String {
-        let root = self.root.get_or_insert_with(&mut *self.make_root);
-        std::iter::once(root.as_str()).chain(self.members.iter().map(String::as_str)).collect::<Vec<_>>().join("!")
+    /// Where what is being scanned came from: the blob's origin and the members open in it.
+    fn provenance(&mut self) -> Provenance {
+        let origin = self.root.get_or_insert_with(&mut *self.make_root).clone();
+        Provenance { origin, members: self.members.clone() }
     }
 
-    /// Where the member part of [`Blob::path`] starts, inside an archive.
-    fn member_at(&self) -> Option<usize> {
-        let root = self.root.as_ref().filter(|_| !self.members.is_empty())?;
-        Some(root.len() + 1)
+    /// `root!member!member`: the path of what is being scanned, for messages.
+    fn path(&mut self) -> String {
+        self.provenance().display()
     }
 
     /// The path of a member of what is being scanned.
@@ -331,9 +330,9 @@ impl Blob<'_, '_> {
 }
 
 /// The name given to the content of a gzip file that does not store one: `app.log.gz` →
-/// `app.log`, `site.tgz` → `site.tar`.
-fn gunzipped_name(path: &str) -> String {
-    let file = path.rsplit(['/', '!']).next().unwrap_or(path);
+/// `app.log`, `site.tgz` → `site.tar`; a message has no name to take one from.
+fn gunzipped_name(gzip: &Provenance) -> String {
+    let file = gzip.file_name().unwrap_or_default();
     if let Some(stem) = file.strip_suffix(".tgz") {
         format!("{stem}.tar")
     } else {
@@ -386,16 +385,15 @@ impl<'v> View<'v> {
         let spans: Vec<Range<usize>> = self.pending.iter().map(|found| found.span.clone()).collect();
         let positions = lines::positions(self.text, &spans);
         let allows = InlineAllows::of(self.text);
-        let path = blob.path();
+        let provenance = blob.provenance();
         for (found, position) in self.pending.into_iter().zip(positions) {
             if allows.cover(&position) {
                 blob.sink.dropped.push(DropReason::InlineAllow);
                 continue;
             }
             let rule = matcher.rules().get(found.rule);
-            let mut finding = Finding::new(rule, &found.secret, found.prefix_len, path.clone(), position);
+            let mut finding = Finding::new(rule, &found.secret, found.prefix_len, provenance.clone(), position);
             finding.decoded = found.decoded;
-            finding.member_at = blob.member_at();
             blob.sink.findings.push(finding);
         }
     }
@@ -539,27 +537,8 @@ impl FindingSink {
     }
 }
 
-/// A sink shared by worker threads: each thread fills its own [`FindingSink`] per blob and
-/// flushes it here only when it holds something.
-#[derive(Debug, Default)]
-pub struct SharedSink(Mutex<FindingSink>);
-
-impl SharedSink {
-    /// Moves a thread's findings in, if it has any.
-    pub fn flush(&self, local: &mut FindingSink) {
-        if !local.is_empty() {
-            self.0.lock().expect("no thread panics while holding the lock").absorb(local);
-        }
-    }
-
-    /// The gathered findings and drops.
-    pub fn into_inner(self) -> FindingSink {
-        self.0.into_inner().expect("worker threads have finished")
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::RuleSet;
     use std::sync::Arc;
@@ -570,7 +549,8 @@ mod tests {
         test(&mut scanner)
     }
 
-    fn project_key() -> String {
+    /// A fake OpenAI project key, shaped as the built-in rule expects.
+    pub(crate) fn project_key() -> String {
         format!(
             "sk-proj-{}{}{}",
             "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0",

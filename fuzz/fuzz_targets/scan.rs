@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut scanner = BlobScanner::new(matcher(), &options);
     let mut sink = FindingSink::default();
-    scanner.scan(data, || "fuzz".to_string(), &mut sink);
+    scanner.scan(data, || keyhound::source::Origin::File("fuzz".into()), &mut sink);
     for finding in &sink.findings {
         assert!(finding.position.line >= 1 && finding.position.column >= 1);
         assert!(finding.position.line <= finding.position.end_line);

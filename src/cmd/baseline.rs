@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::filter::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::fsio::{self, Named};
+use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::Verifications;
 
@@ -25,11 +26,10 @@ pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
-    let roots = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
-    let config = Config::resolve_without_baseline(global, &roots[0])?;
-    let options =
-        WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
-    let outcome = super::scan::scan_paths(&roots, &options, &config, None)?;
+    let targets = Targets::of(paths, None)?;
+    let config = Config::resolve_without_baseline(global, &targets.anchor)?;
+    let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
+    let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
     let (file, named) = destination(&config);
     let baseline = Baseline::of(&file, &outcome.findings);
     fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))

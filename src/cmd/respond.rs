@@ -19,6 +19,7 @@ use crate::respond::leak::{self, Blamer};
 use crate::respond::report::{self, Purge};
 use crate::respond::{self as steps, purge, Settings};
 use crate::source::history::{self, Selection};
+use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::options::BaseUrl;
 use crate::verify::{Verifications, VerifyOptions};
@@ -89,9 +90,9 @@ fn collect(args: &RespondArgs, global: &GlobalArgs) -> Result<(Config, ScanOutco
         return Ok((config, outcome));
     }
     let config = Config::resolve(global, &roots[0])?;
-    let options =
-        WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size, threads: config.threads };
-    let outcome = super::scan::scan_paths(&roots, &options, &config, None)?;
+    let targets = Targets::of(&roots, None)?;
+    let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
+    let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
     Ok((config, outcome))
 }
 

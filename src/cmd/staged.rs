@@ -17,6 +17,7 @@ use git2::Repository;
 
 use crate::cli::{GlobalArgs, StagedArgs};
 use crate::config::Config;
+use crate::driver::Driver;
 use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::filter::already_in_head::AlreadyInHead;
@@ -25,7 +26,6 @@ use crate::matcher::Matcher;
 use crate::pipeline::ScanOutcome;
 use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
-use crate::scan::{BlobScanner, FindingSink};
 use crate::source::staged::{self, PathBlob};
 use crate::verify::Verifications;
 
@@ -45,17 +45,15 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
-    let mut scanner = BlobScanner::new(&matcher, &config.expand);
-    let mut sink = FindingSink::default();
-    let mut stats = staged::read_blobs(&repo, &changes.staged, config.max_file_size, |path, bytes| {
-        scanner.scan(bytes, || path.to_string(), &mut sink)
-    })?;
+    let driver = Driver::new(&matcher, &config.expand, config.threads);
+    let (sink, mut stats) =
+        driver.drive(staged::Blobs::staged(&repo, &changes.staged, config.max_file_size))?.into_parts();
     stats.merge(changes.stats);
     let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
     let already_in_head = if args.strict {
         Vec::new()
     } else {
-        let in_head = secrets_in_head(&repo, &changes.replaced, &mut scanner, &config, &outcome.findings)?;
+        let in_head = secrets_in_head(&repo, &changes.replaced, &driver, &config, &outcome.findings)?;
         outcome.drop_already_in_head(&in_head)
     };
     outcome.elapsed = started.elapsed();
@@ -67,18 +65,15 @@ pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 fn secrets_in_head(
     repo: &Repository,
     replaced: &[PathBlob],
-    scanner: &mut BlobScanner,
+    driver: &Driver,
     config: &Config,
     findings: &[Finding],
 ) -> Result<AlreadyInHead> {
     if findings.is_empty() || replaced.is_empty() {
         return Ok(AlreadyInHead::default());
     }
-    let mut in_head = FindingSink::default();
     // A HEAD blob that cannot be read only means its secrets count as new: the safe side.
-    staged::read_blobs(repo, replaced, config.max_file_size, |path, bytes| {
-        scanner.scan(bytes, || path.to_string(), &mut in_head)
-    })?;
+    let in_head = driver.drive(staged::Blobs::head(repo, replaced, config.max_file_size))?.sink;
     Ok(AlreadyInHead::new(in_head.findings))
 }
 

@@ -166,6 +166,7 @@ pub(crate) mod tests {
             severity: Severity::High,
             confidence: Confidence::High,
             path: path.into(),
+            provenance: crate::source::Provenance::new(crate::source::Origin::File(path.into())),
             position: Position { line: 1, column: 1, end_line: 1, end_column: 2 },
             secret: secret.into(),
             prefix_len: 0,
@@ -174,7 +175,6 @@ pub(crate) mod tests {
             structure: None,
             occurrences: None,
             decoded: None,
-            member_at: None,
         }
     }
 
@@ -224,7 +224,7 @@ pub(crate) mod tests {
         let outside = finding("/elsewhere/d.rs", "x");
         assert_eq!(suppression_path(&outside, &cwd), "/elsewhere/d.rs");
         let mut in_history = finding("src/e.rs", "x");
-        in_history.commit = Some(std::sync::Arc::new(crate::finding::CommitInfo {
+        in_history.commit = Some(std::sync::Arc::new(crate::source::CommitInfo {
             id: "0".repeat(40),
             author: "a".into(),
             email: "e".into(),

@@ -29,7 +29,7 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
             let location = Location::of(finding, &options.checkout);
             let mut description = headline(finding, options);
             if let Some(member) = location.member {
-                description.push_str(&format!(" (in archive member {})", visible(member)));
+                description.push_str(&format!(" (in archive member {})", visible(&member)));
             }
             json!({
                 "type": "issue",

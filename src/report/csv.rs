@@ -47,7 +47,7 @@ pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write
 fn row(finding: &Finding, options: &ReportOptions) -> impl Iterator<Item = String> {
     let position = finding.position;
     let commit = finding.commit.as_deref();
-    let commit_field = |field: fn(&crate::finding::CommitInfo) -> &str| commit.map(field).unwrap_or("").to_string();
+    let commit_field = |field: fn(&crate::source::CommitInfo) -> &str| commit.map(field).unwrap_or("").to_string();
     [
         finding.rule_id.clone(),
         finding.description.clone(),

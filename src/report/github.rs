@@ -66,7 +66,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::report::test_support::finding;
+    use crate::report::test_support::{finding, finding_in_member};
     use crate::report::Checkout;
 
     #[test]
@@ -87,8 +87,7 @@ mod tests {
 
     #[test]
     fn paths_are_relative_to_the_first_root_that_holds_them() {
-        let mut member = finding("../lib/app.zip!conf/.env", 3);
-        member.member_at = Some("../lib/app.zip!".len());
+        let member = finding_in_member("../lib/app.zip", "conf/.env", 3);
         let outcome = ScanOutcome { findings: vec![member, finding("/elsewhere/a.py", 1)], ..ScanOutcome::default() };
         let checkout = Checkout {
             base: Some(PathBuf::from("/work/repo/sub")),

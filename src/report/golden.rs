@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::test_support::{finding, finding_in_commit};
+use super::test_support::{finding, finding_in_commit, finding_in_tag_message};
 use super::{write, Format, ReportOptions};
 use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
@@ -73,7 +73,7 @@ fn sarif_validates_against_the_official_schema() {
     let log: serde_json::Value = serde_json::from_str(&render(Format::Sarif)).unwrap();
     let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{}: {e}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
-    let messages = ScanOutcome { findings: vec![finding_in_commit("<tag message: v1>", 2)], ..ScanOutcome::default() };
+    let messages = ScanOutcome { findings: vec![finding_in_tag_message("v1", 2)], ..ScanOutcome::default() };
     let mut out = Vec::new();
     let (rules, options) = (RuleSet::builtin().unwrap(), ReportOptions::default());
     write(Format::Sarif, &messages, &Verifications::new(), &rules, &options, &mut out).unwrap();

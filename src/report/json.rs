@@ -79,9 +79,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::ReportOptions;
-use crate::finding::{CommitInfo, Finding};
+use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Confidence, Severity};
+use crate::source::CommitInfo;
 use crate::verify::{Verification, Verifications};
 
 /// The wire form of a finding.

@@ -226,25 +226,21 @@ fn place_fingerprints(findings: &[Finding]) -> Vec<String> {
 
 /// Where a CI format (SARIF, Code Quality) places a finding: a file it can show, and the
 /// archive member inside it, if any.
-struct Location<'f> {
+struct Location {
     /// Relative to the first of the checkout's roots that holds it (the repository root, or
     /// `GITHUB_WORKSPACE`), else to the scanned root, or absolute when the user named an
     /// absolute path outside them.
     file: String,
     /// `lib/app.jar!config/app.properties`: members are not files a CI system can show, so
     /// the location is the archive and the member is named in the message.
-    member: Option<&'f str>,
+    member: Option<String>,
 }
 
-impl<'f> Location<'f> {
-    fn of(finding: &'f Finding, checkout: &Checkout) -> Self {
-        let split =
-            finding.member_at.and_then(|at| Some((finding.path.get(..at.checked_sub(1)?)?, finding.path.get(at..)?)));
-        let (file, member) = match split {
-            Some((file, member)) => (file, Some(member)),
-            None => (finding.path.as_str(), None),
-        };
-        let file = file.strip_prefix("./").unwrap_or(file);
+impl Location {
+    fn of(finding: &Finding, checkout: &Checkout) -> Self {
+        let origin = finding.provenance.origin.to_string();
+        let member = finding.provenance.member_part();
+        let file = origin.strip_prefix("./").unwrap_or(&origin);
         // A path from a git tree is repository data, not a path the user named.
         let file = if finding.commit.is_some() { confined(file) } else { file.to_string() };
         Location { file: checkout.relative(&file), member }
@@ -252,7 +248,10 @@ impl<'f> Location<'f> {
 
     /// ` In archive member NAME.` for a member, for the end of a message; empty otherwise.
     fn member_note(&self) -> String {
-        self.member.map(|member| format!(" In archive member {}.", escape::visible(member))).unwrap_or_default()
+        self.member
+            .as_deref()
+            .map(|member| format!(" In archive member {}.", escape::visible(member)))
+            .unwrap_or_default()
     }
 }
 
@@ -287,7 +286,7 @@ mod golden;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::test_support::{finding, finding_in_commit};
+    use crate::report::test_support::{finding, finding_in_commit, finding_in_member};
 
     #[test]
     fn json_escapes_del_and_c1_but_keeps_the_value() {
@@ -318,17 +317,19 @@ mod tests {
     #[test]
     fn locations_point_at_the_archive_and_name_the_member() {
         let here = Checkout::default();
-        let mut member = finding("dist/app.zip!../../../../etc/cron.d/evil", 1);
-        member.member_at = Some("dist/app.zip!".len());
+        let member = finding_in_member("dist/app.zip", "../../../../etc/cron.d/evil", 1);
         let location = Location::of(&member, &here);
-        assert_eq!((location.file.as_str(), location.member), ("dist/app.zip", Some("../../../../etc/cron.d/evil")));
+        assert_eq!(
+            (location.file.as_str(), location.member.as_deref()),
+            ("dist/app.zip", Some("../../../../etc/cron.d/evil"))
+        );
         let tree = finding_in_commit("/etc/passwd", 1);
         assert_eq!(Location::of(&tree, &here).file, "etc/passwd");
         let named = finding("/home/me/project/a.py", 1);
         assert_eq!(Location::of(&named, &here).file, "/home/me/project/a.py", "a path the user named is kept");
         let plain = finding("./a!b.py", 1);
         let location = Location::of(&plain, &here);
-        assert_eq!((location.file.as_str(), location.member), ("a!b.py", None));
+        assert_eq!((location.file.as_str(), location.member.as_deref()), ("a!b.py", None));
     }
 
     #[test]
@@ -346,20 +347,34 @@ mod tests {
 pub(crate) mod test_support {
     use std::sync::Arc;
 
-    use crate::finding::{CommitInfo, Finding};
+    use crate::finding::Finding;
     use crate::lines::Position;
     use crate::pipeline::ScanOutcome;
     use crate::rules::{Confidence, Severity};
+    use crate::source::{CommitInfo, Origin, Provenance};
     use crate::verify::{State, Verification, Verifications};
 
     /// A finding with a fixed, obviously fake secret.
     pub fn finding(path: &str, line: usize) -> Finding {
+        in_origin(Origin::File(path.into()), line)
+    }
+
+    /// The finding in an archive member inside the file `archive`.
+    pub fn finding_in_member(archive: &str, member: &str, line: usize) -> Finding {
+        let provenance = Provenance { origin: Origin::File(archive.into()), members: vec![member.into()] };
+        Finding { path: provenance.display(), provenance, ..finding(archive, line) }
+    }
+
+    /// The finding at `origin`.
+    fn in_origin(origin: Origin, line: usize) -> Finding {
+        let provenance = Provenance::new(origin);
         Finding {
             rule_id: "openai-api-key".into(),
             description: "OpenAI API key".into(),
             severity: Severity::Critical,
             confidence: Confidence::High,
-            path: path.into(),
+            path: provenance.display(),
+            provenance,
             position: Position { line, column: 5, end_line: line, end_column: 61 },
             secret: "sk-proj-FAKEfakeFAKEfakeFAKEfake0000FAKEfakeFAKEfakeFAKEzz9Q".into(),
             prefix_len: 8,
@@ -368,7 +383,6 @@ pub(crate) mod test_support {
             structure: Some(0.5),
             occurrences: None,
             decoded: None,
-            member_at: None,
         }
     }
 
@@ -381,9 +395,24 @@ pub(crate) mod test_support {
         (ScanOutcome { findings: vec![finding], ..ScanOutcome::default() }, verifications)
     }
 
-    /// The same finding attributed to a commit.
+    /// The finding in a blob at `path`, attributed to the commit that introduced it.
     pub fn finding_in_commit(path: &str, line: usize) -> Finding {
-        let mut finding = finding(path, line);
+        let origin = Origin::Blob { path: path.into(), blob: git2::Oid::zero(), commit: git2::Oid::zero() };
+        attributed(in_origin(origin, line))
+    }
+
+    /// The finding in the message of annotated tag `name`, attributed to it.
+    pub fn finding_in_tag_message(name: &str, line: usize) -> Finding {
+        attributed(in_origin(Origin::TagMessage { name: name.into(), tag: git2::Oid::zero() }, line))
+    }
+
+    /// The finding in a commit's message, attributed to the commit.
+    pub fn finding_in_commit_message(line: usize) -> Finding {
+        attributed(in_origin(Origin::CommitMessage { commit: git2::Oid::zero() }, line))
+    }
+
+    /// `finding` attributed to a commit.
+    fn attributed(mut finding: Finding) -> Finding {
         finding.commit = Some(Arc::new(CommitInfo {
             id: "0123456789abcdef0123456789abcdef01234567".into(),
             author: "Ada".into(),

@@ -177,7 +177,7 @@ fn result(
 /// message as a logical location.
 fn place_of(finding: &Finding, location: &Location) -> Value {
     let position = &finding.position;
-    if is_message(finding) {
+    if finding.provenance.origin.is_message() {
         let text = format!("Line {}, column {}, of the message.", position.line, position.column);
         return json!({
             "logicalLocations": [{ "name": finding.path, "kind": "text" }],
@@ -193,14 +193,6 @@ fn place_of(finding: &Finding, location: &Location) -> Value {
             "endColumn": position.end_column,
         },
     }})
-}
-
-/// Whether the finding is in a commit or annotated tag message (history scans name these
-/// `<commit message>` and `<tag message: NAME>`).
-fn is_message(finding: &Finding) -> bool {
-    let path = finding.path.as_str();
-    finding.commit.is_some()
-        && (path == "<commit message>" || (path.starts_with("<tag message: ") && path.ends_with('>')))
 }
 
 /// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
@@ -222,7 +214,7 @@ fn percent_encode(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::test_support::{finding, finding_in_commit};
+    use crate::report::test_support::{finding, finding_in_commit, finding_in_commit_message, finding_in_tag_message};
     use crate::report::Command;
 
     fn render(findings: Vec<Finding>, show_secrets: bool) -> Value {
@@ -295,8 +287,7 @@ mod tests {
 
     #[test]
     fn keys_in_messages_have_a_logical_location() {
-        let log =
-            render(vec![finding_in_commit("<commit message>", 2), finding_in_commit("<tag message: v1>", 1)], false);
+        let log = render(vec![finding_in_commit_message(2), finding_in_tag_message("v1", 1)], false);
         for (result, name) in
             log["runs"][0]["results"].as_array().unwrap().iter().zip(["<commit message>", "<tag message: v1>"])
         {
@@ -306,6 +297,8 @@ mod tests {
         }
         let file = render(vec![finding("<commit message>", 1)], false);
         assert!(!file["runs"][0]["results"][0]["locations"][0]["physicalLocation"].is_null(), "a file of that name");
+        let blob = render(vec![finding_in_commit("<commit message>", 1)], false);
+        assert!(!blob["runs"][0]["results"][0]["locations"][0]["physicalLocation"].is_null(), "a blob of that name");
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Blamer {
     /// is not committed (or the file is not in the repository, or is inside an archive).
     pub fn date(&mut self, finding: &Finding) -> Option<i64> {
         let (repo, root) = self.repo.as_ref()?;
-        if finding.member_at.is_some() {
+        if !finding.provenance.members.is_empty() {
             return None;
         }
         let path = std::fs::canonicalize(self.cwd.join(&finding.path)).ok()?;

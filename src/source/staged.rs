@@ -20,7 +20,7 @@ use std::path::Path;
 use git2::{Delta, DiffOptions, Index, Oid, Repository, Tree};
 
 use super::git::{read_blob, BlobRead};
-use super::{SkipReason, Skipped, SourceStats};
+use super::{Origin, SkipReason, Skipped, Source, SourceStats, Visitor};
 use crate::error::{Error, Plain, RepoHint, Result};
 
 /// A blob and the repository path it is (or was) stored at.
@@ -141,30 +141,54 @@ fn add_conflicts(repo: &Repository, index: &Index, head: Option<&Tree<'_>>, chan
     Ok(())
 }
 
-/// Reads each blob (up to `max_size` bytes) and hands it to `visit`. Blobs that are too large
-/// are skipped and named; unreadable ones are errors in the returned stats.
-pub fn read_blobs(
-    repo: &Repository,
-    blobs: &[PathBlob],
+/// Blobs of the index or of `HEAD`, read one after another on the calling thread: a commit
+/// stages a handful of files, and a thread pool would cost a hook more than it saves.
+#[derive(Clone, Copy)]
+pub struct Blobs<'a> {
+    repo: &'a Repository,
+    blobs: &'a [PathBlob],
     max_size: u64,
-    mut visit: impl FnMut(&str, &[u8]),
-) -> Result<SourceStats> {
-    let odb = repo.odb().map_err(|e| Error::git("cannot open the object database", e))?;
-    let mut stats = SourceStats::default();
-    for blob in blobs {
-        match read_blob(&odb, blob.id, max_size).map_err(|e| Plain(&e).to_string()) {
-            Ok(BlobRead::Read(object)) => {
-                stats.blobs += 1;
-                stats.bytes += object.len() as u64;
-                visit(&blob.path, object.data());
-            }
-            Ok(BlobRead::TooLarge(size)) => {
-                stats.skipped.push(Skipped { path: blob.path.clone().into(), reason: SkipReason::TooLarge { size } })
-            }
-            Err(message) => stats.errors.push(format!("{} (blob {}): {message}", blob.path, blob.id)),
-        }
+    /// [`Origin::Staged`] or [`Origin::Head`].
+    origin: fn(String) -> Origin,
+}
+
+impl<'a> Blobs<'a> {
+    /// The staged blobs to scan, up to `max_size` bytes each.
+    pub fn staged(repo: &'a Repository, blobs: &'a [PathBlob], max_size: u64) -> Self {
+        Blobs { repo, blobs, max_size, origin: Origin::Staged }
     }
-    Ok(stats)
+
+    /// The `HEAD` blobs a commit replaces, up to `max_size` bytes each.
+    pub fn head(repo: &'a Repository, blobs: &'a [PathBlob], max_size: u64) -> Self {
+        Blobs { repo, blobs, max_size, origin: Origin::Head }
+    }
+}
+
+impl Source for Blobs<'_> {
+    /// Nothing: what was read, skipped and unreadable went to the visitor.
+    type Output = SourceStats;
+    const PARALLEL: bool = false;
+
+    /// Fails only if the object database cannot be opened. Blobs that are too large are
+    /// skipped and named; unreadable ones are failed, named.
+    fn feed<V, F>(self, _pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<SourceStats>
+    where
+        V: Visitor + Send,
+        F: Fn() -> V + Sync + ?Sized,
+    {
+        let odb = self.repo.odb().map_err(|e| Error::git("cannot open the object database", e))?;
+        let mut visitor = visitors();
+        for blob in self.blobs {
+            match read_blob(&odb, blob.id, self.max_size).map_err(|e| Plain(&e).to_string()) {
+                Ok(BlobRead::Read(object)) => visitor.blob(object.data(), || (self.origin)(blob.path.clone())),
+                Ok(BlobRead::TooLarge(size)) => {
+                    visitor.skip(Skipped { path: blob.path.clone().into(), reason: SkipReason::TooLarge { size } })
+                }
+                Err(message) => visitor.fail(format!("{} (blob {}): {message}", blob.path, blob.id)),
+            }
+        }
+        Ok(SourceStats::default())
+    }
 }
 
 /// Whether a raw git mode is a regular file's or a symlink's, whose blob is content (not a

@@ -1,5 +1,5 @@
-//! The working-tree source: walks files and directories in parallel and hands each regular
-//! file's bytes to a per-thread visitor.
+//! The working-tree source: walks files and directories in parallel on the driver's pool and
+//! hands each regular file's bytes to the reading thread's [`Visitor`].
 //!
 //! Hidden files are read (`.env` is where keys live); a `.git` directory never is (a regular
 //! file named `.git` is scanned like any other). `.gitignore`, `.ignore` and git's exclude
@@ -23,10 +23,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rules::{Context, Level, Present, Start};
 
-use super::{SkipReason, Skipped, SourceStats};
+use super::{Origin, SkipReason, Skipped, Source, SourceStats, Visitor};
 use crate::error::{Error, Result};
 use crate::paths::display_path;
-use crate::threads;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -35,38 +34,48 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     /// Files larger than this are skipped and reported.
     pub max_file_size: u64,
-    /// Worker threads.
-    pub threads: usize,
 }
 
-/// Walks `roots` and calls a per-thread visitor with each file's path and bytes. Fails only if
-/// a root does not exist or the worker threads cannot start; errors on single files are
-/// counted in the returned stats.
-pub fn walk<V>(roots: &[PathBuf], options: &WalkOptions, make_visitor: impl Fn() -> V + Sync) -> Result<SourceStats>
-where
-    V: FnMut(&Path, &[u8]) + Send,
-{
-    for root in roots {
-        std::fs::symlink_metadata(root).map_err(|source| Error::Path { path: root.clone(), source })?;
+/// The files and directories named on the command line, walked.
+#[derive(Debug, Clone, Copy)]
+pub struct Walk<'a> {
+    /// What to walk.
+    pub roots: &'a [PathBuf],
+    /// How.
+    pub options: &'a WalkOptions,
+}
+
+impl Source for Walk<'_> {
+    /// What the walk passed over (ignored files, entries that are not regular files) and the
+    /// directories it could not list.
+    type Output = SourceStats;
+    const PARALLEL: bool = true;
+
+    /// Fails only if a root does not exist.
+    fn feed<V, F>(self, pool: Option<&rayon::ThreadPool>, visitors: &F) -> Result<SourceStats>
+    where
+        V: Visitor + Send,
+        F: Fn() -> V + Sync + ?Sized,
+    {
+        let pool = pool.expect("the driver gives a parallel source its pool");
+        for root in self.roots {
+            std::fs::symlink_metadata(root).map_err(|source| Error::Path { path: root.clone(), source })?;
+        }
+        let mut stats = SourceStats::default();
+        for root in self.roots {
+            let walker = Walker::new(self.options, visitors, pool.current_num_threads());
+            stats.merge(walker.walk_root(pool, root));
+        }
+        Ok(stats)
     }
-    let pool = threads::pool(options.threads)?;
-    let mut stats = SourceStats::default();
-    for root in roots {
-        let walker = Walker::new(options, &make_visitor, pool.current_num_threads());
-        stats.merge(walker.walk_root(&pool, root));
-    }
-    Ok(stats)
 }
 
 /// Counters shared by the walker's threads.
 #[derive(Default)]
 struct SharedStats {
-    blobs: AtomicU64,
-    bytes: AtomicU64,
     regular_seen: AtomicU64,
     not_regular: AtomicU64,
     ignored: AtomicU64,
-    skipped: Mutex<Vec<Skipped>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -81,9 +90,6 @@ impl SharedStats {
 
     fn into_stats(self) -> SourceStats {
         SourceStats {
-            blobs: self.blobs.into_inner(),
-            bytes: self.bytes.into_inner(),
-            skipped: self.skipped.into_inner().expect("walker threads have finished"),
             not_regular: self.not_regular.into_inner(),
             ignored: self.ignored.into_inner(),
             errors: self.errors.into_inner().expect("walker threads have finished"),
@@ -99,7 +105,7 @@ struct Slot<V> {
 }
 
 /// The walk of one root, shared by the pool's threads.
-struct Walker<'w, F, V> {
+struct Walker<'w, F: ?Sized, V> {
     options: &'w WalkOptions,
     make_visitor: &'w F,
     /// One per pool thread, indexed by the thread's index: never contended.
@@ -127,8 +133,8 @@ struct Entry {
 
 impl<'w, F, V> Walker<'w, F, V>
 where
-    F: Fn() -> V + Sync,
-    V: FnMut(&Path, &[u8]) + Send,
+    F: Fn() -> V + Sync + ?Sized,
+    V: Visitor + Send,
 {
     fn new(options: &'w WalkOptions, make_visitor: &'w F, threads: usize) -> Self {
         let slots = (0..threads).map(|_| Mutex::new(None)).collect();
@@ -243,16 +249,11 @@ where
         let Slot { visitor, buffer } =
             slot.get_or_insert_with(|| Slot { visitor: (self.make_visitor)(), buffer: Vec::new() });
         match read_capped(path, follow, self.options.max_file_size, buffer) {
-            Ok(ReadOutcome::Read) => {
-                SharedStats::count(&self.stats.blobs);
-                self.stats.bytes.fetch_add(buffer.len() as u64, Ordering::Relaxed);
-                visitor(path, buffer);
-            }
+            Ok(ReadOutcome::Read) => visitor.blob(buffer, || Origin::File(display_path(path))),
             Ok(ReadOutcome::TooLarge(size)) => {
-                let skipped = Skipped { path: path.to_path_buf(), reason: SkipReason::TooLarge { size } };
-                self.stats.skipped.lock().expect("no thread panics while holding the lock").push(skipped);
+                visitor.skip(Skipped { path: path.to_path_buf(), reason: SkipReason::TooLarge { size } })
             }
-            Err(error) => self.stats.error(format!("{}: {error}", path.display())),
+            Err(error) => visitor.fail(format!("{}: {error}", path.display())),
         }
     }
 
@@ -331,21 +332,21 @@ mod tests {
     use super::*;
     use std::fs;
 
+    use crate::source::testing::Recorder;
+
     fn options() -> WalkOptions {
-        WalkOptions { respect_ignore_files: true, max_file_size: 1024, threads: 2 }
+        WalkOptions { respect_ignore_files: true, max_file_size: 1024 }
     }
 
+    /// The names of the files read, sorted, and the stats of the walk and of its reads.
     fn collect(roots: &[PathBuf], options: &WalkOptions) -> (Vec<String>, SourceStats) {
-        let seen = Mutex::new(Vec::new());
-        let stats = walk(roots, options, || {
-            |path: &Path, _bytes: &[u8]| {
-                seen.lock().unwrap().push(path.file_name().unwrap().to_string_lossy().into_owned())
-            }
-        })
-        .unwrap();
-        let mut seen = seen.into_inner().unwrap();
+        let pool = crate::threads::pool(2).unwrap();
+        let (stats, read, mut seen) = Recorder::run(|visitors| Walk { roots, options }.feed(Some(&pool), visitors));
+        let mut stats = stats.unwrap();
+        stats.merge(read);
         seen.sort();
-        (seen, stats)
+        let names = seen.iter().map(|path| Path::new(path).file_name().unwrap().to_string_lossy().into_owned());
+        (names.collect(), stats)
     }
 
     #[test]
@@ -399,7 +400,10 @@ mod tests {
 
     #[test]
     fn missing_root_is_an_error() {
-        let err = walk(&[PathBuf::from("/no/such/path")], &options(), || |_: &Path, _: &[u8]| {}).unwrap_err();
+        let pool = crate::threads::pool(1).unwrap();
+        let roots = [PathBuf::from("/no/such/path")];
+        let walk = Walk { roots: &roots, options: &options() };
+        let err = Recorder::run(|visitors| walk.feed(Some(&pool), visitors)).0.unwrap_err();
         assert!(matches!(err, Error::Path { .. }));
     }
 

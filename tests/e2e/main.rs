@@ -15,5 +15,6 @@ mod rules;
 mod hooks;
 mod scan;
 mod staged;
+mod stdin;
 mod ux;
 mod verify;
