@@ -5,6 +5,7 @@ pub mod blocked;
 mod codequality;
 mod csv;
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod sarif;
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::escape;
 use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanOutcome;
 
 /// Output formats.
@@ -42,12 +43,15 @@ pub enum Format {
     Csv,
     /// GitLab Code Quality JSON (Code Climate issues), for the merge request widget.
     Codequality,
+    /// GitLab secret detection report (`gl-secret-detection-report.json`), for GitLab's
+    /// vulnerability report and merge request security widget.
+    Gitlab,
 }
 
 impl Format {
     /// Whether the format places findings in a CI system's checkout (see [`Checkout`]).
     pub fn places_paths(self) -> bool {
-        matches!(self, Format::Sarif | Format::Github | Format::Codequality)
+        matches!(self, Format::Sarif | Format::Github | Format::Codequality | Format::Gitlab)
     }
 
     /// The most findings a report in this format may hold, if its consumer sets a limit:
@@ -150,6 +154,7 @@ pub fn write(
         Format::Junit => junit::write(outcome, rules, options, out),
         Format::Csv => csv::write(outcome, options, out),
         Format::Codequality => codequality::write(outcome, options, out),
+        Format::Gitlab => gitlab::write(outcome, rules, options, std::time::SystemTime::now(), out),
     }?;
     out.flush()
 }
@@ -185,6 +190,25 @@ fn headline(finding: &Finding, options: &ReportOptions) -> String {
         line.push_str(&format!(" in commit {short} by {} on {}", commit.author, commit.date));
     }
     escape::visible(&line).into_owned()
+}
+
+/// A rule's remediation, or the one-line fix for its findings when it has none.
+fn remediation(rule: &Rule, rules: &RuleSet) -> String {
+    let text = rule.spec.remediation.trim();
+    if text.is_empty() {
+        let fix = text::fix_for(rules, rule.id());
+        let mut chars = fix.chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
+    } else {
+        text.to_string()
+    }
+}
+
+/// Whether a finding is in a commit or tag message rather than a file.
+fn is_message(finding: &Finding) -> bool {
+    let path = finding.path.as_str();
+    finding.commit.is_some()
+        && (path == "<commit message>" || (path.starts_with("<tag message: ") && path.ends_with('>')))
 }
 
 /// Writes `value` as JSON, pretty or compact, with DEL and the C1 controls (U+007F–U+009F)

@@ -27,7 +27,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{headline, place_fingerprints, text::fix_for, Format, Level, Location, ReportOptions};
+use super::{
+    headline, is_message, place_fingerprints, remediation, text::fix_for, Format, Level, Location, ReportOptions,
+};
 use crate::finding::Finding;
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::scan::ScanOutcome;
@@ -83,17 +85,6 @@ fn security_severity(severity: Severity) -> &'static str {
         Severity::High => "8.0",
         Severity::Medium => "5.5",
         Severity::Low => "3.0",
-    }
-}
-
-fn remediation(rule: &Rule, rules: &RuleSet) -> String {
-    let text = rule.spec.remediation.trim();
-    if text.is_empty() {
-        let fix = fix_for(rules, rule.id());
-        let mut chars = fix.chars();
-        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
-    } else {
-        text.to_string()
     }
 }
 
@@ -184,12 +175,6 @@ fn place_of(finding: &Finding, location: &Location) -> Value {
 
 /// Whether the finding is in a commit or annotated tag message (history scans name these
 /// `<commit message>` and `<tag message: NAME>`).
-fn is_message(finding: &Finding) -> bool {
-    let path = finding.path.as_str();
-    finding.commit.is_some()
-        && (path == "<commit message>" || (path.starts_with("<tag message: ") && path.ends_with('>')))
-}
-
 /// A relative path becomes a URI reference under `%SRCROOT%`; an absolute one (which only a
 /// path named on the command line can be, see [`Location`]) a `file://` URI.
 fn artifact_location(path: &str) -> Value {
