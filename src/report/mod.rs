@@ -6,6 +6,7 @@ pub mod blocked;
 mod codequality;
 mod csv;
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod sarif;
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::escape;
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
-use crate::rules::{RuleSet, Severity};
+use crate::rules::{Rule, RuleSet, Severity};
 use crate::verify::Verifications;
 
 /// Output formats.
@@ -44,12 +45,15 @@ pub enum Format {
     Csv,
     /// GitLab Code Quality JSON (Code Climate issues), for the merge request widget.
     Codequality,
+    /// GitLab secret detection report (`gl-secret-detection-report.json`), for GitLab's
+    /// vulnerability report and merge request security widget.
+    Gitlab,
 }
 
 impl Format {
     /// Whether the format places findings in a CI system's checkout (see [`Checkout`]).
     pub fn places_paths(self) -> bool {
-        matches!(self, Format::Sarif | Format::Github | Format::Codequality)
+        matches!(self, Format::Sarif | Format::Github | Format::Codequality | Format::Gitlab)
     }
 
     /// The most findings a report in this format may hold, if its consumer sets a limit:
@@ -154,6 +158,7 @@ pub fn write(
         Format::Junit => junit::write(outcome, rules, options, out),
         Format::Csv => csv::write(outcome, options, out),
         Format::Codequality => codequality::write(outcome, options, out),
+        Format::Gitlab => gitlab::write(outcome, rules, options, std::time::SystemTime::now(), out),
     }?;
     out.flush()
 }
@@ -189,6 +194,18 @@ fn headline(finding: &Finding, options: &ReportOptions) -> String {
         line.push_str(&format!(" in commit {short} by {} on {}", commit.author, commit.date));
     }
     escape::visible(&line).into_owned()
+}
+
+/// A rule's remediation, or the one-line fix for its findings when it has none.
+fn remediation(rule: &Rule, rules: &RuleSet) -> String {
+    let text = rule.spec.remediation.trim();
+    if text.is_empty() {
+        let fix = text::fix_for(rules, rule.id());
+        let mut chars = fix.chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
+    } else {
+        text.to_string()
+    }
 }
 
 /// Writes `value` as JSON, pretty or compact, with DEL and the C1 controls (U+007F–U+009F)

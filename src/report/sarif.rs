@@ -27,7 +27,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{headline, place_fingerprints, text::fix_for, Format, Level, Location, ReportOptions};
+use super::{headline, place_fingerprints, remediation, text::fix_for, Format, Level, Location, ReportOptions};
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet, Severity};
@@ -90,17 +90,6 @@ fn security_severity(severity: Severity) -> &'static str {
         Severity::High => "8.0",
         Severity::Medium => "5.5",
         Severity::Low => "3.0",
-    }
-}
-
-fn remediation(rule: &Rule, rules: &RuleSet) -> String {
-    let text = rule.spec.remediation.trim();
-    if text.is_empty() {
-        let fix = fix_for(rules, rule.id());
-        let mut chars = fix.chars();
-        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
-    } else {
-        text.to_string()
     }
 }
 

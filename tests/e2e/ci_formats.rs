@@ -218,3 +218,52 @@ fn hooks_report_in_text_whatever_format_the_config_sets() {
     let output = format!("{}{}", push.stdout, push.stderr);
     assert!(!output.contains("\"runs\"") && output.contains("leak.py:1:"), "{output}");
 }
+
+/// The GitLab secret detection report of a run.
+fn gitlab_report(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).expect("the GitLab report is JSON")
+}
+
+#[test]
+fn gitlab_report_places_history_findings_at_their_commit_and_files_from_the_root() {
+    let env = repo_with_keys();
+    let commit = env.git(&["rev-parse", "HEAD"]);
+    let run = run_in(&env.path().join("app"), &[], &["history", "--format", "gitlab"]);
+    run.expect_code(1);
+    let report = gitlab_report(&run);
+    assert_eq!(report["scan"]["type"], "secret_detection");
+    assert_eq!(report["scan"]["status"], "success");
+    let mut files: Vec<&str> =
+        report["vulnerabilities"].as_array().unwrap().iter().filter_map(|v| v["location"]["file"].as_str()).collect();
+    files.sort();
+    assert_eq!(files, ["app/.env", "top.env"], "{}", run.stdout);
+    for vulnerability in report["vulnerabilities"].as_array().unwrap() {
+        assert_eq!(vulnerability["location"]["commit"]["sha"].as_str(), Some(commit.trim()));
+        assert_eq!(vulnerability["identifiers"][0]["value"], "openai-api-key");
+    }
+    assert!(!run.stdout.contains(&FakeKeys::new(1501).project_key()), "no secret by default");
+}
+
+#[test]
+fn gitlab_report_of_an_incomplete_scan_says_it_failed() {
+    let env = repo_with_keys();
+    env.write("lost.txt", "this blob goes missing\n");
+    env.commit_all("a blob to lose");
+    let lost = env.git(&["rev-parse", "HEAD:lost.txt"]);
+    std::fs::remove_file(env.path().join(".git/objects").join(&lost[..2]).join(&lost[2..])).expect("remove blob");
+    let output = env.path().join("gl-secret-detection-report.json");
+    let run = run_in(env.path(), &[], &["history", "--format", "gitlab", "--output", output.to_str().unwrap()]);
+    run.expect_code(2);
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!(report["scan"]["status"], "failure");
+    assert_eq!(report["vulnerabilities"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn gitlab_report_of_files_has_no_commit_to_name() {
+    let env = repo_with_keys();
+    let run = run_in(env.path(), &[], &["scan", "--format", "gitlab"]);
+    run.expect_code(1);
+    let report = gitlab_report(&run);
+    assert_eq!(report["vulnerabilities"][0]["location"]["commit"]["sha"], "0000000");
+}
