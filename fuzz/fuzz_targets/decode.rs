@@ -2,6 +2,8 @@
 //! every decoded byte range maps back into its run.
 #![no_main]
 
+use std::ops::Range;
+
 use keyhound::decode::{self, base64, percent, Encoding};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,16 +16,22 @@ fuzz_target!(|data: &[u8]| {
     for decoded in &found {
         assert!(decoded.span.start <= decoded.span.end && decoded.span.end <= data.len());
         let run = &data[decoded.span.clone()];
+        let encoded_span: Box<dyn Fn(Range<usize>) -> Range<usize>> = match decoded.encoding {
+            Encoding::Base64 => {
+                let map = base64::CharMap::new(run);
+                Box::new(move |range| map.encoded_span(range))
+            }
+            Encoding::Percent => {
+                let map = percent::EscapeMap::new(run);
+                Box::new(move |range: Range<usize>| {
+                    let _ = map.touches_escape(range.clone());
+                    map.encoded_span(range)
+                })
+            }
+            Encoding::Utf16Le | Encoding::Utf16Be => continue,
+        };
         for start in 0..decoded.text.len().min(8) {
-            let whole = start..decoded.text.len();
-            let encoded = match decoded.encoding {
-                Encoding::Base64 => base64::encoded_span(run, whole),
-                Encoding::Percent => {
-                    let _ = percent::touches_escape(run, whole.clone());
-                    percent::encoded_span(run, whole)
-                }
-                Encoding::Utf16Le | Encoding::Utf16Be => continue,
-            };
+            let encoded = encoded_span(start..decoded.text.len());
             assert!(encoded.start <= encoded.end && encoded.end <= run.len());
         }
         // One more layer, as the scanner does.
