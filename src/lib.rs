@@ -1,17 +1,27 @@
 //! keyhound finds leaked API keys — OpenAI's first — in working trees, git history and staged
 //! changes.
 //!
-//! Data flows one way:
+//! Data flows one way, each step in a module of its own:
 //!
 //! ```text
-//! Config → source (worktree | history | staged) → bytes
-//!        → scan: the bytes, archive members (archive), decoded text (decode)
-//!        → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
-//!        → scan (placed on lines in one pass by `lines`, inline allow) → Finding
-//!        → filter (allowlists → .keyhoundignore → baseline) → sort
-//!        → report (text | json | jsonl | sarif | github | junit | codequality | csv)
-//!        → ExitStatus
+//! cli → cmd (one short list of named steps per command) → config (file syntax, gitleaks
+//!     translation, resolution)
+//! source: a `Source` (worktree | staged | history | stdin) hands out units — bytes with a
+//!     typed `Provenance` (file, staged blob, blob in a commit, commit or tag message,
+//!     standard input; archive members beside it)
+//! driver: one per command; owns the thread pool, a `BlobScanner` per thread, read errors,
+//!     counters and merging (driver::history: attribution, occurrences, earliest per file)
+//! scan: the bytes, archive members (archive), decoded text (decode)
+//!     → matcher (keyword prefilter → rule regex → precision filters) → RawMatch
+//!     → placed on lines in one pass (lines), inline allow (filter 1) → Finding
+//! pipeline: collect → filter (allowlist → .keyhoundignore → baseline → already in HEAD)
+//!     → sort → verify (optional; results beside the outcome)
+//! report (text | json | jsonl | sarif | github | junit | codequality | gitlab | csv) → ExitStatus
 //! ```
+//!
+//! A new source is one file under [`source`] implementing [`source::Source`] (plus its
+//! `Origin` variant); a new report format one file under [`report`] and a [`report::Format`]
+//! variant; a new `--verify` provider an entry in `verify::providers`.
 //!
 //! Below the commands, the modules that know rules, text and secrets sit in layers, each
 //! importing only those after it:

@@ -39,7 +39,7 @@ struct Sightings {
 struct Walker<'r, 'c, F> {
     repo: &'r Repository,
     introduced_only: bool,
-    /// Only what lies at this path (see [`Selection::path`]).
+    /// Only what lies at this path (see [`super::Selection::path`]).
     limit: Option<&'c str>,
     counters: &'c Counters,
     send: F,
