@@ -32,7 +32,7 @@ const MAX_TOKEN_LEN: usize = 64;
 
 /// `token` as is when it is harmless, else redacted like a finding (a rule's match keeps its
 /// family prefix).
-pub fn shown(token: &str) -> String {
+pub(crate) fn shown(token: &str) -> String {
     if is_harmless(token) {
         return token.to_string();
     }
@@ -41,14 +41,14 @@ pub fn shown(token: &str) -> String {
 }
 
 /// [`shown`], in double quotes.
-pub fn quoted(token: &str) -> String {
+pub(crate) fn quoted(token: &str) -> String {
     format!("\"{}\"", shown(token))
 }
 
 /// Whether `token` can be shown: one or two punctuation characters, or at most
 /// [`MAX_TOKEN_LEN`] printable ASCII characters without quotes or backslashes whose
 /// alphanumeric runs are words or numbers (not random mixes) and that no built-in rule matches.
-pub fn is_harmless(token: &str) -> bool {
+pub(crate) fn is_harmless(token: &str) -> bool {
     if (1..=2).contains(&token.len()) && token.chars().all(|c| c.is_ascii_punctuation()) {
         return true;
     }
@@ -67,7 +67,7 @@ fn is_word_or_number(run: &str) -> bool {
 }
 
 /// A parser's message with each token it quotes (`` `x` `` or `"x"`) shown only when harmless.
-pub fn message(message: &str) -> String {
+pub(crate) fn message(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(open) = rest.find(['`', '"']) {
@@ -99,7 +99,7 @@ fn quoted_len(text: &str, quote: char) -> Option<usize> {
 
 /// A toml parse error in `text`: line, column, the key of that line and the parser's message,
 /// never the source line the toml crate's `Display` quotes.
-pub fn toml_error(error: &toml::de::Error, text: &str) -> String {
+pub(crate) fn toml_error(error: &toml::de::Error, text: &str) -> String {
     let problem = message(error.message().trim_end());
     let Some(span) = error.span() else { return problem };
     let key = key_of_line(text, span.start).map(|key| format!(", key `{}`", shown(key))).unwrap_or_default();
@@ -121,7 +121,7 @@ fn line_and_column(text: &str, span: Range<usize>) -> String {
 }
 
 /// What is wrong with a regex, without the pattern the regex crate's `Display` repeats.
-pub fn regex_error(error: &regex::Error) -> String {
+pub(crate) fn regex_error(error: &regex::Error) -> String {
     match error {
         regex::Error::Syntax(text) => {
             let kind = text.lines().rev().find_map(|line| line.trim().strip_prefix("error: "));

@@ -11,7 +11,7 @@ use crate::escape::Visible;
 
 mod git;
 
-pub use git::{Plain, RepoHint};
+pub(crate) use git::{Plain, RepoHint};
 
 /// Everything that can stop keyhound from doing what it was asked.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,7 @@ use std::fmt::{self, Display, Write};
 /// Formats `T` with every control character in its output escaped (see the module docs):
 /// `format!("{}: {}", Visible(path.display()), Visible(&error))`.
 #[derive(Debug, Clone, Copy)]
-pub struct Visible<T>(pub T);
+pub(crate) struct Visible<T>(pub T);
 
 impl<T: Display> Display for Visible<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,7 +46,7 @@ impl<W: Write> Write for Escaper<'_, W> {
 }
 
 /// `text` with every control character escaped; borrowed when there is none.
-pub fn visible(text: &str) -> Cow<'_, str> {
+pub(crate) fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
@@ -76,7 +76,7 @@ fn write_escaped(c: char, out: &mut impl Write) -> fmt::Result {
 /// `line` unable to start a GitHub Actions workflow command: the runner takes a line whose
 /// text, after leading whitespace, starts with `::` (or the older `##[`) for one. Its first
 /// character is then shown escaped (`\x3a:error…`); any other line is returned as it is.
-pub fn inert_line(line: &str) -> Cow<'_, str> {
+pub(crate) fn inert_line(line: &str) -> Cow<'_, str> {
     let text = line.trim_start();
     if !(text.starts_with("::") || text.starts_with("##[")) {
         return Cow::Borrowed(line);
@@ -88,7 +88,7 @@ pub fn inert_line(line: &str) -> Cow<'_, str> {
 
 /// `text` percent-encoded: every byte but RFC 3986's unreserved characters and those in
 /// `keep` (`/` for a path) becomes `%XX`, so nothing in it can change the URI's shape.
-pub fn percent_encode(text: &str, keep: &[u8]) -> String {
+pub(crate) fn percent_encode(text: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {

@@ -27,11 +27,11 @@ use std::path::{Component, Path, PathBuf};
 use crate::paths::normalize;
 
 /// The largest file read (configuration, ignore, baseline, rule and git config files).
-pub const READ_LIMIT: u64 = 16 << 20;
+pub(crate) const READ_LIMIT: u64 = 16 << 20;
 
 /// Who named a path, which decides where it may lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Named {
+pub(crate) enum Named {
     /// The user, on the command line: it may lead anywhere.
     ByUser,
     /// The scanned repository: it must stay inside `root`, the work tree (or bare repository)
@@ -43,14 +43,14 @@ pub enum Named {
 }
 
 /// Reads a file as UTF-8 text (see the module docs for what is refused).
-pub fn read_text(path: &Path, named: &Named) -> io::Result<String> {
+pub(crate) fn read_text(path: &Path, named: &Named) -> io::Result<String> {
     let bytes = read(path, named)?;
     String::from_utf8(bytes)
         .map_err(|e| refused(format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
 }
 
 /// Reads a file's bytes (see the module docs for what is refused).
-pub fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
+pub(crate) fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
     let path = resolve(path, named)?;
     read_opened(open_for_reading(&path, true)?, READ_LIMIT).map_err(|error| match error {
         ReadError::Io(error) => error,
@@ -61,7 +61,7 @@ pub fn read(path: &Path, named: &Named) -> io::Result<Vec<u8>> {
 
 /// Why [`read_opened`] did not read a file.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// Reading failed.
     Io(io::Error),
     /// The open file is not a regular file (it was replaced after a check by path, say).
@@ -72,7 +72,7 @@ pub enum ReadError {
 
 /// The bytes of an open file: a regular file of at most `limit` bytes, counted while reading
 /// too (a `/proc` file claims size 0).
-pub fn read_opened(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_opened(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
     let metadata = file.metadata().map_err(ReadError::Io)?;
     if !metadata.is_file() {
         return Err(ReadError::NotRegular(metadata.file_type()));
@@ -91,7 +91,7 @@ pub fn read_opened(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
 /// The path to open for `path`: as given when the user named it; resolved (symlinks
 /// followed) and checked to be inside the root when the repository did. Also for
 /// directories the repository names.
-pub fn resolve(path: &Path, named: &Named) -> io::Result<PathBuf> {
+pub(crate) fn resolve(path: &Path, named: &Named) -> io::Result<PathBuf> {
     match named {
         Named::ByUser => Ok(path.to_path_buf()),
         Named::ByRepository { root } => {
@@ -105,7 +105,7 @@ pub fn resolve(path: &Path, named: &Named) -> io::Result<PathBuf> {
 /// Writes a file atomically: `write` fills a temporary file in `path`'s directory, which
 /// then replaces `path` (a symlink there is replaced, not followed). `mode` is the new file's
 /// Unix permission bits before the umask.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     named: &Named,
     mode: u32,
@@ -129,7 +129,7 @@ pub fn write_atomic(
 /// Creates the directory `dir` and its missing parents. One the repository named must lie
 /// inside the root, which is checked before anything is created (`..` is resolved first, by
 /// name, so what is checked is what is created).
-pub fn create_dir_all(dir: &Path, named: &Named) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path, named: &Named) -> io::Result<()> {
     let dir = normalize(&std::path::absolute(dir)?);
     if let Named::ByRepository { root } = named {
         let existing = dir.ancestors().find(|ancestor| ancestor.exists()).unwrap_or(Path::new("/"));
@@ -168,7 +168,7 @@ fn inside(resolved: &Path, root: &Path) -> io::Result<()> {
 
 /// Opens `path` for reading without blocking, so a FIFO swapped in after a check cannot hang
 /// the caller, and (unless `follow_symlinks`) not through a symlink at its last component.
-pub fn open_for_reading(path: &Path, follow_symlinks: bool) -> io::Result<File> {
+pub(crate) fn open_for_reading(path: &Path, follow_symlinks: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -183,7 +183,7 @@ pub fn open_for_reading(path: &Path, follow_symlinks: bool) -> io::Result<File> 
 }
 
 /// What a file of type `file_type` is, for messages ("FIFO", "device", "directory", …).
-pub fn kind_name(file_type: FileType) -> &'static str {
+pub(crate) fn kind_name(file_type: FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -45,29 +45,30 @@
 // Module docs explain how things work and name the private items that do it; they are read
 // with `cargo doc --document-private-items`, where those links resolve.
 #![allow(rustdoc::private_intra_doc_links)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod archive;
 pub mod cli;
-pub mod cmd;
-pub mod config;
+pub(crate) mod cmd;
+pub(crate) mod config;
 pub mod decode;
-pub mod driver;
-pub mod echo;
-pub mod error;
-pub mod escape;
-pub mod exit;
-pub mod filter;
+pub(crate) mod driver;
+pub(crate) mod echo;
+pub(crate) mod error;
+pub(crate) mod escape;
+pub(crate) mod exit;
+pub(crate) mod filter;
 pub mod finding;
-pub mod fsio;
+pub(crate) mod fsio;
 pub mod lines;
 pub mod matcher;
-pub mod paths;
-pub mod pipeline;
-pub mod precision;
+pub(crate) mod paths;
+pub(crate) mod pipeline;
+pub(crate) mod precision;
 pub mod prefilter;
 pub(crate) mod redact;
-pub mod report;
-pub mod respond;
+pub(crate) mod report;
+pub(crate) mod respond;
 pub(crate) mod rule_check;
 pub mod rules;
 pub mod scan;
@@ -76,7 +77,7 @@ mod simd;
 pub mod size;
 pub mod source;
 pub mod threads;
-pub mod verify;
+pub(crate) mod verify;
 
 pub use error::{Error, Result};
 pub use exit::ExitStatus;

@@ -7,13 +7,13 @@
 use std::path::{Component, Path, PathBuf};
 
 /// A path as shown to users: `./src/a.py` → `src/a.py`; other paths as they are.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     path.strip_prefix(".").unwrap_or(path).display().to_string()
 }
 
 /// A path with `/` separators: on Windows `\` becomes `/`; elsewhere `\` is an ordinary
 /// file-name character and is kept.
-pub fn forward_slashes(path: &str) -> String {
+pub(crate) fn forward_slashes(path: &str) -> String {
     if std::path::MAIN_SEPARATOR == '\\' {
         path.replace('\\', "/")
     } else {
@@ -22,7 +22,7 @@ pub fn forward_slashes(path: &str) -> String {
 }
 
 /// Removes `.` and resolves `..` lexically (the file may be gone, so no canonicalize).
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -38,14 +38,14 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// The directory holding `file` (absolute and normalized): what the relative paths written
 /// in a config, ignore or baseline file are anchored at.
-pub fn directory_of(file: &Path) -> PathBuf {
+pub(crate) fn directory_of(file: &Path) -> PathBuf {
     let absolute = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_path_buf());
     normalize(&absolute).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// `path` (absolute, or relative to the current directory) relative to `base`, if it is
 /// below it.
-pub fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {
+pub(crate) fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {
     let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
     normalize(&absolute).strip_prefix(base).ok().map(Path::to_path_buf)
 }

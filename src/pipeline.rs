@@ -29,7 +29,7 @@ use crate::verify::{self, Verifications, Verified, VerifyOptions};
 
 /// The result of a scan of any source, ready for the reporters.
 #[derive(Debug, Default, Clone)]
-pub struct ScanOutcome {
+pub(crate) struct ScanOutcome {
     /// Reported findings, in output order.
     pub findings: Vec<Finding>,
     /// How many findings were dropped, by reason.
@@ -46,7 +46,7 @@ impl ScanOutcome {
     /// Collects, filters and sorts: applies `filters` to the findings of `sink`, sorts what
     /// they keep, and counts the drops (the sink's own, from inline allow comments, first).
     /// What the scanner counted inside blobs is added to the source's `stats`.
-    pub fn new(sink: FindingSink, filters: &Filters, stats: SourceStats, elapsed: Duration) -> Self {
+    pub(crate) fn new(sink: FindingSink, filters: &Filters, stats: SourceStats, elapsed: Duration) -> Self {
         let stats = collect(stats, sink.stats);
         let Filtered { kept: mut findings, dropped, unused } = filters.apply(sink.findings, sink.dropped);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -58,14 +58,14 @@ impl ScanOutcome {
     /// Filter 5, `keyhound staged`'s: drops the findings whose secret `HEAD` already holds,
     /// counted under [`DropReason::AlreadyInHead`], and returns them, in order, for the
     /// warning that lists them.
-    pub fn drop_already_in_head(&mut self, head: &AlreadyInHead) -> Vec<Finding> {
+    pub(crate) fn drop_already_in_head(&mut self, head: &AlreadyInHead) -> Vec<Finding> {
         let held: Vec<Finding> = self.findings.extract_if(.., |finding| head.drop_reason(finding).is_some()).collect();
         self.count_dropped(held.iter().filter_map(|finding| head.drop_reason(finding)));
         held
     }
 
     /// True when something could not be scanned.
-    pub fn is_incomplete(&self) -> bool {
+    pub(crate) fn is_incomplete(&self) -> bool {
         !self.stats.errors.is_empty()
     }
 
@@ -86,7 +86,7 @@ impl ScanOutcome {
 /// The verify step, with `--verify` (`options`): asks the providers about each distinct
 /// secret once and lists live keys first. The answers are returned, to travel beside the
 /// outcome to the reporters; without `options` there are none and nothing moves.
-pub fn verify(outcome: &mut ScanOutcome, options: Option<&VerifyOptions>) -> Verifications {
+pub(crate) fn verify(outcome: &mut ScanOutcome, options: Option<&VerifyOptions>) -> Verifications {
     let Some(options) = options else { return Verifications::new() };
     let Verified { verifications, live_first } = verify::verify(&outcome.findings, options);
     outcome.reorder(&live_first);

@@ -73,7 +73,7 @@ const FILLER_RUN: usize = 6;
 const REPEATED_GRAM: usize = 4;
 
 /// Shannon entropy of `bytes`, in bits per byte.
-pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+pub(crate) fn shannon_entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
         return 0.0;
     }
@@ -93,14 +93,14 @@ pub fn shannon_entropy(bytes: &[u8]) -> f64 {
 }
 
 /// Whether the secret holds a template marker.
-pub fn is_placeholder(secret: &[u8]) -> bool {
+pub(crate) fn is_placeholder(secret: &[u8]) -> bool {
     let lower = secret.to_ascii_lowercase();
     PLACEHOLDER_MARKERS.iter().any(|marker| memchr::memmem::find(&lower, marker.as_bytes()).is_some())
 }
 
 /// Whether the secret holds a run of one character or of consecutive ones (`aaaaaa`,
 /// `123456`, `abcdef`, `fedcba`) of at least [`FILLER_RUN`] characters.
-pub fn is_filler(secret: &[u8]) -> bool {
+pub(crate) fn is_filler(secret: &[u8]) -> bool {
     let step_runs = |step: i16| {
         let mut run = 1;
         secret.windows(2).any(|pair| {
@@ -115,7 +115,7 @@ pub fn is_filler(secret: &[u8]) -> bool {
 }
 
 /// Whether some [`REPEATED_GRAM`]-character alphanumeric pattern occurs three times or more.
-pub fn is_repetitive(secret: &[u8]) -> bool {
+pub(crate) fn is_repetitive(secret: &[u8]) -> bool {
     let grams: Vec<&[u8]> =
         secret.windows(REPEATED_GRAM).filter(|gram| gram.iter().all(u8::is_ascii_alphanumeric)).collect();
     let mut counts = std::collections::HashMap::<&[u8], u8>::new();
@@ -127,7 +127,7 @@ pub fn is_repetitive(secret: &[u8]) -> bool {
 }
 
 /// Whether the secret contains any of the (lowercased) stopwords.
-pub fn has_stopword(secret: &[u8], stopwords_lower: &[String]) -> bool {
+pub(crate) fn has_stopword(secret: &[u8], stopwords_lower: &[String]) -> bool {
     if stopwords_lower.is_empty() {
         return false;
     }
@@ -146,7 +146,7 @@ const OPENAI_SHORT_SEGMENT: usize = 20;
 /// the `T3BlbkFJ` marker is as long as the one before it or one longer; and a long key (first
 /// segment over 20 characters) ends in `A`. Issued keys pass all; a hand-edited or invented
 /// one often fails one. `None` when the secret holds no marker.
-pub fn openai_structure(secret: &[u8], prefix_len: usize) -> Option<f64> {
+pub(crate) fn openai_structure(secret: &[u8], prefix_len: usize) -> Option<f64> {
     let marker = memchr::memmem::find(secret, OPENAI_MARKER)?;
     let first = marker.checked_sub(prefix_len)?;
     let second = secret.len() - marker - OPENAI_MARKER.len();
@@ -159,7 +159,7 @@ pub fn openai_structure(secret: &[u8], prefix_len: usize) -> Option<f64> {
 }
 
 /// The shared filters in order: placeholder, filler, repetition.
-pub fn shared_rejection(secret: &[u8]) -> Option<Rejection> {
+pub(crate) fn shared_rejection(secret: &[u8]) -> Option<Rejection> {
     if is_placeholder(secret) {
         Some(Rejection::Placeholder)
     } else if is_filler(secret) {

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 /// Where a secret lies in the text being redacted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretSpan {
+pub(crate) struct SecretSpan {
     /// Byte range in the text; past its end for "all of it".
     pub span: Range<usize>,
     /// Length of the family prefix kept when redacting it (0 for an encoded secret).
@@ -17,7 +17,7 @@ const MIN_LEN_TO_SHOW_TAIL: usize = 16;
 
 /// Keeps the family prefix and the last four characters: `sk-proj-…Ab3A`, the way OpenAI's
 /// dashboard lists keys. Short secrets show no tail at all.
-pub fn redact(secret: &str, prefix_len: usize) -> String {
+pub(crate) fn redact(secret: &str, prefix_len: usize) -> String {
     let prefix = secret.get(..prefix_len).unwrap_or("");
     let rest = &secret[prefix.len()..];
     let rest_chars = rest.chars().count();
@@ -31,7 +31,7 @@ pub fn redact(secret: &str, prefix_len: usize) -> String {
 /// `text[range]` with what `spans` (sorted, not overlapping) cover replaced by its redacted
 /// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
 /// ends as `…` alone. Spans may reach past the range and the text.
-pub fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
+pub(crate) fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(range.len());
     let mut at = range.start;

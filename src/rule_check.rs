@@ -16,7 +16,7 @@ const MAX_QUOTED: usize = 80;
 
 /// An example that did not behave as its rule file says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExampleFailure {
+pub(crate) struct ExampleFailure {
     /// The rule's id.
     pub rule_id: String,
     /// The rule file.
@@ -32,7 +32,7 @@ impl fmt::Display for ExampleFailure {
 }
 
 /// Checks every example of every rule in the set; an empty result means all passed.
-pub fn check_examples(rules: Arc<RuleSet>) -> Vec<ExampleFailure> {
+pub(crate) fn check_examples(rules: Arc<RuleSet>) -> Vec<ExampleFailure> {
     let matcher = Matcher::new(rules.clone());
     let mut failures = Vec::new();
     for (index, rule) in rules.rules().iter().enumerate() {

@@ -19,7 +19,7 @@ use crate::source::worktree::WalkOptions;
 use crate::verify::Verifications;
 
 /// Runs the command.
-pub fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
     match action {
         BaselineAction::Create { paths } => create(paths, global),
     }

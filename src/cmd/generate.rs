@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 
 /// Prints the completion script for `shell`.
-pub fn completions(shell: Shell) -> Result<ExitStatus> {
+pub(crate) fn completions(shell: Shell) -> Result<ExitStatus> {
     let mut script = Vec::new();
     // Generated into memory: the generator panics on a write error, and standard output may be
     // a closed pipe.
@@ -22,7 +22,7 @@ pub fn completions(shell: Shell) -> Result<ExitStatus> {
 
 /// Prints the man page (roff): keyhound's, which lists the commands, then one for each
 /// command (`keyhound-scan(1)`, as the first names it), since each takes options of its own.
-pub fn man() -> Result<ExitStatus> {
+pub(crate) fn man() -> Result<ExitStatus> {
     print(&man_pages())
 }
 

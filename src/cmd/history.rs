@@ -21,7 +21,7 @@ use crate::report;
 use crate::source::history::{self, Blobs, Counters, Selection, Summary};
 
 /// Runs the command.
-pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let repo = history::open(args.repo.as_deref())?;
     let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let mut config = Config::resolve(global, &anchor)?;
@@ -38,7 +38,7 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.
-pub fn scan_history(
+pub(crate) fn scan_history(
     repo: &Repository,
     selection: &Selection,
     config: &Config,

@@ -39,7 +39,7 @@ const MARKER: &[u8] = b"# keyhound-hook";
 const CHAINED_SUFFIX: &str = ".keyhound-chained";
 
 /// Runs the command.
-pub fn run(action: &HookAction) -> Result<ExitStatus> {
+pub(crate) fn run(action: &HookAction) -> Result<ExitStatus> {
     let repo = open_for_command(None, RepoHint::RunInside)?;
     let (dir, named) = hooks_dir(&repo)?;
     let messages = match action {

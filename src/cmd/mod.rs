@@ -2,15 +2,15 @@
 //! the pipeline (see [`crate::pipeline`]), and hands the outcome and its verifications to
 //! [`emit`].
 
-pub mod baseline;
-pub mod generate;
-pub mod history;
-pub mod hook;
-pub mod progress;
-pub mod respond;
-pub mod rules;
-pub mod scan;
-pub mod staged;
+pub(crate) mod baseline;
+pub(crate) mod generate;
+pub(crate) mod history;
+pub(crate) mod hook;
+pub(crate) mod progress;
+pub(crate) mod respond;
+pub(crate) mod rules;
+pub(crate) mod scan;
+pub(crate) mod staged;
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use crate::verify::Verifications;
 /// The report step: writes the report of `outcome` and its `verifications` (to `--output` or
 /// standard output) and the summary (to standard error), and picks the exit status. A closed
 /// standard output is not an error.
-pub fn emit(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<ExitStatus> {
+pub(crate) fn emit(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<ExitStatus> {
     write_report(config, outcome, verifications)?;
     print_summary(config, outcome, verifications, left_out_warning(config, outcome), None);
     Ok(ExitStatus::of_scan(outcome.findings.len(), outcome.is_incomplete()))
@@ -50,7 +50,7 @@ fn left_out_warning(config: &Config, outcome: &ScanOutcome) -> Option<String> {
 /// Writes the configuration's warnings and `warning`, the summary of `outcome` and its
 /// `verifications` and a last line, if any, to standard error; with `--quiet`, only why the
 /// scan is incomplete, if it is, since a CI log must say why the exit code is 2.
-pub fn print_summary(
+pub(crate) fn print_summary(
     config: &Config,
     outcome: &ScanOutcome,
     verifications: &Verifications,
@@ -73,7 +73,7 @@ pub fn print_summary(
 /// Writes `keyhound: LINE`. Lines name paths, refs, authors and rule text that may come from
 /// the repository scanned, so control characters in them are shown escaped, and the prefix
 /// keeps the line from starting a CI workflow command.
-pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
+pub(crate) fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
     writeln!(out, "keyhound: {}", Visible(line))
 }
 
@@ -83,7 +83,7 @@ pub fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
 /// Actions' checkout) when it holds them, else from the `repository` root. Both are the
 /// user's or the runner's, never the scanned repository's; they are resolved through symbolic
 /// links as the current directory is.
-pub fn place_report(
+pub(crate) fn place_report(
     config: &mut Config,
     command: report::Command,
     base: Option<&Path>,

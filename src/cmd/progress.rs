@@ -24,7 +24,7 @@ const DEFAULT_WIDTH: usize = 80;
 
 /// Where progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Display {
+pub(crate) enum Display {
     /// Standard error is a terminal: one line, redrawn.
     Terminal,
     /// Standard error is a file or pipe: occasional plain lines.
@@ -34,7 +34,7 @@ pub enum Display {
 impl Display {
     /// Where a run shows progress: on a terminal unless `quiet` (and `--progress`, `asked`,
     /// does not insist), in a log only when `asked`.
-    pub fn choose(asked: bool, quiet: bool) -> Option<Display> {
+    pub(crate) fn choose(asked: bool, quiet: bool) -> Option<Display> {
         match io::stderr().is_terminal() {
             true if asked || !quiet => Some(Display::Terminal),
             false if asked => Some(Display::Log),
@@ -61,7 +61,7 @@ impl Display {
 }
 
 /// Runs `work` while `display` (if any) shows `line()`, from another thread.
-pub fn while_running<T>(
+pub(crate) fn while_running<T>(
     display: Option<Display>,
     line: impl Fn() -> String + Send + Sync,
     work: impl FnOnce() -> T,
@@ -82,7 +82,7 @@ pub fn while_running<T>(
 }
 
 /// `bytes` and the rate they were read at since `started`: `1.5 MiB, 300.0 KiB/s`.
-pub fn bytes_and_rate(bytes: u64, started: Instant) -> String {
+pub(crate) fn bytes_and_rate(bytes: u64, started: Instant) -> String {
     let rate = (bytes as f64 / started.elapsed().as_secs_f64().max(0.001)) as u64;
     format!("{}, {}/s", human_bytes(bytes), human_bytes(rate))
 }

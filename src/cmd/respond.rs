@@ -25,10 +25,10 @@ use crate::verify::options::BaseUrl;
 use crate::verify::{Verifications, VerifyOptions};
 
 /// The variable the OpenAI admin key is read from.
-pub const ADMIN_KEY_ENV: &str = "OPENAI_ADMIN_KEY";
+pub(crate) const ADMIN_KEY_ENV: &str = "OPENAI_ADMIN_KEY";
 
 /// Runs the command.
-pub fn run(args: &RespondArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &RespondArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     refuse_options(global)?;
     let settings = settings(args)?;
     let (config, outcome) = collect(args, global)?;

@@ -13,7 +13,7 @@ use crate::rule_check::check_examples;
 use crate::rules::{RuleSet, RuleSource};
 
 /// Runs the command.
-pub fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
     match action {
         RulesAction::List => list(global),
         RulesAction::Check { files } => check(files, global),

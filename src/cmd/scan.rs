@@ -18,7 +18,7 @@ use crate::source::worktree::{Walk, WalkOptions};
 use crate::source::SourceStats;
 
 /// Runs the command.
-pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let targets = Targets::of(&args.paths, args.stdin_name.as_deref())?;
     let anchor = targets.anchor.clone();
     let mut config = Config::resolve(global, &anchor)?;
@@ -33,7 +33,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 /// Scans the targets with the configured rules and allowlists.
-pub fn scan_targets(
+pub(crate) fn scan_targets(
     targets: &Targets,
     options: &WalkOptions,
     config: &Config,

@@ -30,10 +30,10 @@ use crate::source::staged::{self, PathBlob};
 use crate::verify::Verifications;
 
 /// The confidence floor of a hook: low-confidence generic rules would block too many commits.
-pub const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
+pub(crate) const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
 
 /// Runs the command.
-pub fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let repo = staged::open(args.repo.as_deref())?;
     // A hook reports to a person at a terminal: a config file's `format` is meant for CI.

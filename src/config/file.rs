@@ -12,7 +12,7 @@ use crate::report::Format;
 /// `.keyhound.toml` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Default report format.
     #[serde(default)]
     pub format: Option<Format>,
@@ -33,7 +33,7 @@ pub struct ConfigFile {
 /// `[rules]` in `.keyhound.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RulesSection {
+pub(crate) struct RulesSection {
     /// Extra rule files or directories, relative to the config file.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
@@ -45,7 +45,7 @@ pub struct RulesSection {
 /// `[allowlist]` in `.keyhound.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AllowlistSection {
+pub(crate) struct AllowlistSection {
     /// Path globs, relative to the config file's directory.
     #[serde(default)]
     pub paths: Vec<Spanned<String>>,
@@ -59,7 +59,7 @@ pub struct AllowlistSection {
 
 impl ConfigFile {
     /// What the file says; `text` is the file's text, which its spans point into.
-    pub fn into_settings(self, text: &str) -> Settings {
+    pub(crate) fn into_settings(self, text: &str) -> Settings {
         let located = |item: Spanned<String>| {
             let span = item.span();
             Located::at(item.into_inner(), span, text)

@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::rules::{Confidence, RuleSpec, Severity};
 
 /// Whether a parsed TOML file is a gitleaks configuration.
-pub fn is_gitleaks(table: &Table) -> bool {
+pub(super) fn is_gitleaks(table: &Table) -> bool {
     let gitleaks_allowlist = table.get("allowlist").and_then(Value::as_table).is_some_and(|allowlist| {
         ["commits", "regexTarget", "condition", "description"].iter().any(|key| allowlist.contains_key(*key))
     });
@@ -116,7 +116,7 @@ const DESCRIPTIVE_KEYS: &[&str] = &["title", "description", "tags", "useDefault"
 
 /// Translates a gitleaks configuration; what cannot be translated becomes a warning. Syntax
 /// and type errors name the file and line.
-pub fn translate(text: &str, path: &Path) -> Result<Settings> {
+pub(super) fn translate(text: &str, path: &Path) -> Result<Settings> {
     let parsed: GitleaksFile = toml::from_str(text)
         .map_err(|e| Error::Config { path: path.to_path_buf(), message: echo::toml_error(&e, text) })?;
     let mut translation = Translation { path, settings: Settings::default() };

@@ -42,18 +42,18 @@ use crate::rules::RuleSet;
 use crate::scan::ExpandOptions;
 use crate::verify::VerifyOptions;
 
-pub use file::ConfigFile;
-pub use settings::{AllowlistSettings, Located, Settings};
+pub(crate) use file::ConfigFile;
+pub(crate) use settings::Settings;
 
 /// The configuration file's name, looked for at the target's repository root.
-pub const CONFIG_FILE_NAME: &str = ".keyhound.toml";
+pub(crate) const CONFIG_FILE_NAME: &str = ".keyhound.toml";
 
 /// The environment variable that names a configuration file, as `--config` does.
-pub const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
+pub(crate) const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
 
 /// Everything a command needs to know, resolved once.
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     /// The rules in use.
     pub rules: Arc<RuleSet>,
     /// Allowlists, ignore file and baseline.
@@ -73,8 +73,6 @@ pub struct Config {
     /// What to look for inside blobs (base64, percent-encoding, UTF-16, archives). A command may turn parts
     /// off where they cost too much (the pre-commit hook).
     pub expand: ExpandOptions,
-    /// The configuration file in use, if any.
-    pub config_file: Option<PathBuf>,
     /// The baseline file named by `--baseline` or the config file, if any.
     pub baseline_file: Option<PathBuf>,
     /// Who named the baseline file: a config file's baseline must stay in its repository.
@@ -88,12 +86,12 @@ pub struct Config {
 /// Looks for `.keyhound.toml` in `anchor` (or its directory) and its ancestors up to the
 /// repository root (outside a repository, up to the current directory when the anchor is
 /// below it), then in the current directory.
-pub fn find_config_file(anchor: &Path) -> Option<PathBuf> {
+pub(crate) fn find_config_file(anchor: &Path) -> Option<PathBuf> {
     find_repo_file(anchor, CONFIG_FILE_NAME)
 }
 
 /// Looks for a file named `name` the way [`find_config_file`] looks for the config file.
-pub fn find_repo_file(anchor: &Path, name: &str) -> Option<PathBuf> {
+pub(crate) fn find_repo_file(anchor: &Path, name: &str) -> Option<PathBuf> {
     let cwd = std::env::current_dir().ok()?;
     let absolute = normalize(&cwd.join(anchor));
     let start = if absolute.is_dir() { absolute.as_path() } else { absolute.parent()? };
@@ -110,7 +108,7 @@ pub fn find_repo_file(anchor: &Path, name: &str) -> Option<PathBuf> {
 
 /// Reads and parses a configuration file: keyhound's own format, or a gitleaks
 /// configuration (recognised by its shape), translated.
-pub fn read_config_file(path: &Path, named: &Named) -> Result<Settings> {
+pub(crate) fn read_config_file(path: &Path, named: &Named) -> Result<Settings> {
     let text =
         fsio::read_text(path, named).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
     let toml_error =

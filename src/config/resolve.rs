@@ -30,14 +30,14 @@ impl Config {
     /// Resolves the options for a command whose target is `anchor` (a scanned path or a
     /// repository), where `.keyhound.toml` is looked for unless `--config` (or `KEYHOUND_CONFIG`)
     /// names one.
-    pub fn resolve(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+    pub(crate) fn resolve(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, true)
     }
 
     /// Like [`Config::resolve`], but the baseline (`--baseline` or the config file's) is only
     /// named in [`Config::baseline_file`], not read or applied: for `baseline create`, which
     /// writes it, and for commands that report no findings (`rules`).
-    pub fn resolve_without_baseline(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+    pub(crate) fn resolve_without_baseline(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, false)
     }
 
@@ -95,7 +95,6 @@ impl Config {
             threads: args.scan.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.scan.quiet,
             expand: expand_options(&args.scan, max_file_size)?,
-            config_file: config_path,
             baseline_file: baseline_path,
             baseline_named,
             warnings,

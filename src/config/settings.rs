@@ -11,7 +11,7 @@ use crate::rules::RuleSpec;
 
 /// What a configuration file says.
 #[derive(Debug, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Default report format.
     pub format: Option<Format>,
     /// Default size limit, as written.
@@ -32,7 +32,7 @@ pub struct Settings {
 
 /// The allowlist a configuration file writes.
 #[derive(Debug, Default)]
-pub struct AllowlistSettings {
+pub(crate) struct AllowlistSettings {
     /// Path globs, relative to the config file's directory.
     pub path_globs: Vec<Located<String>>,
     /// Regexes over paths, matched anywhere in the path.
@@ -45,7 +45,7 @@ pub struct AllowlistSettings {
 
 /// A value and the line of the configuration file it is written on, for errors about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located<T> {
+pub(crate) struct Located<T> {
     /// The value as written.
     pub value: T,
     /// Its 1-based line; `None` for a value a translation made, which has no line of its own.
@@ -54,18 +54,18 @@ pub struct Located<T> {
 
 impl<T> Located<T> {
     /// `value`, written at `span` of `text`.
-    pub fn at(value: T, span: Range<usize>, text: &str) -> Self {
+    pub(crate) fn at(value: T, span: Range<usize>, text: &str) -> Self {
         let line = text.get(..span.start).filter(|_| !span.is_empty()).map(|before| before.matches('\n').count() + 1);
         Located { value, line }
     }
 
     /// `value`, made by a translation.
-    pub fn unplaced(value: T) -> Self {
+    pub(crate) fn unplaced(value: T) -> Self {
         Located { value, line: None }
     }
 
     /// `message` about this value, after its line when it has one.
-    pub fn describe(&self, message: &str) -> String {
+    pub(crate) fn describe(&self, message: &str) -> String {
         match self.line {
             Some(line) => format!("line {line}: {message}"),
             None => message.to_string(),

@@ -37,7 +37,7 @@ impl Place {
 /// Attributes each finding to the commit (or tag) that carries it, read once per object,
 /// with its author, email and message redacted (people paste keys into commit messages).
 /// Returns the objects that could not be read, named; their findings stay unattributed.
-pub fn attribute(findings: &mut [Finding], repo: &Repository, scanner: &mut BlobScanner) -> Vec<String> {
+pub(crate) fn attribute(findings: &mut [Finding], repo: &Repository, scanner: &mut BlobScanner) -> Vec<String> {
     let mut read: HashMap<Oid, Option<Arc<CommitInfo>>> = HashMap::new();
     let mut errors = Vec::new();
     for finding in findings {
@@ -70,7 +70,7 @@ fn redacted(scanner: &mut BlobScanner, attribution: Attribution) -> CommitInfo {
 /// Sets each finding's `occurrences`: the places in the scanned history that hold the same
 /// secret (every distinct path of every blob holding it, `places` counting a blob's paths,
 /// and every message).
-pub fn count_occurrences(findings: &mut [Finding], places: &HashMap<Oid, u32>) {
+pub(crate) fn count_occurrences(findings: &mut [Finding], places: &HashMap<Oid, u32>) {
     let mut counted: HashSet<(&str, Place)> = HashSet::new();
     let mut totals: HashMap<String, usize> = HashMap::new();
     for finding in findings.iter() {
@@ -91,7 +91,7 @@ pub fn count_occurrences(findings: &mut [Finding], places: &HashMap<Oid, u32>) {
 /// Keeps, of the findings of one secret in one file, those from the oldest of `commits`
 /// (parents first). A key that stays in a file while other lines change is in every later
 /// version's blob, but was introduced once. Each message is a place of its own.
-pub fn earliest_per_file(findings: Vec<Finding>, commits: &[Oid]) -> Vec<Finding> {
+pub(crate) fn earliest_per_file(findings: Vec<Finding>, commits: &[Oid]) -> Vec<Finding> {
     let order: HashMap<Oid, usize> = commits.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let rank = |finding: &Finding| match finding.provenance.origin {
         Origin::Blob { commit, .. } => order.get(&commit).copied().unwrap_or(usize::MAX),

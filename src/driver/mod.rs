@@ -8,7 +8,7 @@
 //! a factory of per-thread [`Visitor`]s. Each visitor flushes its findings to the shared sink
 //! after a unit that produced any, so a lock is taken only when there is something to move.
 
-pub mod history;
+pub(crate) mod history;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -20,7 +20,7 @@ use crate::source::{Origin, Skipped, Source, SourceStats, Visitor};
 use crate::threads;
 
 /// Scans what sources hand it with one matcher and one set of expand options.
-pub struct Driver<'m> {
+pub(crate) struct Driver<'m> {
     matcher: &'m Matcher,
     expand: &'m ExpandOptions,
     threads: usize,
@@ -29,26 +29,26 @@ pub struct Driver<'m> {
 
 /// Blobs and bytes scanned so far, by every thread: read live by the progress display.
 #[derive(Debug, Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     blobs: AtomicU64,
     bytes: AtomicU64,
 }
 
 impl Counters {
     /// Blobs scanned so far.
-    pub fn blobs(&self) -> u64 {
+    pub(crate) fn blobs(&self) -> u64 {
         self.blobs.load(Ordering::Relaxed)
     }
 
     /// Bytes scanned so far.
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
 }
 
 /// What a source's units yielded.
 #[derive(Debug)]
-pub struct Scanned<T> {
+pub(crate) struct Scanned<T> {
     /// The findings and drops of every thread, and what the scanner counted inside blobs
     /// (archive members, decoded texts).
     pub sink: FindingSink,
@@ -60,7 +60,7 @@ pub struct Scanned<T> {
 
 impl Scanned<SourceStats> {
     /// The findings, and the source's stats with the driver's added: what the summary reports.
-    pub fn into_parts(self) -> (FindingSink, SourceStats) {
+    pub(crate) fn into_parts(self) -> (FindingSink, SourceStats) {
         let mut stats = self.output;
         stats.merge(self.read);
         (self.sink, stats)
@@ -69,23 +69,23 @@ impl Scanned<SourceStats> {
 
 impl<'m> Driver<'m> {
     /// A driver running parallel sources on `threads` worker threads.
-    pub fn new(matcher: &'m Matcher, expand: &'m ExpandOptions, threads: usize) -> Self {
+    pub(crate) fn new(matcher: &'m Matcher, expand: &'m ExpandOptions, threads: usize) -> Self {
         Driver { matcher, expand, threads, counters: Counters::default() }
     }
 
     /// The live counters, for the progress display.
-    pub fn counters(&self) -> &Counters {
+    pub(crate) fn counters(&self) -> &Counters {
         &self.counters
     }
 
     /// A scanner like each reading thread's, for text shown beside findings (see
     /// [`BlobScanner::redact_fields`]).
-    pub fn scanner(&self) -> BlobScanner<'m> {
+    pub(crate) fn scanner(&self) -> BlobScanner<'m> {
         BlobScanner::new(self.matcher, self.expand)
     }
 
     /// Reads every unit of `source` and scans it.
-    pub fn drive<S: Source>(&self, source: S) -> Result<Scanned<S::Output>> {
+    pub(crate) fn drive<S: Source>(&self, source: S) -> Result<Scanned<S::Output>> {
         let pool = if S::PARALLEL { Some(threads::pool(self.threads)?) } else { None };
         let gathered = Mutex::new(Gathered::default());
         let (blobs, bytes) = (self.counters.blobs(), self.counters.bytes());

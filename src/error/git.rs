@@ -13,7 +13,7 @@ use git2::{ErrorClass, ErrorCode};
 /// A libgit2 error as a user reads it: what is wrong, and libgit2's message where it says more.
 /// Not escaped: messages can name refs and paths from the repository, so show it through
 /// [`crate::escape::Visible`].
-pub struct Plain<'e>(pub &'e git2::Error);
+pub(crate) struct Plain<'e>(pub &'e git2::Error);
 
 impl Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

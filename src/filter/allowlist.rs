@@ -12,7 +12,7 @@ use crate::paths::relative_to;
 
 /// Global allowlists from the configuration file.
 #[derive(Debug, Default)]
-pub struct Allowlist {
+pub(crate) struct Allowlist {
     /// Directory that relative path globs are anchored at (the config file's directory).
     base: Option<PathBuf>,
     paths: GlobSet,
@@ -26,7 +26,7 @@ impl Allowlist {
     /// Builds an allowlist from compiled patterns: path globs (anchored at `base` too),
     /// regexes that allow every path they match anywhere in it, and regexes and stopwords over
     /// secrets.
-    pub fn new(
+    pub(crate) fn new(
         base: Option<PathBuf>,
         paths: GlobSet,
         path_regexes: Vec<Regex>,
@@ -38,7 +38,7 @@ impl Allowlist {
     }
 
     /// Why this finding is allowlisted, if it is.
-    pub fn drop_reason(&self, finding: &Finding) -> Option<DropReason> {
+    pub(crate) fn drop_reason(&self, finding: &Finding) -> Option<DropReason> {
         if self.path_is_allowed(Path::new(&finding.path)) {
             return Some(DropReason::AllowlistedPath);
         }
@@ -49,7 +49,7 @@ impl Allowlist {
     }
 
     /// Whether a path matches an allowlisted glob, as given or relative to the base.
-    pub fn path_is_allowed(&self, path: &Path) -> bool {
+    pub(crate) fn path_is_allowed(&self, path: &Path) -> bool {
         let stripped = path.strip_prefix("./").unwrap_or(path);
         if self.path_regexes.iter().any(|re| re.is_match(&stripped.to_string_lossy())) {
             return true;

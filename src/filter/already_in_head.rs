@@ -10,18 +10,18 @@ use crate::finding::Finding;
 
 /// The secrets `HEAD` holds in the files the commit replaces, by fingerprint.
 #[derive(Debug, Default)]
-pub struct AlreadyInHead {
+pub(crate) struct AlreadyInHead {
     fingerprints: HashSet<String>,
 }
 
 impl AlreadyInHead {
     /// The secrets of `held`: what scanning `HEAD`'s blobs found.
-    pub fn new(held: Vec<Finding>) -> Self {
+    pub(crate) fn new(held: Vec<Finding>) -> Self {
         AlreadyInHead { fingerprints: held.into_iter().map(|finding| finding.fingerprint).collect() }
     }
 
     /// Why this finding is not new, if `HEAD` holds its secret.
-    pub fn drop_reason(&self, finding: &Finding) -> Option<DropReason> {
+    pub(crate) fn drop_reason(&self, finding: &Finding) -> Option<DropReason> {
         self.fingerprints.contains(&finding.fingerprint).then_some(DropReason::AlreadyInHead)
     }
 }

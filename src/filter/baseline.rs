@@ -45,14 +45,14 @@ use crate::fsio::{self, Named};
 use crate::paths::directory_of;
 
 /// The first line of every baseline file.
-pub const HEADER: &str = "# keyhound baseline v1";
+pub(crate) const HEADER: &str = "# keyhound baseline v1";
 
 /// The file `baseline create` writes when `--output` is not given.
-pub const DEFAULT_FILE_NAME: &str = ".keyhound-baseline";
+pub(crate) const DEFAULT_FILE_NAME: &str = ".keyhound-baseline";
 
 /// One recorded finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The finding's content fingerprint.
     pub fingerprint: Fingerprint,
     /// Its path, relative to the baseline's directory.
@@ -61,7 +61,7 @@ pub struct Entry {
 
 /// A loaded (or freshly created) baseline.
 #[derive(Debug, Clone)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// The directory recorded paths are relative to.
     base: PathBuf,
     entries: BTreeSet<Entry>,
@@ -69,7 +69,7 @@ pub struct Baseline {
 
 /// What [`Baseline::filter`] kept and used.
 #[derive(Debug, Default)]
-pub struct Matched {
+pub(crate) struct Matched {
     /// Findings not in the baseline.
     pub new: Vec<Finding>,
     /// How many findings the baseline suppressed.
@@ -80,7 +80,7 @@ pub struct Matched {
 
 impl Baseline {
     /// The baseline of `findings`, for a file to be written at `file`.
-    pub fn of(file: &Path, findings: &[Finding]) -> Self {
+    pub(crate) fn of(file: &Path, findings: &[Finding]) -> Self {
         let base = directory_of(file);
         let entries = findings
             .iter()
@@ -90,13 +90,13 @@ impl Baseline {
     }
 
     /// Reads a baseline file (safely: see [`crate::fsio`]).
-    pub fn load(file: &Path, named: &Named) -> Result<Self> {
+    pub(crate) fn load(file: &Path, named: &Named) -> Result<Self> {
         let text = fsio::read_text(file, named).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
     /// Parses a baseline file's text; `file` anchors its paths and names it in errors.
-    pub fn parse(text: &str, file: &Path) -> Result<Self> {
+    pub(crate) fn parse(text: &str, file: &Path) -> Result<Self> {
         let invalid = |line: usize, message: String| Error::ListFile { path: file.to_path_buf(), line, message };
         if text.lines().next().map(str::trim_end) != Some(HEADER) {
             return Err(invalid(1, format!("not a keyhound baseline: the first line must be {HEADER:?}")));
@@ -117,7 +117,7 @@ impl Baseline {
     }
 
     /// The file's text: header, explanation, sorted entries.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut text = format!(
             "{HEADER}\n\
              # Findings that scans with `--baseline` do not report. Written by `keyhound baseline create`;\n\
@@ -131,12 +131,12 @@ impl Baseline {
     }
 
     /// The entries, sorted.
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter()
     }
 
     /// Splits findings into new ones and baselined ones (see the module docs for renames).
-    pub fn filter(&self, findings: Vec<Finding>) -> Matched {
+    pub(crate) fn filter(&self, findings: Vec<Finding>) -> Matched {
         let keys: Vec<Entry> = findings
             .iter()
             .map(|finding| Entry { fingerprint: Fingerprint::of(finding), path: suppression_path(finding, &self.base) })

@@ -30,7 +30,7 @@ use crate::fsio::{self, Named};
 use crate::paths::directory_of;
 
 /// The ignore file's name.
-pub const FILE_NAME: &str = ".keyhoundignore";
+pub(crate) const FILE_NAME: &str = ".keyhoundignore";
 
 /// One entry.
 #[derive(Debug)]
@@ -42,7 +42,7 @@ struct IgnoreEntry {
 
 /// A parsed ignore file.
 #[derive(Debug)]
-pub struct IgnoreFile {
+pub(crate) struct IgnoreFile {
     file: PathBuf,
     base: PathBuf,
     entries: Vec<IgnoreEntry>,
@@ -53,13 +53,13 @@ pub struct IgnoreFile {
 
 impl IgnoreFile {
     /// Reads (safely: see [`crate::fsio`]) and parses an ignore file.
-    pub fn load(file: &Path, named: &Named) -> Result<Self> {
+    pub(crate) fn load(file: &Path, named: &Named) -> Result<Self> {
         let text = fsio::read_text(file, named).map_err(|source| Error::Path { path: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
     /// Parses an ignore file's text; `file` anchors its paths and names it in errors.
-    pub fn parse(text: &str, file: &Path) -> Result<Self> {
+    pub(crate) fn parse(text: &str, file: &Path) -> Result<Self> {
         let mut entries = Vec::new();
         for (index, raw) in text.lines().enumerate() {
             let invalid = |message: String| Error::ListFile { path: file.to_path_buf(), line: index + 1, message };
@@ -90,17 +90,12 @@ impl IgnoreFile {
     }
 
     /// How many entries the file has.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether the file has no entries.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The index of the first entry that hides this finding.
-    pub fn matching(&self, finding: &Finding) -> Option<usize> {
+    pub(crate) fn matching(&self, finding: &Finding) -> Option<usize> {
         let mut path = None;
         self.by_fingerprint.get(&finding.fingerprint)?.iter().copied().find(|&index| {
             self.entries[index].path.as_ref().is_none_or(|glob| {
@@ -110,7 +105,7 @@ impl IgnoreFile {
     }
 
     /// Describes the entries whose `used` flag is false.
-    pub fn describe_unused(&self, used: &[bool]) -> Vec<String> {
+    pub(crate) fn describe_unused(&self, used: &[bool]) -> Vec<String> {
         self.entries
             .iter()
             .zip(used)

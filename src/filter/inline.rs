@@ -6,30 +6,30 @@
 use crate::lines::Position;
 
 /// The marker that suppresses findings on its line.
-pub const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";
+pub(crate) const INLINE_ALLOW_MARKER: &[u8] = b"keyhound:allow";
 
 /// The lines of one text that carry an inline allow comment, found once per text so that
 /// checking each finding costs a binary search, not a look at its lines.
 #[derive(Debug, Default)]
-pub struct InlineAllows {
+pub(crate) struct InlineAllows {
     /// Sorted line numbers.
     lines: Vec<usize>,
 }
 
 impl InlineAllows {
     /// The allow comments of `text`, placed on its lines as [`crate::lines`] counts them.
-    pub fn of(text: &[u8]) -> Self {
+    pub(crate) fn of(text: &[u8]) -> Self {
         let offsets: Vec<usize> = memchr::memmem::find_iter(text, INLINE_ALLOW_MARKER).collect();
         InlineAllows { lines: crate::lines::locate(text, &offsets).into_iter().map(|(line, _)| line).collect() }
     }
 
     /// True when the text has no allow comment at all.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
 
     /// Whether a line from the first to the last of `position`'s carries an allow comment.
-    pub fn cover(&self, position: &Position) -> bool {
+    pub(crate) fn cover(&self, position: &Position) -> bool {
         let first = self.lines.partition_point(|&line| line < position.line);
         self.lines.get(first).is_some_and(|&line| line <= position.end_line)
     }

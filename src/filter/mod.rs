@@ -17,18 +17,18 @@
 //! so each drop is counted once, under the reason of the first filter that drops it. Pure
 //! functions over findings.
 
-pub mod allowlist;
-pub mod already_in_head;
-pub mod baseline;
-pub mod ignore_file;
-pub mod inline;
+pub(crate) mod allowlist;
+pub(crate) mod already_in_head;
+pub(crate) mod baseline;
+pub(crate) mod ignore_file;
+pub(crate) mod inline;
 
 use std::path::Path;
 
-pub use allowlist::Allowlist;
+pub(crate) use allowlist::Allowlist;
 use baseline::Baseline;
 use ignore_file::IgnoreFile;
-pub use inline::InlineAllows;
+pub(crate) use inline::InlineAllows;
 
 use crate::finding::Finding;
 use crate::paths::{forward_slashes, relative_to};
@@ -68,7 +68,7 @@ impl DropReason {
 /// The path of a finding as suppression files (`.keyhoundignore`, baselines) record it:
 /// relative to the directory `base` holding the file, with `/` separators. History findings
 /// carry repository paths already; a path outside `base` is kept as the finding has it.
-pub fn suppression_path(finding: &Finding, base: &Path) -> String {
+pub(crate) fn suppression_path(finding: &Finding, base: &Path) -> String {
     let path = Path::new(&finding.path);
     let relative = match finding.commit {
         Some(_) => None,
@@ -83,7 +83,7 @@ pub fn suppression_path(finding: &Finding, base: &Path) -> String {
 /// fields: inline allow comments drop findings before them, while scanning, and
 /// `keyhound staged`'s [`already_in_head`] after them.
 #[derive(Debug, Default)]
-pub struct Filters {
+pub(crate) struct Filters {
     /// The configured allowlists.
     pub allowlist: Allowlist,
     /// The `.keyhoundignore` file, if there is one.
@@ -96,7 +96,7 @@ pub struct Filters {
 
 /// What the filters kept, and what they say about themselves.
 #[derive(Debug, Default)]
-pub struct Filtered {
+pub(crate) struct Filtered {
     /// The findings to report.
     pub kept: Vec<Finding>,
     /// Why each of the others was dropped.
@@ -108,7 +108,7 @@ pub struct Filtered {
 impl Filters {
     /// Applies allowlist, ignore file and baseline, in that order, to the findings the
     /// scanner kept. `inline_allowed` holds the drops of filter 1, which the scanner made.
-    pub fn apply(&self, findings: Vec<Finding>, inline_allowed: Vec<DropReason>) -> Filtered {
+    pub(crate) fn apply(&self, findings: Vec<Finding>, inline_allowed: Vec<DropReason>) -> Filtered {
         let mut out = Filtered { dropped: inline_allowed, ..Filtered::default() };
         let mut kept = drop_where(findings, &mut out.dropped, |finding| self.allowlist.drop_reason(finding));
         if let Some(ignore) = &self.ignore {

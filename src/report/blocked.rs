@@ -8,7 +8,7 @@ use crate::rules::RuleSet;
 const FALLBACK_ENV_VAR: &str = "API_KEY";
 
 /// The lines that follow the findings of a blocked commit, without trailing newlines.
-pub fn lines(findings: &[Finding], rules: &RuleSet) -> Vec<String> {
+pub(crate) fn lines(findings: &[Finding], rules: &RuleSet) -> Vec<String> {
     let vars = env_vars(findings, rules);
     let example = vars.first().copied().unwrap_or(FALLBACK_ENV_VAR);
     let named = if vars.is_empty() { "an environment variable".to_string() } else { vars.join(", ") };

@@ -20,7 +20,7 @@ use crate::pipeline::ScanOutcome;
 use crate::rules::Severity;
 
 /// Writes the issues as one pretty-printed JSON array.
-pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let issues: Vec<Value> = outcome
         .findings
         .iter()

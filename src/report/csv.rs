@@ -36,7 +36,7 @@ const HEADER: [&str; 15] = [
 ];
 
 /// Writes the header and one row per finding.
-pub fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(outcome: &ScanOutcome, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     write_row(HEADER.iter().map(|name| name.to_string()), out)?;
     for finding in &outcome.findings {
         write_row(row(finding, options), out)?;

@@ -19,7 +19,12 @@ use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
 
 /// Writes one workflow command per finding.
-pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(
+    outcome: &ScanOutcome,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for finding in &outcome.findings {
         let command = match Level::of(finding.severity) {
             Level::Error => "error",

@@ -36,14 +36,14 @@ use crate::pipeline::ScanOutcome;
 use crate::rules::{RuleSet, Severity};
 
 /// The version of GitLab's security report schemas the report declares.
-pub const SCHEMA_VERSION: &str = "15.0.7";
+pub(super) const SCHEMA_VERSION: &str = "15.0.7";
 
 /// The commit id GitLab's own analyzer gives a finding from a scan of files, not commits.
 const NO_COMMIT: &str = "0000000";
 
 /// Writes the report as one pretty-printed JSON object. `finished` is when the scan ended;
 /// its start is `outcome.elapsed` before.
-pub fn write(
+pub(super) fn write(
     outcome: &ScanOutcome,
     rules: &RuleSet,
     options: &ReportOptions,

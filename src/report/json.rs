@@ -131,7 +131,7 @@ impl<'a> JsonFinding<'a> {
 }
 
 /// Writes all findings as one pretty-printed JSON array.
-pub fn write_array(
+pub(super) fn write_array(
     outcome: &ScanOutcome,
     verifications: &Verifications,
     options: &ReportOptions,
@@ -143,7 +143,7 @@ pub fn write_array(
 }
 
 /// Writes one compact JSON object per line.
-pub fn write_lines(
+pub(super) fn write_lines(
     outcome: &ScanOutcome,
     verifications: &Verifications,
     options: &ReportOptions,

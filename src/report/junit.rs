@@ -11,7 +11,12 @@ use crate::pipeline::ScanOutcome;
 use crate::rules::RuleSet;
 
 /// Writes the outcome as one `<testsuites>` document.
-pub fn write(outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(
+    outcome: &ScanOutcome,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let failures = outcome.findings.len();
     let tests = failures.max(1);
     let time = format!("{:.3}", outcome.elapsed.as_secs_f64());

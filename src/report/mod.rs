@@ -2,7 +2,7 @@
 //! bytes on a writer. Every format redacts secrets unless [`ReportOptions::show_secrets`] is
 //! set.
 
-pub mod blocked;
+pub(crate) mod blocked;
 mod codequality;
 mod csv;
 mod github;
@@ -10,8 +10,8 @@ mod gitlab;
 mod json;
 mod junit;
 mod sarif;
-pub mod summary;
-pub mod text;
+pub(crate) mod summary;
+pub(crate) mod text;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -69,7 +69,7 @@ impl Format {
 /// The command whose findings are reported: SARIF names it so that code scanning keeps the
 /// uploads of different commands apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `keyhound scan`.
     #[default]
     Scan,
@@ -81,7 +81,7 @@ pub enum Command {
 
 impl Command {
     /// The command's name on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Command::Scan => "scan",
             Command::History => "history",
@@ -92,7 +92,7 @@ impl Command {
 
 /// Options every reporter honours.
 #[derive(Debug, Clone, Default)]
-pub struct ReportOptions {
+pub(crate) struct ReportOptions {
     /// Print secrets whole instead of redacted.
     pub show_secrets: bool,
     /// Use ANSI colours (text format only).
@@ -106,7 +106,7 @@ pub struct ReportOptions {
 /// Where finding paths start from, and the roots a CI system wants them relative to: GitHub
 /// places annotations by path from the repository root, whatever directory keyhound ran in.
 #[derive(Debug, Clone, Default)]
-pub struct Checkout {
+pub(crate) struct Checkout {
     /// The absolute directory relative finding paths start from (the current directory for
     /// `scan`, the work tree for `history` and `staged`); `None` leaves paths as they are.
     pub base: Option<PathBuf>,
@@ -118,7 +118,7 @@ impl Checkout {
     /// `file` (a relative path from [`Checkout::base`], or an absolute one) relative to the
     /// first root that holds it, else as it is. The path is resolved lexically: it names what
     /// the scan read, and following symbolic links could only move it elsewhere.
-    pub fn relative(&self, file: &str) -> String {
+    pub(crate) fn relative(&self, file: &str) -> String {
         let Some(base) = &self.base else { return file.to_string() };
         let full = crate::paths::normalize(&base.join(file));
         self.roots
@@ -130,7 +130,7 @@ impl Checkout {
 
 impl ReportOptions {
     /// The secret as this report may show it.
-    pub fn secret_text(&self, finding: &Finding) -> String {
+    pub(crate) fn secret_text(&self, finding: &Finding) -> String {
         if self.show_secrets {
             finding.secret.clone()
         } else {
@@ -141,7 +141,7 @@ impl ReportOptions {
 
 /// Writes the findings of `outcome` in `format`, with their `verifications` (empty without
 /// `--verify`).
-pub fn write(
+pub(crate) fn write(
     format: Format,
     outcome: &ScanOutcome,
     verifications: &Verifications,
@@ -372,12 +372,12 @@ pub(crate) mod test_support {
     use crate::verify::{State, Verification, Verifications};
 
     /// A finding with a fixed, obviously fake secret.
-    pub fn finding(path: &str, line: usize) -> Finding {
+    pub(crate) fn finding(path: &str, line: usize) -> Finding {
         in_origin(Origin::File(path.into()), line)
     }
 
     /// The finding in an archive member inside the file `archive`.
-    pub fn finding_in_member(archive: &str, member: &str, line: usize) -> Finding {
+    pub(crate) fn finding_in_member(archive: &str, member: &str, line: usize) -> Finding {
         let provenance = Provenance { origin: Origin::File(archive.into()), members: vec![member.into()] };
         Finding { path: provenance.display(), provenance, ..finding(archive, line) }
     }
@@ -404,7 +404,7 @@ pub(crate) mod test_support {
     }
 
     /// An outcome of one finding, and its key's verification, in `state`.
-    pub fn verified_outcome(state: State) -> (ScanOutcome, Verifications) {
+    pub(crate) fn verified_outcome(state: State) -> (ScanOutcome, Verifications) {
         let finding = finding("a.py", 3);
         let verification =
             Verification { state, provider: Some("openai"), detail: "HTTP 429 insufficient_quota".into() };
@@ -413,18 +413,18 @@ pub(crate) mod test_support {
     }
 
     /// The finding in a blob at `path`, attributed to the commit that introduced it.
-    pub fn finding_in_commit(path: &str, line: usize) -> Finding {
+    pub(crate) fn finding_in_commit(path: &str, line: usize) -> Finding {
         let origin = Origin::Blob { path: path.into(), blob: git2::Oid::zero(), commit: git2::Oid::zero() };
         attributed(in_origin(origin, line))
     }
 
     /// The finding in the message of annotated tag `name`, attributed to it.
-    pub fn finding_in_tag_message(name: &str, line: usize) -> Finding {
+    pub(crate) fn finding_in_tag_message(name: &str, line: usize) -> Finding {
         attributed(in_origin(Origin::TagMessage { name: name.into(), tag: git2::Oid::zero() }, line))
     }
 
     /// The finding in a commit's message, attributed to the commit.
-    pub fn finding_in_commit_message(line: usize) -> Finding {
+    pub(crate) fn finding_in_commit_message(line: usize) -> Finding {
         attributed(in_origin(Origin::CommitMessage { commit: git2::Oid::zero() }, line))
     }
 

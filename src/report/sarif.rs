@@ -34,13 +34,13 @@ use crate::rules::{Rule, RuleSet, Severity};
 use crate::verify::{Verification, Verifications};
 
 /// The key under which results carry keyhound's content fingerprint.
-pub const FINGERPRINT_KEY: &str = "keyhound/v1";
+pub(super) const FINGERPRINT_KEY: &str = "keyhound/v1";
 
 /// The key under which results carry a fingerprint unique to their place.
-pub const LOCATION_FINGERPRINT_KEY: &str = "keyhound/location/v1";
+pub(super) const LOCATION_FINGERPRINT_KEY: &str = "keyhound/location/v1";
 
 /// Writes the outcome as one pretty-printed SARIF log.
-pub fn write(
+pub(super) fn write(
     outcome: &ScanOutcome,
     verifications: &Verifications,
     rules: &RuleSet,

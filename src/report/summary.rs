@@ -11,7 +11,7 @@ const MAX_NAMED: usize = 10;
 
 /// The summary lines for `outcome` and its `verifications` (empty without `--verify`),
 /// without trailing newlines.
-pub fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec<String> {
+pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec<String> {
     let stats = &outcome.stats;
     let mut lines = Vec::new();
     for warning in &stats.warnings {
@@ -73,7 +73,7 @@ pub fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec<String
 
 /// What `--quiet` still says: for an incomplete scan (exit code 2), each error and the line
 /// saying the scan is incomplete; nothing otherwise.
-pub fn incomplete_lines(outcome: &ScanOutcome) -> Vec<String> {
+pub(crate) fn incomplete_lines(outcome: &ScanOutcome) -> Vec<String> {
     if !outcome.is_incomplete() {
         return Vec::new();
     }

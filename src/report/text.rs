@@ -20,7 +20,7 @@ const RESET: &str = "\x1b[0m";
 const WRAP_WIDTH: usize = 96;
 
 /// Writes each finding as a short block, then how to fix each rule's findings.
-pub fn write(
+pub(crate) fn write(
     outcome: &ScanOutcome,
     verifications: &Verifications,
     rules: &RuleSet,
@@ -157,7 +157,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The one-line fix for a rule's findings.
-pub fn fix_for(rules: &RuleSet, rule_id: &str) -> String {
+pub(crate) fn fix_for(rules: &RuleSet, rule_id: &str) -> String {
     let env_var = rules.find(rule_id).and_then(|rule| rule.spec.env_var.as_deref());
     let destination = match env_var {
         Some(name) => format!("move it to an environment variable such as {name} and read it from there"),

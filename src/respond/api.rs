@@ -18,7 +18,7 @@ use crate::verify::{retrying, Attempt, VerifyOptions};
 const MAX_PAGES: usize = 100;
 
 /// The HTTP side of `respond`: one client, shared limits, the retry policy.
-pub struct Api {
+pub(crate) struct Api {
     client: Client,
     limits: HostLimits,
     options: VerifyOptions,
@@ -26,7 +26,7 @@ pub struct Api {
 
 impl Api {
     /// A client with `options`' timeout, limits and retry policy.
-    pub fn new(options: VerifyOptions) -> Self {
+    pub(crate) fn new(options: VerifyOptions) -> Self {
         let limits = HostLimits::new(options.per_host, options.per_host_interval);
         Api { client: Client::new(options.timeout), limits, options }
     }
@@ -46,7 +46,7 @@ impl Api {
     }
 
     /// GETs `path` with the bearer `token`; the body of a 200, else why not.
-    pub fn get_json(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Value, String> {
+    pub(crate) fn get_json(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Value, String> {
         let call = Call { method: Method::Get, path, bearer: Some(token), headers: &[], json: None };
         let answer = self.send(base, &call)?;
         match answer.status {
@@ -58,7 +58,7 @@ impl Api {
 
     /// Every item of an OpenAI list endpoint (`data`), following `has_more` with
     /// `after=<last_id>`; `path` carries any query of its own.
-    pub fn list_all(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Vec<Value>, String> {
+    pub(crate) fn list_all(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Vec<Value>, String> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         let mut after: Option<String> = None;
@@ -76,7 +76,7 @@ impl Api {
 
     /// Every page of a Usage API endpoint, following `has_more` with `page=<next_page>`;
     /// `path` carries a query.
-    pub fn pages(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Vec<Value>, String> {
+    pub(crate) fn pages(&self, base: &BaseUrl, path: &str, token: &str) -> Result<Vec<Value>, String> {
         let mut pages = Vec::new();
         let mut next: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -115,7 +115,7 @@ fn usage_cursor(page: &Value) -> Result<Option<String>, String> {
 
 /// `text` percent-encoded for a URL path segment or query value, so an id from an answer
 /// cannot change the request's shape.
-pub fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     crate::escape::percent_encode(text, b"")
 }
 

@@ -20,7 +20,7 @@ const MIN_TAIL: usize = 3;
 /// What kind of key an entry is, and where it lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Place {
+pub(crate) enum Place {
     /// A project's API key (a user's or a service account's).
     ProjectKey {
         /// The project's id.
@@ -34,7 +34,7 @@ pub enum Place {
 
 /// One key the organization lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Where the key lives.
     #[serde(flatten)]
     pub place: Place,
@@ -56,7 +56,7 @@ pub struct Entry {
 /// What identification found for one key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Identity {
+pub(crate) enum Identity {
     /// Not attempted (no admin key, not an OpenAI key, the listing failed).
     Skipped {
         /// Why.
@@ -80,7 +80,7 @@ pub enum Identity {
 }
 
 /// Every key the organization lists: each project's keys, then the admin keys.
-pub fn list_entries(api: &Api, base: &BaseUrl, admin_key: &str) -> Result<Vec<Entry>, String> {
+pub(crate) fn list_entries(api: &Api, base: &BaseUrl, admin_key: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     let projects = api.list_all(base, "/v1/organization/projects", admin_key)?;
     for project in &projects {
@@ -127,7 +127,7 @@ fn text(value: &Value) -> String {
 }
 
 /// The one entry `key` fits, if exactly one does.
-pub fn identify(key: &str, entries: &[Entry]) -> Identity {
+pub(crate) fn identify(key: &str, entries: &[Entry]) -> Identity {
     let fitting: Vec<&Entry> = entries.iter().filter(|entry| fits(&entry.redacted_value, key)).collect();
     match fitting.as_slice() {
         [] => Identity::NoMatch,
@@ -138,7 +138,7 @@ pub fn identify(key: &str, entries: &[Entry]) -> Identity {
 
 /// `identities` (one per distinct found key) with every match to an entry that several
 /// found keys fit turned into [`Identity::Contested`].
-pub fn one_key_per_entry(identities: Vec<Option<Identity>>) -> Vec<Option<Identity>> {
+pub(crate) fn one_key_per_entry(identities: Vec<Option<Identity>>) -> Vec<Option<Identity>> {
     let mut fitting: HashMap<String, usize> = HashMap::new();
     for identity in identities.iter().flatten() {
         if let Identity::Matched(entry) = identity {
@@ -162,7 +162,7 @@ pub fn one_key_per_entry(identities: Vec<Option<Identity>>) -> Vec<Option<Identi
 /// the key, at least `sk-`; the visible tail (after that run of mask characters) ends it,
 /// at least [`MIN_TAIL`] characters; and the mask hides at least one character of the key.
 /// (OpenAI's reference shows `sk-abc...def`; the dashboard shows `sk-…abcd`.)
-pub fn fits(redacted: &str, key: &str) -> bool {
+pub(crate) fn fits(redacted: &str, key: &str) -> bool {
     let is_mask = |c: char| matches!(c, '.' | '…' | '*');
     let Some(start) = redacted.find(is_mask) else { return false };
     let mask_len = redacted[start..].find(|c: char| !is_mask(c)).unwrap_or(redacted.len() - start);

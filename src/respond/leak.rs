@@ -16,7 +16,7 @@ use crate::rules::RuleSet;
 
 /// A distinct leaked key.
 #[derive(Debug, Clone)]
-pub struct Leak {
+pub(crate) struct Leak {
     /// Its first finding (which holds the secret whole; never shown).
     pub finding: Finding,
     /// Every place it was found.
@@ -29,7 +29,7 @@ pub struct Leak {
 
 /// One place a key was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FoundAt {
+pub(crate) struct FoundAt {
     /// The path (in the tree, or in the commit).
     pub path: String,
     /// The line.
@@ -39,7 +39,11 @@ pub struct FoundAt {
 }
 
 /// Groups `findings` by secret, in the order found; `blame` dates working-tree findings.
-pub fn group(findings: &[Finding], rules: &RuleSet, blame: &mut dyn FnMut(&Finding) -> Option<i64>) -> Vec<Leak> {
+pub(crate) fn group(
+    findings: &[Finding],
+    rules: &RuleSet,
+    blame: &mut dyn FnMut(&Finding) -> Option<i64>,
+) -> Vec<Leak> {
     let mut order: Vec<Leak> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for finding in findings {
@@ -81,14 +85,14 @@ fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 /// Dates working-tree findings with git blame, in the repository holding `start`.
-pub struct Blamer {
+pub(crate) struct Blamer {
     repo: Option<(Repository, PathBuf)>,
     cwd: PathBuf,
 }
 
 impl Blamer {
     /// A blamer for the repository at or above `start`; without one, every date is unknown.
-    pub fn new(start: &Path) -> Self {
+    pub(crate) fn new(start: &Path) -> Self {
         let repo = crate::source::git::open_repository(Some(start)).ok().and_then(|repo| {
             let root = repo.workdir().and_then(|dir| std::fs::canonicalize(dir).ok())?;
             Some((repo, root))
@@ -98,7 +102,7 @@ impl Blamer {
 
     /// The author date of the last commit touching `finding`'s line, `None` when the line
     /// is not committed (or the file is not in the repository, or is inside an archive).
-    pub fn date(&mut self, finding: &Finding) -> Option<i64> {
+    pub(crate) fn date(&mut self, finding: &Finding) -> Option<i64> {
         let (repo, root) = self.repo.as_ref()?;
         if !finding.provenance.members.is_empty() {
             return None;

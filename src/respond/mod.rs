@@ -13,13 +13,13 @@
 //! administration API; a found key travels only in the one call that revokes it (GitHub's);
 //! reports hold redacted keys only. Requests use the `--verify` transport ([`api`]).
 
-pub mod api;
-pub mod identify;
-pub mod leak;
-pub mod purge;
-pub mod report;
-pub mod revoke;
-pub mod usage;
+pub(crate) mod api;
+pub(crate) mod identify;
+pub(crate) mod leak;
+pub(crate) mod purge;
+pub(crate) mod report;
+pub(crate) mod revoke;
+pub(crate) mod usage;
 
 use serde::Serialize;
 
@@ -37,7 +37,7 @@ const OPENAI_RULES: &[&str] = &["openai-api-key", "openai-admin-key"];
 
 /// Where requests go and with which key.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The admin key (`OPENAI_ADMIN_KEY`), if set.
     pub admin_key: Option<String>,
     /// OpenAI's API (`https://api.openai.com`, or `--admin-base-url`).
@@ -50,7 +50,7 @@ pub struct Settings {
 
 /// What respond did, or would do, about one leaked key.
 #[derive(Debug, Clone, Serialize)]
-pub struct KeyReport {
+pub(crate) struct KeyReport {
     /// The rule that found it.
     pub rule: String,
     /// The key, redacted.
@@ -76,7 +76,7 @@ pub struct KeyReport {
 /// How a key is revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Delete the identified key through OpenAI's admin API.
     DeleteOpenaiKey,
     /// Revoke it through GitHub's credential revocation API.
@@ -92,7 +92,7 @@ pub enum Action {
 
 /// The whole response.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// `dry-run` or `revoke`.
     pub mode: &'static str,
     /// One entry per distinct key, in the order found.
@@ -106,7 +106,7 @@ pub struct Report {
 }
 
 /// Identifies each key, reads its usage and plans its action: read-only calls only.
-pub fn assess(leaks: &[Leak], settings: &Settings, api: &Api) -> Report {
+pub(crate) fn assess(leaks: &[Leak], settings: &Settings, api: &Api) -> Report {
     let mut report = Report { mode: "dry-run", keys: Vec::new(), purge: None, notes: Vec::new(), errors: Vec::new() };
     let entries = openai_entries(leaks, settings, api, &mut report);
     let identities = leaks.iter().map(|leak| identity_of(&leak.finding, entries.as_deref())).collect();
@@ -201,13 +201,13 @@ fn action_for(finding: &Finding, identity: Option<&Identity>) -> Action {
 }
 
 /// The lines a confirmation lists: every key that `--revoke` would revoke, and how.
-pub fn planned(report: &Report) -> Vec<String> {
+pub(crate) fn planned(report: &Report) -> Vec<String> {
     report.keys.iter().filter_map(report::planned_line).collect()
 }
 
 /// Revokes every key with an action keyhound can take; identification and usage already ran.
 /// Admin keys are deleted last, so the admin key in use (if it leaked) works to the end.
-pub fn execute(report: &mut Report, leaks: &[Leak], settings: &Settings, api: &Api) {
+pub(crate) fn execute(report: &mut Report, leaks: &[Leak], settings: &Settings, api: &Api) {
     report.mode = "revoke";
     let github: Vec<usize> = indices(report, |key| key.action == Action::RevokeOnGithub);
     let tokens: Vec<&str> = github.iter().map(|&i| leaks[i].finding.secret.as_str()).collect();
@@ -244,7 +244,7 @@ fn matched(key: &KeyReport) -> Option<&Entry> {
 impl Report {
     /// 2 when the scan was incomplete or a step failed; 0 when every key was revoked or
     /// found already revoked; 1 when a key was not acted on.
-    pub fn exit_status(&self, scan_incomplete: bool) -> crate::exit::ExitStatus {
+    pub(crate) fn exit_status(&self, scan_incomplete: bool) -> crate::exit::ExitStatus {
         use crate::exit::ExitStatus;
         let dealt_with = |key: &KeyReport| matches!(key.outcome, Outcome::Revoked | Outcome::AlreadyRevoked);
         if scan_incomplete || !self.errors.is_empty() {

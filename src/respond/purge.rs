@@ -18,7 +18,7 @@ const REPLACEMENT: &str = "***REMOVED***";
 
 /// The file's lines for `secrets`, and how many secrets a line cannot hold (a line break in
 /// one, as in a private key block).
-pub fn content(secrets: &[&str]) -> (String, usize) {
+pub(crate) fn content(secrets: &[&str]) -> (String, usize) {
     let mut text = String::new();
     let mut unwritable = 0;
     for secret in secrets {
@@ -32,14 +32,14 @@ pub fn content(secrets: &[&str]) -> (String, usize) {
 }
 
 /// Writes the file at `path` (mode 0600); how many secrets it could not hold.
-pub fn write(path: &Path, secrets: &[&str]) -> io::Result<usize> {
+pub(crate) fn write(path: &Path, secrets: &[&str]) -> io::Result<usize> {
     let (text, unwritable) = content(secrets);
     fsio::write_atomic(path, &Named::ByUser, 0o600, |out: &mut dyn Write| out.write_all(text.as_bytes()))?;
     Ok(unwritable)
 }
 
 /// The steps that purge history with the file at `path`.
-pub fn steps(path: &Path) -> Vec<String> {
+pub(crate) fn steps(path: &Path) -> Vec<String> {
     let file = Visible(path.display());
     vec![
         "revocation is what protects you: anyone may already have copied the key, and purging history only tidies"

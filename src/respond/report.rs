@@ -38,7 +38,7 @@ use crate::escape::Visible;
 
 /// The purge plan.
 #[derive(Debug, Clone, Serialize)]
-pub struct Purge {
+pub(crate) struct Purge {
     /// The replace-text file written.
     pub file: String,
     /// Secrets written to it.
@@ -50,13 +50,13 @@ pub struct Purge {
 }
 
 /// Writes `report` as pretty JSON.
-pub fn json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }
 
 /// Writes `report` for people.
-pub fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mode = if report.mode == "revoke" { "revoke" } else { "dry run: nothing revoked (--revoke to act)" };
     writeln!(out, "{} leaked key(s); {mode}", report.keys.len())?;
     for key in &report.keys {
@@ -158,7 +158,7 @@ fn action_text(key: &KeyReport) -> String {
 }
 
 /// What a confirmation lists for `key`, if `--revoke` would act on it.
-pub fn planned_line(key: &KeyReport) -> Option<String> {
+pub(crate) fn planned_line(key: &KeyReport) -> Option<String> {
     let line = match (&key.action, &key.identity) {
         (Action::DeleteOpenaiKey, Some(Identity::Matched(entry))) => format!("delete OpenAI {}", entry_text(entry)),
         (Action::RevokeOnGithub, _) => "revoke it through GitHub's credential revocation API".to_string(),

@@ -13,7 +13,7 @@ use crate::verify::options::BaseUrl;
 use crate::verify::probe::{Call, Method};
 
 /// Tokens GitHub's revocation API takes in one request.
-pub const GITHUB_BATCH: usize = 1000;
+pub(crate) const GITHUB_BATCH: usize = 1000;
 
 /// The prefixes of the tokens GitHub's credential revocation API accepts: personal access
 /// tokens (classic and fine-grained), OAuth app tokens, GitHub App user-to-server and
@@ -23,7 +23,7 @@ const GITHUB_REVOCABLE: &[&str] = &["ghp_", "github_pat_", "gho_", "ghu_", "ghr_
 /// What happened to a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", content = "detail", rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The provider deleted it (GitHub: accepted the revocation).
     Revoked,
     /// The provider no longer has it.
@@ -35,12 +35,12 @@ pub enum Outcome {
 }
 
 /// Whether GitHub's credential revocation API takes `secret`.
-pub fn github_revocable(rule_id: &str, secret: &str) -> bool {
+pub(crate) fn github_revocable(rule_id: &str, secret: &str) -> bool {
     rule_id.starts_with("github-") && GITHUB_REVOCABLE.iter().any(|prefix| secret.starts_with(prefix))
 }
 
 /// Deletes the identified OpenAI key `entry` with the admin key.
-pub fn delete_openai(api: &Api, base: &BaseUrl, admin_key: &str, entry: &Entry) -> Outcome {
+pub(crate) fn delete_openai(api: &Api, base: &BaseUrl, admin_key: &str, entry: &Entry) -> Outcome {
     let path = match &entry.place {
         Place::ProjectKey { project_id, .. } => {
             format!("/v1/organization/projects/{}/api_keys/{}", encode(project_id), encode(&entry.id))
@@ -59,7 +59,7 @@ pub fn delete_openai(api: &Api, base: &BaseUrl, admin_key: &str, entry: &Entry) 
 
 /// Sends `tokens` to GitHub's revocation API, [`GITHUB_BATCH`] to a request, without
 /// authentication (an authenticated request is refused); one outcome per token.
-pub fn revoke_github(api: &Api, base: &BaseUrl, tokens: &[&str]) -> Vec<Outcome> {
+pub(crate) fn revoke_github(api: &Api, base: &BaseUrl, tokens: &[&str]) -> Vec<Outcome> {
     let headers = [("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")];
     let mut outcomes = Vec::with_capacity(tokens.len());
     for batch in tokens.chunks(GITHUB_BATCH) {

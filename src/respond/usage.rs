@@ -12,7 +12,7 @@ const DAY: i64 = 86_400;
 
 /// A key's usage since a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// The first day counted (Unix seconds, midnight UTC).
     pub since: i64,
     /// Days with at least one request.
@@ -26,7 +26,7 @@ pub struct Usage {
 }
 
 /// Asks for `key_id`'s completions usage from the day holding `since` on.
-pub fn fetch(api: &Api, base: &BaseUrl, admin_key: &str, key_id: &str, since: i64) -> Result<Usage, String> {
+pub(crate) fn fetch(api: &Api, base: &BaseUrl, admin_key: &str, key_id: &str, since: i64) -> Result<Usage, String> {
     let day = since.div_euclid(DAY) * DAY;
     let path = format!(
         "/v1/organization/usage/completions?start_time={day}&bucket_width=1d&limit=31&group_by=api_key_id&api_key_ids={}",
@@ -38,7 +38,7 @@ pub fn fetch(api: &Api, base: &BaseUrl, admin_key: &str, key_id: &str, since: i6
 
 /// Sums the buckets of `pages` (`data[].results[]`) for `key_id`: a result of another key
 /// is not counted, one without a key id is (the query asked for this key alone).
-pub fn aggregate(pages: &[Value], key_id: &str, since: i64) -> Usage {
+pub(crate) fn aggregate(pages: &[Value], key_id: &str, since: i64) -> Usage {
     let mut usage = Usage { since, ..Usage::default() };
     let buckets = pages.iter().filter_map(|page| page["data"].as_array()).flatten();
     for bucket in buckets {
@@ -61,7 +61,7 @@ pub fn aggregate(pages: &[Value], key_id: &str, since: i64) -> Usage {
 
 /// Unix seconds of an RFC 3339 time (`2024-05-01T12:00:00+02:00`, as history findings carry
 /// their commit's date), `None` when it is not one.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
@@ -92,7 +92,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// The UTC day of `seconds`: `2024-05-01`.
-pub fn day(seconds: i64) -> String {
+pub(crate) fn day(seconds: i64) -> String {
     crate::source::history::rfc3339(seconds, 0)[..10].to_string()
 }
 

@@ -131,7 +131,7 @@ pub fn locate(start: &Path) -> Result<Option<Location>, Error> {
 impl Named {
     /// Named by the repository whose root holds `dir`: the work tree (or bare repository)
     /// [`locate`] finds from `dir`, else `dir` itself.
-    pub fn by_repository_at(dir: &Path) -> Self {
+    pub(crate) fn by_repository_at(dir: &Path) -> Self {
         let location = locate(dir).ok().flatten();
         Named::ByRepository { root: location.map_or_else(|| dir.to_path_buf(), |location| location.root) }
     }

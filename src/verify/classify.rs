@@ -8,7 +8,7 @@ use super::State;
 
 /// A provider's answer, reduced to what classification reads.
 #[derive(Debug, Clone, Default)]
-pub struct Reply {
+pub(super) struct Reply {
     /// HTTP status.
     pub status: u16,
     /// The body parsed as JSON (`Null` when it is not JSON).
@@ -21,7 +21,7 @@ pub struct Reply {
 
 /// What to do after one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// The key's state is known (or will not become known by asking again).
     Final(State, String),
     /// A transient failure (rate limit, server error, timeout): ask again after a pause,
@@ -32,7 +32,7 @@ pub enum Verdict {
 /// Classifies an answer from `provider` about `key`. Details name the status and error code
 /// only: a provider's message may quote part of the key, so it is never kept, and a code is
 /// kept only if it is plainly one (see [`is_plain_code`]).
-pub fn classify(provider: &Provider, reply: &Reply, key: &str) -> Verdict {
+pub(super) fn classify(provider: &Provider, reply: &Reply, key: &str) -> Verdict {
     let code = error_code(provider, &reply.body, key);
     let label = match code {
         Some(code) => format!("HTTP {} {code}", reply.status),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// Concurrency and rate limits, shared by all workers.
 #[derive(Debug)]
-pub struct HostLimits {
+pub(crate) struct HostLimits {
     per_host: usize,
     interval: Duration,
     hosts: Mutex<HashMap<String, Slot>>,
@@ -22,19 +22,19 @@ struct Slot {
 
 /// Leave to send one request to a host; dropping it frees the place.
 #[derive(Debug)]
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     limits: &'a HostLimits,
     host: String,
 }
 
 impl HostLimits {
     /// At most `per_host` (at least 1) requests at once per host, starts `interval` apart.
-    pub fn new(per_host: usize, interval: Duration) -> Self {
+    pub(crate) fn new(per_host: usize, interval: Duration) -> Self {
         HostLimits { per_host: per_host.max(1), interval, hosts: Mutex::default(), released: Condvar::new() }
     }
 
     /// Waits for a free place and for the host's next start time.
-    pub fn acquire(&self, host: &str) -> Permit<'_> {
+    pub(crate) fn acquire(&self, host: &str) -> Permit<'_> {
         let mut hosts = self.hosts.lock().expect("no thread panics while holding the lock");
         while hosts.get(host).is_some_and(|slot| slot.active >= self.per_host) {
             hosts = self.released.wait(hosts).expect("no thread panics while holding the lock");

@@ -13,9 +13,9 @@
 
 mod classify;
 pub(crate) mod limit;
-pub mod options;
+pub(crate) mod options;
 pub(crate) mod probe;
-pub mod providers;
+pub(crate) mod providers;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use options::VerifyOptions;
+pub(crate) use options::VerifyOptions;
 
 use crate::finding::Finding;
 use classify::Verdict;
@@ -35,7 +35,7 @@ use providers::Check;
 /// What the provider said about a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum State {
     /// The key works: revoke it now.
     Live,
     /// The provider recognised the key but refused this call (IP allow-list, missing
@@ -53,12 +53,12 @@ pub enum State {
 
 impl State {
     /// True when the key works, even if restricted or out of credit.
-    pub fn is_live(self) -> bool {
+    pub(crate) fn is_live(self) -> bool {
         matches!(self, State::Live | State::Restricted | State::OutOfCredit)
     }
 
     /// The wire name (`out-of-credit`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Live => "live",
             State::Restricted => "restricted",
@@ -72,7 +72,7 @@ impl State {
 
 /// The verification of one distinct secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Verification {
+pub(crate) struct Verification {
     /// What the provider said.
     pub state: State,
     /// The provider asked (`null` when unsupported).
@@ -82,11 +82,11 @@ pub struct Verification {
 }
 
 /// Verifications by finding fingerprint.
-pub type Verifications = BTreeMap<String, Verification>;
+pub(crate) type Verifications = BTreeMap<String, Verification>;
 
 /// What verifying a list of findings found out.
 #[derive(Debug)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// The providers' answers.
     pub verifications: Verifications,
     /// The order to report the findings in, as indexes into them: live keys first, the rest
@@ -96,7 +96,7 @@ pub struct Verified {
 
 /// Verifies every distinct secret of `findings`, which it leaves as they are, and says in
 /// which order to report them.
-pub fn verify(findings: &[Finding], options: &VerifyOptions) -> Verified {
+pub(crate) fn verify(findings: &[Finding], options: &VerifyOptions) -> Verified {
     let verifications = verify_findings(findings, options);
     let is_live = |finding: &Finding| verifications.get(&finding.fingerprint).is_some_and(|v| v.state.is_live());
     let mut live_first: Vec<usize> = (0..findings.len()).collect();
@@ -105,7 +105,7 @@ pub fn verify(findings: &[Finding], options: &VerifyOptions) -> Verified {
 }
 
 /// Verifies each distinct secret (by fingerprint) once, however many findings hold it.
-pub fn verify_findings(findings: &[Finding], options: &VerifyOptions) -> Verifications {
+pub(crate) fn verify_findings(findings: &[Finding], options: &VerifyOptions) -> Verifications {
     let mut distinct: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in findings {
         distinct.entry(&finding.fingerprint).or_insert(finding);
@@ -217,7 +217,7 @@ pub(crate) fn retrying<T>(
 }
 
 /// Counts of distinct secrets by state, in [`State`] order.
-pub fn tally(verifications: &Verifications) -> BTreeMap<State, usize> {
+pub(crate) fn tally(verifications: &Verifications) -> BTreeMap<State, usize> {
     let mut counts = BTreeMap::new();
     for verification in verifications.values() {
         *counts.entry(verification.state).or_insert(0) += 1;

@@ -18,14 +18,14 @@ use std::time::Duration;
 use super::providers::{Provider, PROVIDERS};
 
 /// Prefix of the per-provider override variables.
-pub const BASE_URL_ENV_PREFIX: &str = "KEYHOUND_VERIFY_BASE_URL_";
+pub(crate) const BASE_URL_ENV_PREFIX: &str = "KEYHOUND_VERIFY_BASE_URL_";
 
 /// Default time allowed for one request, connection included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A validated base URL, without a trailing `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseUrl {
+pub(crate) struct BaseUrl {
     url: String,
     origin_len: usize,
     loopback: bool,
@@ -33,7 +33,7 @@ pub struct BaseUrl {
 
 impl BaseUrl {
     /// Parses an override; the error says what is wrong with it.
-    pub fn parse(text: &str) -> Result<BaseUrl, String> {
+    pub(crate) fn parse(text: &str) -> Result<BaseUrl, String> {
         let url = text.trim().trim_end_matches('/');
         let (scheme, rest) = url.split_once("://").ok_or("it must start with https:// or http://")?;
         let authority = rest.split('/').next().unwrap_or_default();
@@ -51,17 +51,17 @@ impl BaseUrl {
     }
 
     /// The URL of `path` below this base.
-    pub fn join(&self, path: &str) -> String {
+    pub(crate) fn join(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
 
     /// `scheme://host[:port]`: what the per-host limits count.
-    pub fn origin(&self) -> &str {
+    pub(crate) fn origin(&self) -> &str {
         &self.url[..self.origin_len]
     }
 
     /// True for a loopback address, which is contacted directly (never through a proxy).
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         self.loopback
     }
 }
@@ -76,7 +76,7 @@ fn is_loopback(authority: &str) -> bool {
 
 /// How verification runs.
 #[derive(Debug, Clone)]
-pub struct VerifyOptions {
+pub(crate) struct VerifyOptions {
     /// `--verify-base-url`: every provider's requests go there.
     pub base_url: Option<BaseUrl>,
     /// `KEYHOUND_VERIFY_BASE_URL_<PROVIDER>`, by provider name.
@@ -116,7 +116,7 @@ impl Default for VerifyOptions {
 impl VerifyOptions {
     /// Options from `--verify-base-url`, `--verify-timeout` and the override variables, read
     /// through `env` (the process environment, or a map in tests).
-    pub fn resolve(
+    pub(crate) fn resolve(
         base_url: Option<&str>,
         timeout_secs: Option<f64>,
         env: impl Fn(&str) -> Option<String>,
@@ -138,7 +138,7 @@ impl VerifyOptions {
     }
 
     /// Where requests to `provider` go.
-    pub fn base_url_for(&self, provider: &Provider) -> BaseUrl {
+    pub(crate) fn base_url_for(&self, provider: &Provider) -> BaseUrl {
         let overridden = self.base_url.as_ref().or_else(|| self.provider_base_urls.get(provider.name));
         overridden.cloned().unwrap_or_else(|| BaseUrl {
             url: provider.base_url.to_string(),
@@ -148,7 +148,7 @@ impl VerifyOptions {
     }
 
     /// The pause before attempt `attempt + 1`: exponential, at least `Retry-After`, capped.
-    pub fn backoff_after(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff_after(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let exponential = self.backoff.saturating_mul(1 << attempt.saturating_sub(1).min(16));
         exponential.max(retry_after.unwrap_or_default()).min(self.max_backoff)
     }

@@ -19,7 +19,7 @@ const MAX_BODY: u64 = 256 << 10;
 
 /// HTTP agents for verification: one honouring the usual proxy variables for providers'
 /// hosts, one that never uses a proxy, for loopback overrides.
-pub struct Client {
+pub(crate) struct Client {
     proxied: Agent,
     direct: Agent,
 }
@@ -27,7 +27,7 @@ pub struct Client {
 impl Client {
     /// Agents with `timeout` for each whole request. Redirects are not followed (a key
     /// must never be sent to another host) and 4xx/5xx answers are read, not errors.
-    pub fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         let agent = |proxy: Option<ureq::Proxy>| {
             Agent::config_builder()
                 .http_status_as_error(false)
@@ -51,7 +51,7 @@ impl Client {
     }
 
     /// Asks `check`'s endpoint at `base` about `key`, and classifies the answer.
-    pub fn probe(&self, check: &Check, base: &BaseUrl, key: &str) -> Verdict {
+    pub(crate) fn probe(&self, check: &Check, base: &BaseUrl, key: &str) -> Verdict {
         let provider = check.provider;
         let bearer = (provider.auth == Auth::Bearer).then(|| format!("Bearer {key}"));
         let mut request = with_headers(self.agent(base).get(base.join(check.path)), bearer, provider.headers);

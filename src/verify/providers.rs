@@ -7,7 +7,7 @@
 
 /// How a provider expects the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// `Authorization: Bearer KEY`.
     Bearer,
     /// The key as the whole value of this header (`x-api-key: KEY`).
@@ -16,7 +16,7 @@ pub enum Auth {
 
 /// What an HTTP 401 from the provider means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unauthorized {
+pub(crate) enum Unauthorized {
     /// Every 401 means the key is invalid or revoked.
     Invalid,
     /// Only a 401 with one of these error codes means invalid; any other 401 (an IP
@@ -26,7 +26,7 @@ pub enum Unauthorized {
 
 /// A provider's API and the way it reports key states.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Provider {
+pub(crate) struct Provider {
     /// Short lowercase name, shown in reports; upper-cased it names the environment variable
     /// `KEYHOUND_VERIFY_BASE_URL_<NAME>` that overrides [`Provider::base_url`].
     pub name: &'static str,
@@ -51,7 +51,7 @@ pub struct Provider {
 
 /// One verifiable rule: which provider to ask, and where.
 #[derive(Debug)]
-pub struct Check {
+pub(crate) struct Check {
     /// The rule id (`rules/*.toml`).
     pub rule_id: &'static str,
     /// The provider.
@@ -61,7 +61,7 @@ pub struct Check {
 }
 
 /// OpenAI: errors are `{"error": {"code": "invalid_api_key", ...}}`.
-pub const OPENAI: Provider = Provider {
+pub(crate) const OPENAI: Provider = Provider {
     name: "openai",
     base_url: "https://api.openai.com",
     auth: Auth::Bearer,
@@ -74,7 +74,7 @@ pub const OPENAI: Provider = Provider {
 };
 
 /// Anthropic: errors are `{"type": "error", "error": {"type": "authentication_error"}}`.
-pub const ANTHROPIC: Provider = Provider {
+pub(crate) const ANTHROPIC: Provider = Provider {
     name: "anthropic",
     base_url: "https://api.anthropic.com",
     auth: Auth::Header("x-api-key"),
@@ -87,7 +87,7 @@ pub const ANTHROPIC: Provider = Provider {
 };
 
 /// Hugging Face: `whoami-v2` answers 401 for an unknown token.
-pub const HUGGINGFACE: Provider = Provider {
+pub(crate) const HUGGINGFACE: Provider = Provider {
     name: "huggingface",
     base_url: "https://huggingface.co",
     auth: Auth::Bearer,
@@ -100,7 +100,7 @@ pub const HUGGINGFACE: Provider = Provider {
 };
 
 /// Groq: an OpenAI-compatible API.
-pub const GROQ: Provider = Provider {
+pub(crate) const GROQ: Provider = Provider {
     name: "groq",
     base_url: "https://api.groq.com",
     auth: Auth::Bearer,
@@ -113,7 +113,7 @@ pub const GROQ: Provider = Provider {
 };
 
 /// OpenRouter: `/api/v1/key` describes the key, including the credit it has left.
-pub const OPENROUTER: Provider = Provider {
+pub(crate) const OPENROUTER: Provider = Provider {
     name: "openrouter",
     base_url: "https://openrouter.ai",
     auth: Auth::Bearer,
@@ -127,7 +127,7 @@ pub const OPENROUTER: Provider = Provider {
 
 /// GitHub: `/user` answers 401 "Bad credentials" for a revoked token; a 403 with
 /// `x-ratelimit-remaining: 0` is a rate limit.
-pub const GITHUB: Provider = Provider {
+pub(crate) const GITHUB: Provider = Provider {
     name: "github",
     base_url: "https://api.github.com",
     auth: Auth::Bearer,
@@ -140,12 +140,12 @@ pub const GITHUB: Provider = Provider {
 };
 
 /// Every provider, for validating overrides and documentation.
-pub const PROVIDERS: &[&Provider] = &[&OPENAI, &ANTHROPIC, &HUGGINGFACE, &GROQ, &OPENROUTER, &GITHUB];
+pub(crate) const PROVIDERS: &[&Provider] = &[&OPENAI, &ANTHROPIC, &HUGGINGFACE, &GROQ, &OPENROUTER, &GITHUB];
 
 /// The verifiable rules. Rules without a row here are reported as `unsupported`; so are
 /// `anthropic-oauth-token` (OAuth tokens need another auth scheme) and
 /// `github-refresh-token` (not usable as a bearer token, so a 401 would prove nothing).
-pub const CHECKS: &[Check] = &[
+pub(crate) const CHECKS: &[Check] = &[
     Check { rule_id: "openai-api-key", provider: &OPENAI, path: "/v1/models" },
     Check { rule_id: "openai-admin-key", provider: &OPENAI, path: "/v1/organization/admin_api_keys?limit=1" },
     Check { rule_id: "anthropic-api-key", provider: &ANTHROPIC, path: "/v1/models" },
@@ -163,7 +163,7 @@ pub const CHECKS: &[Check] = &[
 ];
 
 /// The check for a rule, if keyhound knows how to verify its secrets.
-pub fn check_for(rule_id: &str) -> Option<&'static Check> {
+pub(crate) fn check_for(rule_id: &str) -> Option<&'static Check> {
     CHECKS.iter().find(|check| check.rule_id == rule_id)
 }
 

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::finding::fingerprint;
 
+// Shared with the end-to-end tests, where its items are the test crate's API.
+#[allow(unreachable_pub)]
 #[path = "../../tests/e2e/mock_provider.rs"]
 mod mock_provider;
 

@@ -19,7 +19,7 @@ struct Node {
 /// Commits reachable from `tips` and not from `hidden`, parents before children. Commits
 /// that cannot be read are named in `errors`; history reached only through them is not
 /// listed.
-pub fn between(repo: &Repository, tips: &[Oid], hidden: &[Oid], errors: &mut Vec<String>) -> Vec<Oid> {
+pub(super) fn between(repo: &Repository, tips: &[Oid], hidden: &[Oid], errors: &mut Vec<String>) -> Vec<Oid> {
     let excluded: HashSet<Oid> = ancestors(repo, hidden, &HashSet::new(), errors).into_keys().collect();
     oldest_first(&ancestors(repo, tips, &excluded, errors))
 }

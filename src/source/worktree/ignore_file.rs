@@ -15,11 +15,11 @@ use crate::fsio::{self, ReadError};
 use crate::size::human_bytes;
 
 /// Ignore files larger than this are not read: real ones are a few kilobytes.
-pub const MAX_IGNORE_FILE: u64 = 1 << 20;
+pub(super) const MAX_IGNORE_FILE: u64 = 1 << 20;
 
 /// Where an ignore file comes from, which decides whether a symlink is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(super) enum Origin {
     /// Inside the scanned tree or its git directory: the repository's, never followed.
     Repository,
     /// The user's own configuration (core.excludesFile): followed, still bounded.
@@ -29,7 +29,7 @@ pub enum Origin {
 /// The rules of the ignore file at `path`: `Ok(None)` when there is none (or it holds no
 /// pattern), `Err` with the reason when it exists but was not read. `warn` receives a
 /// message for each line that is not a valid pattern (the line is skipped, never quoted).
-pub fn load(path: &Path, origin: Origin, warn: &dyn Fn(String)) -> Result<Option<Gitignore>, String> {
+pub(super) fn load(path: &Path, origin: Origin, warn: &dyn Fn(String)) -> Result<Option<Gitignore>, String> {
     let Some(text) = read(path, origin)? else { return Ok(None) };
     let mut builder = GitignoreBuilder::new("");
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

@@ -20,7 +20,7 @@ use crate::source::history;
 type Tracked = HashSet<Box<[u8]>>;
 
 /// A work tree's index and exclude files.
-pub struct Repository {
+pub(super) struct Repository {
     /// The work tree's root as the walk reached it, for warnings.
     dir: PathBuf,
     /// The work tree's root, relative to the walk's base.
@@ -38,7 +38,7 @@ impl Repository {
     /// Opens the repository whose work tree's root is `dir` (at `rel` from the walk's base)
     /// and reads its exclude files. One that cannot be opened is a warning and tracks
     /// everything.
-    pub fn open(dir: &Path, rel: &Path, context: &Context) -> Repository {
+    pub(super) fn open(dir: &Path, rel: &Path, context: &Context) -> Repository {
         let git = open_work_tree(dir).map_err(|why| context.warn(cannot(dir, "be opened", &why))).ok();
         let exclude = git
             .as_ref()
@@ -54,13 +54,13 @@ impl Repository {
     }
 
     /// Whether the index tracks the file at `rel` (from the walk's base).
-    pub fn tracks(&self, rel: &Path, context: &Context) -> bool {
+    pub(super) fn tracks(&self, rel: &Path, context: &Context) -> bool {
         let Some(tracked) = self.tracked.get_or_init(|| self.read_index(context)) else { return true };
         rel.strip_prefix(&self.rel).is_ok_and(|path| tracked.contains(index_key(path).as_slice()))
     }
 
     /// The exclude files' rules, each with the directory its patterns are relative to.
-    pub fn excludes(&self) -> impl Iterator<Item = (&Gitignore, &Path)> {
+    pub(super) fn excludes(&self) -> impl Iterator<Item = (&Gitignore, &Path)> {
         let global = self.global.as_deref();
         [self.exclude.as_ref(), global].into_iter().flatten().map(|rules| (rules, self.rel.as_path()))
     }
@@ -80,7 +80,7 @@ fn cannot(dir: &Path, what: &str, why: &str) -> String {
 
 /// The work tree `path` is in, `None` outside git or in a bare repository. Found as libgit2
 /// would find it, without opening the repository: the walk opens it when it reaches its root.
-pub fn work_tree_of(path: &Path) -> Result<Option<PathBuf>, String> {
+pub(super) fn work_tree_of(path: &Path) -> Result<Option<PathBuf>, String> {
     match crate::source::git::locate(path) {
         Ok(Some(location)) if location.root != location.git_dir => Ok(std::fs::canonicalize(&location.root).ok()),
         Ok(_) => Ok(None),

@@ -24,24 +24,24 @@ use crate::paths::display_path;
 /// What a walk's rules share: the user's global excludes file, read once, and the warnings
 /// about ignore files that were not read.
 #[derive(Default)]
-pub struct Context {
+pub(super) struct Context {
     global: OnceLock<Option<Arc<Gitignore>>>,
     warnings: Mutex<Vec<String>>,
 }
 
 impl Context {
     /// Records a warning for the summary.
-    pub fn warn(&self, message: String) {
+    pub(super) fn warn(&self, message: String) {
         self.warnings.lock().expect("no thread panics while holding the lock").push(message);
     }
 
     /// The warnings recorded.
-    pub fn into_warnings(self) -> Vec<String> {
+    pub(super) fn into_warnings(self) -> Vec<String> {
         self.warnings.into_inner().expect("walker threads have finished")
     }
 
     /// The user's global excludes file (git's `core.excludesFile`), located as git does.
-    pub fn global_excludes(&self) -> Option<Arc<Gitignore>> {
+    pub(super) fn global_excludes(&self) -> Option<Arc<Gitignore>> {
         self.global
             .get_or_init(|| {
                 let path = ignore::gitignore::gitconfig_excludes_path()?;
@@ -52,7 +52,7 @@ impl Context {
 
     /// The rules of one ignore file; one that exists but is not read is a warning, and the
     /// walk goes on as if it were empty, which can only scan more.
-    pub fn load(&self, path: &Path, origin: Origin) -> Option<Gitignore> {
+    pub(super) fn load(&self, path: &Path, origin: Origin) -> Option<Gitignore> {
         ignore_file::load(path, origin, &|message| self.warn(message)).unwrap_or_else(|why| {
             self.warn(format!(
                 "{}: not read ({why}); its ignore rules were not applied, so the files it lists were scanned",
@@ -65,7 +65,7 @@ impl Context {
 
 /// Which of the names that decide a directory's rules its listing holds.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Present {
+pub(super) struct Present {
     /// `.ignore`.
     pub ignore: bool,
     /// `.gitignore`.
@@ -76,7 +76,7 @@ pub struct Present {
 
 impl Present {
     /// Notes `name` if it is one of the names.
-    pub fn see(&mut self, name: &std::ffi::OsStr) {
+    pub(super) fn see(&mut self, name: &std::ffi::OsStr) {
         match name.to_str() {
             Some(".ignore") => self.ignore = true,
             Some(".gitignore") => self.gitignore = true,
@@ -87,7 +87,7 @@ impl Present {
 }
 
 /// The rules one directory adds to its parent's.
-pub struct Level {
+pub(super) struct Level {
     parent: Option<Arc<Level>>,
     /// The directory, relative to the walk's base.
     rel: PathBuf,
@@ -100,7 +100,7 @@ pub struct Level {
 impl Level {
     /// The rules of directory `dir` (at `rel` from the base), given its parent's and what its
     /// listing holds. Reads its ignore files, and its repository if it is a work tree's root.
-    pub fn of_dir(
+    pub(super) fn of_dir(
         parent: Option<&Arc<Level>>,
         dir: &Path,
         rel: &Path,
@@ -124,7 +124,7 @@ impl Level {
 
     /// Whether the entry at `rel` (from the base) is excluded by these rules. Tracked files
     /// are not: see [`Level::tracks`].
-    pub fn ignores(&self, rel: &Path, is_dir: bool) -> bool {
+    pub(super) fn ignores(&self, rel: &Path, is_dir: bool) -> bool {
         let levels = || std::iter::successors(Some(self), |level| level.parent.as_deref());
         let same_repository = |level: &&Level| match (&level.repository, &self.repository) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -146,7 +146,7 @@ impl Level {
     }
 
     /// Whether the file at `rel` (from the base) is tracked by the repository it is in.
-    pub fn tracks(&self, rel: &Path, context: &Context) -> bool {
+    pub(super) fn tracks(&self, rel: &Path, context: &Context) -> bool {
         self.repository.as_ref().is_some_and(|repository| repository.tracks(rel, context))
     }
 }
@@ -154,7 +154,7 @@ impl Level {
 /// Where a walk of a directory starts: the rules of the directories between the enclosing
 /// work tree's root and the scanned root, and whether they exclude the root itself.
 #[derive(Default)]
-pub struct Start {
+pub(super) struct Start {
     /// The root, relative to the base.
     pub rel: PathBuf,
     /// The rules in force in the root's parent.
@@ -167,7 +167,7 @@ pub struct Start {
 
 impl Start {
     /// The start of a walk of directory `root`.
-    pub fn of(root: &Path, context: &Context) -> Start {
+    pub(super) fn of(root: &Path, context: &Context) -> Start {
         let Some((work_tree, rel)) = enclosing_work_tree(root, context) else { return Start::default() };
         let (mut level, mut ignored) = (None, false);
         let (mut dir, mut dir_rel) = (work_tree.clone(), PathBuf::new());
