@@ -19,6 +19,10 @@
 //!   files, `0000000`, as GitLab's own analyzer writes when it scans no commit. A secret in
 //!   a commit or tag message has no file: only its commit.
 //!
+//! A test holds the output to `fixtures/schemas/gitlab-secret-detection-required.json`: what
+//! GitLab's documentation says it checks before ingesting a report (GitLab publishes its
+//! schema on gitlab.com, outside what keyhound vendors).
+//!
 //! `raw_source_code_extract`, which GitLab shows in the vulnerability's page, carries the
 //! secret only with `--show-secrets`: CI artifacts are readable by everyone who can read the
 //! pipeline.
@@ -227,6 +231,22 @@ mod tests {
         let message = &report["vulnerabilities"][1]["location"];
         assert!(message.get("file").is_none() && message.get("start_line").is_none(), "{message}");
         assert_eq!(message["commit"]["sha"], commit["sha"]);
+    }
+
+    #[test]
+    fn reports_hold_what_gitlab_requires() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/schemas/gitlab-secret-detection-required.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        let findings = vec![finding("app/.env", 3), finding_in_commit("src/a.py", 2), finding_in_commit_message(1)];
+        let report = render(findings, &ReportOptions { show_secrets: true, ..ReportOptions::default() });
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        let mut broken = report.clone();
+        broken["vulnerabilities"][0]["severity"] = "Severe".into();
+        assert!(!validator.is_valid(&broken), "the validator must reject an unknown severity");
     }
 
     #[test]
