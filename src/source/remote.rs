@@ -232,6 +232,7 @@ fn reason(stderr: &str) -> String {
             "repository not found",
         ),
         (&["could not resolve host", "name or service not known"][..], "host not found"),
+        (&["failed to connect", "connection refused", "couldn't connect"][..], "could not connect to the host"),
     ];
     if let Some((_, plain)) = known.iter().find(|(signs, _)| signs.iter().any(|sign| lower.contains(sign))) {
         return (*plain).to_string();
@@ -259,6 +260,7 @@ mod tests {
             ("remote: Repository not found.\nfatal: repository 'https://h/r/' not found", "repository not found"),
             ("fatal: '/srv/none' does not appear to be a git repository", "repository not found"),
             ("fatal: unable to access 'https://h/': Could not resolve host: h", "host not found"),
+            ("fatal: unable to access 'https://h:1/': Failed to connect to h port 1", "could not connect to the host"),
         ];
         for (stderr, plain) in cases {
             assert_eq!(reason(stderr), plain, "{stderr}");
@@ -267,11 +269,8 @@ mod tests {
 
     #[test]
     fn other_errors_quote_git_escaped() {
-        let stderr = "Cloning…\nfatal: unable to access 'https://127.0.0.1:1/r/': Failed to connect\x1b[2J\n";
-        assert_eq!(
-            reason(stderr),
-            "git said: fatal: unable to access 'https://127.0.0.1:1/r/': Failed to connect\\e[2J"
-        );
+        let stderr = "Cloning…\nfatal: protocol error: bad line length\x1b[2J\n";
+        assert_eq!(reason(stderr), "git said: fatal: protocol error: bad line length\\e[2J");
         assert_eq!(reason(""), "git failed and said nothing");
     }
 

@@ -275,8 +275,8 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
             }
         }
         for id in blobs {
-            if !self.blobs.contains_key(&id) {
-                self.blobs.insert(id, Sightings { first_path: 0, places: 1 });
+            if let Entry::Vacant(vacant) = self.blobs.entry(id) {
+                vacant.insert(Sightings { first_path: 0, places: 1 });
                 self.counters.blobs_found.fetch_add(1, Ordering::Relaxed);
                 self.result.unreachable_blobs += 1;
                 (self.send)(Item::Unreachable { id, path: None });
@@ -301,7 +301,10 @@ fn unreachable_objects(repo: &Repository, walked: &[Oid]) -> Result<(Vec<Oid>, V
     let odb = repo.odb()?;
     // An object may sit in several packs and loose too: the set keeps it once.
     let mut ids = std::collections::BTreeSet::new();
-    odb.foreach(|id| ids.insert(*id) || true)?;
+    odb.foreach(|id| {
+        ids.insert(*id);
+        true
+    })?;
     let walked: HashSet<Oid> = walked.iter().copied().collect();
     let (mut commits, mut blobs) = (Vec::new(), Vec::new());
     for id in ids {
