@@ -405,6 +405,29 @@ mod tests {
     }
 
     #[test]
+    fn unreachable_blobs_come_after_the_walk_at_an_unreachable_commits_path_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, &[("a", "x")], &[]);
+        let amended = commit(&repo, &[("a", "x"), (".env", "key")], &[first]);
+        repo.reference("refs/heads/master", first, true, "amend away").unwrap();
+        repo.set_head("refs/heads/master").unwrap();
+        let loose = repo.blob(b"loose").unwrap();
+        let selection = Selection { unreachable: true, ..Selection::default() };
+        let plan = plan(&repo, &selection).unwrap();
+        let mut items = Vec::new();
+        let enumeration = enumerate(&repo, &plan, &Counters::default(), |item| match item {
+            Item::Blob { path, .. } => items.push(Some(path)),
+            Item::Unreachable { path, .. } => items.push(path.map(|path| format!("unreachable {path}"))),
+            Item::Message { .. } => {}
+        });
+        assert_eq!(items, [Some("a".to_string()), Some("unreachable .env".to_string()), None]);
+        assert_eq!(enumeration.unreachable_blobs, 2);
+        assert!(enumeration.places.contains_key(&loose));
+        assert!(!plan.commits.contains(&amended));
+    }
+
+    #[test]
     fn a_path_hashes_as_the_walk_builds_it_name_by_name() {
         assert_eq!(path_hash(""), 0);
         assert_eq!(path_hash("app/main.py"), child_hash(child_hash(0, b"app"), b"main.py"));

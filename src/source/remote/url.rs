@@ -47,6 +47,10 @@ impl RemoteUrl {
                 let allowed = SCHEMES.join(", ");
                 return Err(Error::Usage(format!("unsupported URL scheme {scheme:?} (keyhound clones {allowed})")));
             }
+            // git refuses such a host too (`ssh -oProxyCommand=…`); refused here, it never runs.
+            if userinfo_and_host(arg).1.starts_with('-') {
+                return Err(Error::Usage(format!("refusing {:?}: its host starts with '-'", redact(arg))));
+            }
             return Ok(Some(RemoteUrl::new(arg)));
         }
         let Some((before, _)) = arg.split_once(':') else { return Ok(None) };
@@ -82,7 +86,7 @@ impl RemoteUrl {
     pub(super) fn redact_in(&self, text: &str) -> String {
         let mut text = redact(text);
         // git may quote the credentials apart from the URL: the whole userinfo, or the password.
-        if let Some(userinfo) = userinfo(&self.raw) {
+        if let (Some(userinfo), _) = userinfo_and_host(&self.raw) {
             let password = userinfo.split_once(':').map(|(_, password)| password);
             for secret in [Some(userinfo), password].into_iter().flatten().filter(|s| !s.is_empty()) {
                 text = text.replace(secret, HIDDEN);
@@ -92,11 +96,14 @@ impl RemoteUrl {
     }
 }
 
-/// The userinfo of a `scheme://userinfo@host/…` URL.
-fn userinfo(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
+/// The userinfo (if any) and the rest of the authority of a `scheme://userinfo@host/…` URL.
+fn userinfo_and_host(url: &str) -> (Option<&str>, &str) {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    authority.rfind('@').map(|at| &authority[..at])
+    match authority.rfind('@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
+    }
 }
 
 /// `text` with the userinfo of every `scheme://userinfo@host` in it replaced by `***`.
@@ -144,7 +151,16 @@ mod tests {
 
     #[test]
     fn other_schemes_helpers_and_options_are_refused() {
-        for arg in ["http://host/r", "ext::sh -c touch% /tmp/x", "fd::3", "-uhelp", "--upload-pack=x", "ftp://h/r"] {
+        for arg in [
+            "http://host/r",
+            "ext::sh -c touch% /tmp/x",
+            "fd::3",
+            "-uhelp",
+            "--upload-pack=x",
+            "ftp://h/r",
+            "ssh://-oProxyCommand=x/r",
+            "ssh://u@-x/r",
+        ] {
             assert!(RemoteUrl::classify(arg).is_err(), "{arg}");
         }
         let message = RemoteUrl::classify("-https://u:tok@h/r").unwrap_err().to_string();
