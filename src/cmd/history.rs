@@ -15,7 +15,7 @@ use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::config::Config;
 use crate::driver::history::{attribute, count_occurrences, earliest_per_file};
 use crate::driver::{self, Driver, Scanned};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
 use crate::pipeline::{self, ScanOutcome};
@@ -26,6 +26,9 @@ use crate::source::remote::{self, CloneOptions, ClonedRepo, RemoteUrl};
 /// Runs the command.
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let url = args.repo.as_deref().map(remote_url).transpose()?.flatten();
+    if url.is_none() && (args.clone_dir.is_some() || args.keep_clone) {
+        return Err(Error::Usage("--clone-dir and --keep-clone apply to a repository URL only".into()));
+    }
     let clone = url.as_ref().map(|url| remote::clone_mirror(url, &clone_options(args))).transpose()?;
     let repo = history::open(clone.as_ref().map_or(args.repo.as_deref(), |clone| Some(clone.path())))?;
     // A clone has no work tree to hold a `.keyhound.toml`: the user's is found from where they

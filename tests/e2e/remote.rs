@@ -73,6 +73,10 @@ fn keep_clone_with_clone_dir_keeps_the_mirror() {
     let (run, _) = keyhound(&place, &["history", "--clone-dir", other.to_str().expect("UTF-8"), &url]);
     run.expect_code(1);
     assert!(!other.exists(), "the clone directory was not removed");
+    // A local repository is scanned where it is.
+    let (run, _) = keyhound(&place, &["history", "--keep-clone", source.path().to_str().expect("UTF-8")]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("apply to a repository URL only"), "{}", run.stderr);
 }
 
 /// A `git daemon` serving a directory on 127.0.0.1, killed when dropped.

@@ -263,7 +263,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     /// the trees of unreachable commits name, at their path (oldest commit first), then the
     /// rest, with none.
     fn unreachable(&mut self, walked: &[Oid]) {
-        let (commits, blobs) = match unreachable_objects(self.repo, walked) {
+        let (commits, blobs) = match unreachable_objects(self.repo, walked, &mut self.result.errors) {
             Ok(objects) => objects,
             Err(e) => return self.result.errors.push(format!("cannot list the object database: {}", Plain(&e))),
         };
@@ -297,23 +297,34 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
 }
 
 /// The commits of the object database not in `walked`, oldest first, and all its blobs.
-fn unreachable_objects(repo: &Repository, walked: &[Oid]) -> Result<(Vec<Oid>, Vec<Oid>), git2::Error> {
+/// Objects that cannot be read are named in `errors`; only an object database that cannot be
+/// listed at all fails.
+fn unreachable_objects(
+    repo: &Repository,
+    walked: &[Oid],
+    errors: &mut Vec<String>,
+) -> Result<(Vec<Oid>, Vec<Oid>), git2::Error> {
     let odb = repo.odb()?;
-    // An object may sit in several packs and loose too: the set keeps it once.
-    let mut ids = std::collections::BTreeSet::new();
+    let mut ids = Vec::new();
     odb.foreach(|id| {
-        ids.insert(*id);
+        ids.push(*id);
         true
     })?;
+    // An object may sit in several packs and loose too.
+    ids.sort_unstable();
+    ids.dedup();
     let walked: HashSet<Oid> = walked.iter().copied().collect();
     let (mut commits, mut blobs) = (Vec::new(), Vec::new());
     for id in ids {
-        match odb.read_header(id)? {
-            (_, ObjectType::Commit) if !walked.contains(&id) => {
-                commits.push((repo.find_commit(id)?.time().seconds(), id))
-            }
-            (_, ObjectType::Blob) => blobs.push(id),
-            _ => {}
+        let kind = odb.read_header(id).map(|(_, kind)| kind);
+        match kind {
+            Ok(ObjectType::Commit) if !walked.contains(&id) => match repo.find_commit(id) {
+                Ok(commit) => commits.push((commit.time().seconds(), id)),
+                Err(e) => errors.push(format!("unreachable commit {id}: {}", Plain(&e))),
+            },
+            Ok(ObjectType::Blob) => blobs.push(id),
+            Ok(_) => {}
+            Err(e) => errors.push(format!("object {id}: {}", Plain(&e))),
         }
     }
     commits.sort_unstable();
