@@ -147,7 +147,13 @@ fn run_git(url: &RemoteUrl, dest: &Path, timeout: Duration) -> Result<()> {
         .spawn()
         .map_err(|e| failed(format!("cannot run git ({e}); is git installed and on PATH?")))?;
     let stderr = child.stderr.take().expect("stderr is piped");
-    let reader = std::thread::spawn(move || read_kept(stderr));
+    // Not scoped: after a timeout, a process that escaped the killed group could hold the pipe.
+    let reader = std::thread::Builder::new().name("git stderr".into()).spawn(move || read_kept(stderr));
+    let reader = reader.map_err(|e| {
+        kill_group(&mut child);
+        drop(child.wait());
+        Error::Threads { what: "a thread to read git's errors".into(), reason: e.to_string() }
+    })?;
     match wait_bounded(&mut child, timeout) {
         None => Err(failed(format!("timed out after {} s", timeout.as_secs()))),
         Some(status) if status.success() => Ok(()),
