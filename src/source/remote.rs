@@ -15,7 +15,8 @@
 //!   instead of a prompt that would hang a batch run;
 //! - arguments go to git as argv, never through a shell, after `--`;
 //! - `--clone-timeout` bounds the clone: on expiry git's whole process group (`git-remote-*`,
-//!   `ssh`) is killed.
+//!   `ssh`) is killed. git runs in a session of its own, without the terminal, so nothing it
+//!   starts can prompt there either: ssh keys need an agent or no passphrase.
 //!
 //! Errors say in plain words what went wrong ("authentication required", "repository not
 //! found", "timed out after 600 s"), from git's standard error (the only channel git has),
@@ -178,8 +179,23 @@ fn clone_command(url: &RemoteUrl, dest: &Path) -> Command {
     command.env("GIT_TERMINAL_PROMPT", "0").env("GCM_INTERACTIVE", "never");
     command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    detach(&mut command);
     command
+}
+
+/// Runs the command in a session of its own: a process group [`kill_group`] can kill whole,
+/// and no controlling terminal, so that `ssh` fails at once where it would prompt (a host key
+/// to confirm, a key's passphrase with no agent) instead of stopping in the background until
+/// the timeout.
+#[cfg(unix)]
+fn detach(command: &mut Command) {
+    let new_session = || match unsafe { libc::setsid() } {
+        -1 => Err(std::io::Error::last_os_error()),
+        _ => Ok(()),
+    };
+    // SAFETY: setsid(2) is async-signal-safe, and the closure allocates nothing, as a
+    // pre-exec hook in the forked child must.
+    unsafe { std::os::unix::process::CommandExt::pre_exec(command, new_session) };
 }
 
 /// The first [`STDERR_KEPT`] bytes of git's standard error, read to its end.
@@ -210,7 +226,7 @@ fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
 fn kill_group(child: &mut Child) {
     let group = libc::pid_t::try_from(child.id()).expect("process ids fit pid_t");
     // SAFETY: kill(2) takes no pointers; the negative id names the group the child leads
-    // (`process_group(0)` above), which holds only git and what git started.
+    // (its own session, see `detach`), which holds only git and what git started.
     unsafe { libc::kill(-group, libc::SIGKILL) };
 }
 
