@@ -15,9 +15,9 @@
 //! Commit messages and annotated tag messages (whole scans only) are handed out too. With
 //! [`Selection::unreachable`], so is every blob of the object database that no ref reaches,
 //! after the walk: those an unreachable commit's tree names at their path (an amended-away
-//! commit's key), then the rest with no path. Only
-//! object reads are used: no checkout, filters, diff drivers or hooks, so nothing a scanned
-//! repository's configuration names is ever run.
+//! commit's key), then the rest with no path. Only object reads are used: no checkout,
+//! filters, diff drivers or hooks, so nothing a scanned repository's configuration names is
+//! ever run.
 //!
 //! The steps, each a module: [`plan()`] resolves the selection into commits and tags,
 //! [`enumerate()`] walks them on the calling thread, [`Blobs`] streams what it hands out to
