@@ -340,9 +340,25 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// The repository [default: the one the current directory is in]; a path inside it limits
-    /// the scan to that path's history, as `git log -- PATH` does.
+    /// the scan to that path's history, as `git log -- PATH` does. A URL (https, ssh, git,
+    /// file, or scp-like `user@host:path`) is cloned as a bare mirror first, safely (see the
+    /// README), and the clone removed after the scan.
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
+    /// Clone a remote REPO into DIR (which must not exist yet) instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub clone_dir: Option<PathBuf>,
+    /// Keep the clone of a remote REPO after the scan (its path is printed in the summary).
+    #[arg(long)]
+    pub keep_clone: bool,
+    /// Give up cloning a remote REPO after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::source::remote::DEFAULT_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub clone_timeout: u64,
+    /// Also scan every blob in the object database that no ref reaches (amended-away commits,
+    /// dropped stashes, objects only the reflog holds), reported as "unreachable".
+    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes"])]
+    pub unreachable: bool,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
     #[arg(long, value_name = "A..B", conflicts_with = "since")]
     pub range: Option<String>,

@@ -66,6 +66,14 @@ pub enum Error {
         /// libgit2's error.
         source: git2::Error,
     },
+    /// A remote repository could not be cloned.
+    #[error("could not clone {}: {}", Visible(url), Visible(reason))]
+    Clone {
+        /// The URL, credentials redacted.
+        url: String,
+        /// Why, in plain words.
+        reason: String,
+    },
     /// Writing a report or other output failed.
     #[error("cannot write {}: {}", Visible(target), Visible(source))]
     Output {

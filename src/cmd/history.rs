@@ -1,10 +1,12 @@
 //! `keyhound history [REPO]`: every blob and message in a repository's history (or in what a
 //! range of commits introduced), each scanned once and attributed to the commit that
-//! introduced it. The steps: plan, drive (enumerate and scan), attribute, count occurrences,
-//! keep the earliest per file, summarise.
+//! introduced it. A remote REPO is cloned first (`crate::source::remote`) and its clone
+//! removed when the scan is done. The steps: plan, drive (enumerate and scan), attribute,
+//! count occurrences, keep the earliest per file, summarise.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use git2::Repository;
 
@@ -13,28 +15,70 @@ use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::config::Config;
 use crate::driver::history::{attribute, count_occurrences, earliest_per_file};
 use crate::driver::{self, Driver, Scanned};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::matcher::Matcher;
 use crate::pipeline::{self, ScanOutcome};
 use crate::report;
 use crate::source::history::{self, Blobs, Counters, Selection, Summary};
+use crate::source::remote::{self, CloneOptions, ClonedRepo, RemoteUrl};
 
 /// Runs the command.
 pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let repo = history::open(args.repo.as_deref())?;
-    let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let url = args.repo.as_deref().map(remote_url).transpose()?.flatten();
+    if url.is_none() && (args.clone_dir.is_some() || args.keep_clone) {
+        return Err(Error::Usage("--clone-dir and --keep-clone apply to a repository URL only".into()));
+    }
+    let clone = url.as_ref().map(|url| remote::clone_mirror(url, &clone_options(args))).transpose()?;
+    let repo = history::open(clone.as_ref().map_or(args.repo.as_deref(), |clone| Some(clone.path())))?;
+    // A clone has no work tree to hold a `.keyhound.toml`: the user's is found from where they
+    // run keyhound, never from a temporary directory's parents.
+    let (anchor, base) = match &clone {
+        Some(_) => (PathBuf::from("."), None),
+        None => (repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf(), repo.workdir()),
+    };
     let mut config = Config::resolve(global, &anchor)?;
-    super::place_report(&mut config, report::Command::History, repo.workdir(), || Some(anchor.clone()));
+    let root = clone.is_none().then(|| anchor.clone());
+    super::place_report(&mut config, report::Command::History, base, || root);
+    let path = match (&clone, args.repo.as_deref()) {
+        (None, Some(given)) => history::path_within(&repo, given)?,
+        _ => None,
+    };
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,
-        path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
+        path,
+        unreachable: args.unreachable,
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
     let mut outcome = scan_history(&repo, &selection, &config, progress)?;
+    if let (Some(url), Some(clone)) = (&url, &clone) {
+        outcome.stats.notes.push(clone_note(url, clone));
+    }
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
     super::emit(&config, &outcome, &verifications)
+}
+
+/// The remote `repo` names, if it is a URL rather than a path.
+fn remote_url(repo: &Path) -> Result<Option<RemoteUrl>> {
+    repo.to_str().map_or(Ok(None), RemoteUrl::classify)
+}
+
+fn clone_options(args: &HistoryArgs) -> CloneOptions {
+    CloneOptions {
+        dir: args.clone_dir.clone(),
+        keep: args.keep_clone,
+        timeout: Duration::from_secs(args.clone_timeout),
+    }
+}
+
+/// What the summary says of a remote scan: which URL, and where its clone stays if kept.
+fn clone_note(url: &RemoteUrl, clone: &ClonedRepo) -> String {
+    if clone.is_kept() {
+        format!("scanned {url} (a mirror clone, kept at {})", clone.path().display())
+    } else {
+        format!("scanned {url} (a mirror clone, removed after the scan)")
+    }
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.

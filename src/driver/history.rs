@@ -26,7 +26,7 @@ enum Place {
 impl Place {
     fn of(origin: &Origin) -> Option<Place> {
         match origin {
-            Origin::Blob { blob, .. } => Some(Place::Blob(*blob)),
+            Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. } => Some(Place::Blob(*blob)),
             Origin::CommitMessage { commit } => Some(Place::Message(*commit)),
             Origin::TagMessage { tag, .. } => Some(Place::Message(*tag)),
             Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) => None,

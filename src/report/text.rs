@@ -75,6 +75,8 @@ fn write_finding(
             commit.date,
             Visible(&commit.summary)
         )?;
+    } else if matches!(finding.provenance.origin, crate::source::Origin::Unreachable { .. }) {
+        writeln!(out, "    commit: unreachable (no ref reaches this blob)")?;
     }
     if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
         writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;

@@ -1,4 +1,5 @@
-//! Sources of blobs to scan: the working tree, git history, the staged index, standard input.
+//! Sources of blobs to scan: the working tree, git history (local, or a remote cloned first),
+//! the staged index, standard input.
 //! A source knows files and git, never rules or output: it implements [`Source`], handing each
 //! unit's bytes and [`Origin`] to a [`Visitor`] the driver made for the reading thread, and
 //! counts what it passed over.
@@ -11,6 +12,7 @@
 pub mod git;
 pub mod history;
 pub mod provenance;
+pub mod remote;
 pub mod staged;
 pub mod stdin;
 pub mod worktree;

@@ -2,8 +2,8 @@
 //! attribution decides by, so nothing ever parses a path string back into its origin.
 //!
 //! A [`Provenance`] is an [`Origin`] (a work-tree file, a staged blob, a blob in the commit that
-//! introduced it, a commit or tag message, standard input) and the archive members opened
-//! inside it, outermost first. Members are a list beside the origin rather than a variant:
+//! introduced it, a blob no ref reaches, a commit or tag message, standard input) and the
+//! archive members opened inside it, outermost first. Members are a list beside the origin rather than a variant:
 //! any origin can be an archive (a file, a staged blob, a blob in history, even standard
 //! input), so a `Member` variant would have to nest a whole provenance in each level, and
 //! every question about the origin (is it a message? which commit?) would first have to dig
@@ -52,6 +52,14 @@ pub enum Origin {
         /// The commit that introduced it.
         commit: Oid,
     },
+    /// A blob no ref reaches (`history --unreachable`): an amended-away commit's, a dropped
+    /// stash's, one only the reflog or nothing at all holds.
+    Unreachable {
+        /// The blob.
+        blob: Oid,
+        /// Its path in an unreachable commit's tree, if one names it.
+        path: Option<String>,
+    },
     /// A commit's message.
     CommitMessage {
         /// The commit.
@@ -79,7 +87,9 @@ impl Origin {
         match self {
             Origin::Blob { commit, .. } | Origin::CommitMessage { commit } => Some(*commit),
             Origin::TagMessage { tag, .. } => Some(*tag),
-            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) => None,
+            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
+                None
+            }
         }
     }
 
@@ -88,6 +98,7 @@ impl Origin {
         match self {
             Origin::File(path) | Origin::Staged(path) | Origin::Head(path) | Origin::Blob { path, .. } => Some(path),
             Origin::Stdin(name) => Some(name),
+            Origin::Unreachable { path, .. } => path.as_deref(),
             Origin::CommitMessage { .. } | Origin::TagMessage { .. } => None,
         }
     }
@@ -98,6 +109,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::CommitMessage { .. } => f.write_str("<commit message>"),
             Origin::TagMessage { name, .. } => write!(f, "<tag message: {name}>"),
+            Origin::Unreachable { blob, path: None } => write!(f, "<unreachable blob {blob:.12}>"),
             other => f.write_str(other.file_path().unwrap_or_default()),
         }
     }
@@ -173,5 +185,10 @@ mod tests {
         assert_eq!(blob.git_object(), Some(Oid::zero()));
         assert_eq!(Provenance::new(blob).file_name(), Some("b.gz"));
         assert_eq!(Origin::Stdin("-".into()).to_string(), "-");
+        let unreachable = Origin::Unreachable { blob: Oid::zero(), path: None };
+        assert_eq!(unreachable.to_string(), "<unreachable blob 000000000000>");
+        assert_eq!((unreachable.git_object(), unreachable.file_path()), (None, None));
+        let named = Origin::Unreachable { blob: Oid::zero(), path: Some("app/.env".into()) };
+        assert_eq!((named.to_string().as_str(), named.file_path()), ("app/.env", Some("app/.env")));
     }
 }

@@ -8,6 +8,7 @@ mod history;
 mod hostile;
 mod mock_provider;
 mod precommit;
+mod remote;
 mod respond;
 mod rules;
 // The hooks are POSIX sh scripts.

@@ -12,9 +12,12 @@
 //! A scan limited to one path ([`Selection::path`]) walks only the tree or blob at that path,
 //! and only in the commits that changed it, as `git log -- PATH` lists them.
 //!
-//! Commit messages and annotated tag messages (whole scans only) are handed out too. Only
-//! object reads are used: no checkout, filters, diff drivers or hooks, so nothing a scanned
-//! repository's configuration names is ever run.
+//! Commit messages and annotated tag messages (whole scans only) are handed out too. With
+//! [`Selection::unreachable`], so is every blob of the object database that no ref reaches,
+//! after the walk: those an unreachable commit's tree names at their path (an amended-away
+//! commit's key), then the rest with no path. Only object reads are used: no checkout,
+//! filters, diff drivers or hooks, so nothing a scanned repository's configuration names is
+//! ever run.
 //!
 //! The steps, each a module: [`plan()`] resolves the selection into commits and tags,
 //! [`enumerate()`] walks them on the calling thread, [`Blobs`] streams what it hands out to
@@ -56,6 +59,8 @@ pub struct Selection {
     /// Only what lies at this path (a file or a directory, `/`-separated, from the root), and
     /// the messages of the commits that changed it, as `git log -- PATH` shows them.
     pub path: Option<String>,
+    /// Also every blob in the object database that no ref reaches (whole scans only).
+    pub unreachable: bool,
 }
 
 /// A piece of history to scan.
@@ -69,6 +74,13 @@ pub enum Item {
         path: String,
         /// The commit that introduced it.
         commit: Oid,
+    },
+    /// A blob no ref reaches.
+    Unreachable {
+        /// The blob.
+        id: Oid,
+        /// Its path in an unreachable commit's tree, if one names it.
+        path: Option<String>,
     },
     /// A commit message or an annotated tag message.
     Message {
@@ -90,6 +102,8 @@ pub struct Plan {
     pub introduced_only: bool,
     /// Only what lies at this path (see [`Selection::path`]).
     pub path: Option<String>,
+    /// Then every blob in the object database the commits did not hold.
+    pub unreachable: bool,
     /// Things worth saying about the selection (shallow clone, refs that name no commit).
     pub warnings: Vec<String>,
     /// Refs and commits that could not be read, named.
@@ -117,6 +131,8 @@ pub struct Enumeration {
     pub commit_messages: u64,
     /// Tag messages handed out.
     pub tag_messages: u64,
+    /// Blobs no ref reaches handed out (`--unreachable`).
+    pub unreachable_blobs: u64,
     /// Distinct submodule commits (gitlinks) seen and not followed.
     pub gitlinks: u64,
     /// Objects that could not be read, named.

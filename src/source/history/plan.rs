@@ -12,9 +12,13 @@ use crate::error::{Error, Plain, Result};
 /// Resolves the selection into the commits (and tags) to scan.
 pub fn plan(repo: &Repository, selection: &Selection) -> Result<Plan> {
     crate::source::git::check_object_files(repo)?;
+    if selection.unreachable && selection.path.is_some() {
+        return Err(Error::Usage("--unreachable scans a whole repository, not one path in it".into()));
+    }
     // Once some commits are left out, only what the others introduced is new to scan.
     let introduced_only = selection.range.is_some() || selection.exclude_remotes;
-    let mut plan = Plan { introduced_only, path: selection.path.clone(), ..Plan::default() };
+    let unreachable = selection.unreachable;
+    let mut plan = Plan { introduced_only, path: selection.path.clone(), unreachable, ..Plan::default() };
     let refs = RefTips::read(repo)?;
     let (tips, mut hidden) = match &selection.range {
         Some(spec) => range_ends(repo, spec)?,

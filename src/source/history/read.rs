@@ -91,23 +91,45 @@ impl Reader {
             Err(e) => return visitor.fail(e.clone()),
         };
         match item {
-            Item::Blob { id, path, commit } => self.read_blob(repo, id, path, commit, visitor),
+            Item::Blob { id, path, commit } => {
+                self.read_blob(repo, id, Origin::Blob { path, blob: id, commit }, visitor)
+            }
+            Item::Unreachable { id, path } => self.read_blob(repo, id, Origin::Unreachable { blob: id, path }, visitor),
             Item::Message { text, origin } => visitor.message(&text, origin),
         }
     }
 
-    fn read_blob(&self, repo: &Repository, id: Oid, path: String, commit: Oid, visitor: &mut impl Visitor) {
+    /// Reads blob `id`, found at `origin`, and hands it to `visitor`.
+    fn read_blob(&self, repo: &Repository, id: Oid, origin: Origin, visitor: &mut impl Visitor) {
         let odb = match repo.odb() {
             Ok(odb) => odb,
             Err(e) => return visitor.fail(format!("cannot open the object database: {}", Plain(&e))),
         };
         let read = read_blob(&odb, id, self.max_file_size);
         match read {
-            Ok(BlobRead::Read(blob)) => visitor.blob(blob.data(), || Origin::Blob { path, blob: id, commit }),
-            Ok(BlobRead::TooLarge(size)) => visitor
-                .skip(Skipped { path: format!("{commit:.12}:{path}").into(), reason: SkipReason::TooLarge { size } }),
-            Err(e) => visitor.fail(format!("blob {id} ({path} in commit {commit}): {}", Plain(&e))),
+            Ok(BlobRead::Read(blob)) => visitor.blob(blob.data(), || origin),
+            Ok(BlobRead::TooLarge(size)) => {
+                visitor.skip(Skipped { path: skipped_name(&origin).into(), reason: SkipReason::TooLarge { size } })
+            }
+            Err(e) => visitor.fail(format!("blob {id} ({}): {}", place(&origin), Plain(&e))),
         }
+    }
+}
+
+/// How a skipped blob is named: `COMMIT:path`, or the unreachable blob as reports show it.
+fn skipped_name(origin: &Origin) -> String {
+    match origin {
+        Origin::Blob { path, commit, .. } => format!("{commit:.12}:{path}"),
+        other => other.to_string(),
+    }
+}
+
+/// Where a blob that could not be read was found.
+fn place(origin: &Origin) -> String {
+    match origin {
+        Origin::Blob { path, commit, .. } => format!("{path} in commit {commit}"),
+        Origin::Unreachable { path: Some(path), .. } => format!("{path} in an unreachable commit"),
+        _ => "unreachable".to_string(),
     }
 }
 

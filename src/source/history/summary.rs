@@ -37,6 +37,12 @@ impl Summary<'_> {
                 enumeration.tag_messages
             )),
         }
+        if plan.unreachable {
+            notes.push(format!(
+                "also scanned {} blob(s) no ref reaches (reported as unreachable)",
+                enumeration.unreachable_blobs
+            ));
+        }
         if enumeration.gitlinks > 0 {
             notes.push(format!(
                 "{} submodule commit(s) (gitlinks) not followed; scan submodules as repositories of their own",

@@ -26,6 +26,9 @@ pub fn enumerate(repo: &Repository, plan: &Plan, counters: &Counters, send: impl
     for (name, tag) in &plan.tags {
         walker.tag(name, *tag);
     }
+    if plan.unreachable {
+        walker.unreachable(&plan.commits);
+    }
     walker.finish()
 }
 
@@ -49,6 +52,8 @@ struct Walker<'r, 'c, F> {
     /// (blob, path hash) for paths other than a blob's first one.
     other_places: HashSet<(Oid, u64)>,
     gitlinks: HashSet<Oid>,
+    /// Blobs found now are unreachable ones.
+    in_unreachable: bool,
     /// The path of the entry being visited, `/`-separated.
     path: Vec<u8>,
     result: Enumeration,
@@ -66,6 +71,7 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
             blobs: HashMap::new(),
             other_places: HashSet::new(),
             gitlinks: HashSet::new(),
+            in_unreachable: false,
             path: Vec::new(),
             result: Enumeration::default(),
         }
@@ -227,7 +233,12 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
                 vacant.insert(Sightings { first_path: hash, places: 1 });
                 self.counters.blobs_found.fetch_add(1, Ordering::Relaxed);
                 let path = String::from_utf8_lossy(&self.path).into_owned();
-                (self.send)(Item::Blob { id, path, commit });
+                (self.send)(if self.in_unreachable {
+                    self.result.unreachable_blobs += 1;
+                    Item::Unreachable { id, path: Some(path) }
+                } else {
+                    Item::Blob { id, path, commit }
+                });
             }
             Entry::Occupied(mut seen) => {
                 if seen.get().first_path != hash && self.other_places.insert((id, hash)) {
@@ -248,6 +259,31 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         }
     }
 
+    /// Hands out every blob of the object database the walk of `walked` did not: first those
+    /// the trees of unreachable commits name, at their path (oldest commit first), then the
+    /// rest, with none.
+    fn unreachable(&mut self, walked: &[Oid]) {
+        let (commits, blobs) = match unreachable_objects(self.repo, walked, &mut self.result.errors) {
+            Ok(objects) => objects,
+            Err(e) => return self.result.errors.push(format!("cannot list the object database: {}", Plain(&e))),
+        };
+        self.in_unreachable = true;
+        for commit in commits {
+            match self.repo.find_commit(commit).and_then(|c| c.tree()) {
+                Ok(tree) => self.walk_tree(tree, Vec::new(), commit, ""),
+                Err(e) => self.result.errors.push(format!("unreachable commit {commit}: {}", Plain(&e))),
+            }
+        }
+        for id in blobs {
+            if let Entry::Vacant(vacant) = self.blobs.entry(id) {
+                vacant.insert(Sightings { first_path: 0, places: 1 });
+                self.counters.blobs_found.fetch_add(1, Ordering::Relaxed);
+                self.result.unreachable_blobs += 1;
+                (self.send)(Item::Unreachable { id, path: None });
+            }
+        }
+    }
+
     fn object_error(&mut self, kind: &str, id: Oid, commit: Oid, error: &git2::Error) {
         let path = String::from_utf8_lossy(&self.path);
         self.result.errors.push(format!("{kind} {id} ({path} in commit {commit}): {}", Plain(error)));
@@ -258,6 +294,41 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         self.result.gitlinks = self.gitlinks.len() as u64;
         self.result
     }
+}
+
+/// The commits of the object database not in `walked`, oldest first, and all its blobs.
+/// Objects that cannot be read are named in `errors`; only an object database that cannot be
+/// listed at all fails.
+fn unreachable_objects(
+    repo: &Repository,
+    walked: &[Oid],
+    errors: &mut Vec<String>,
+) -> Result<(Vec<Oid>, Vec<Oid>), git2::Error> {
+    let odb = repo.odb()?;
+    let mut ids = Vec::new();
+    odb.foreach(|id| {
+        ids.push(*id);
+        true
+    })?;
+    // An object may sit in several packs and loose too.
+    ids.sort_unstable();
+    ids.dedup();
+    let walked: HashSet<Oid> = walked.iter().copied().collect();
+    let (mut commits, mut blobs) = (Vec::new(), Vec::new());
+    for id in ids {
+        let kind = odb.read_header(id).map(|(_, kind)| kind);
+        match kind {
+            Ok(ObjectType::Commit) if !walked.contains(&id) => match repo.find_commit(id) {
+                Ok(commit) => commits.push((commit.time().seconds(), id)),
+                Err(e) => errors.push(format!("unreachable commit {id}: {}", Plain(&e))),
+            },
+            Ok(ObjectType::Blob) => blobs.push(id),
+            Ok(_) => {}
+            Err(e) => errors.push(format!("object {id}: {}", Plain(&e))),
+        }
+    }
+    commits.sort_unstable();
+    Ok((commits.into_iter().map(|(_, id)| id).collect(), blobs))
 }
 
 /// A tree being walked, and how far.
@@ -339,9 +410,32 @@ mod tests {
         assert_eq!(enumeration.places[&x], 2);
         assert_eq!(enumeration.commit_messages, 3);
         // A range hands out only what its commits introduced relative to their parents.
-        let range = Selection { range: Some(format!("{first}..{third}")), exclude_remotes: false, path: None };
+        let range = Selection { range: Some(format!("{first}..{third}")), ..Selection::default() };
         let (items, _) = blobs(&repo, &range);
         assert_eq!(items, [("b".to_string(), second), ("c".to_string(), second), ("d".to_string(), third)]);
+    }
+
+    #[test]
+    fn unreachable_blobs_come_after_the_walk_at_an_unreachable_commits_path_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, &[("a", "x")], &[]);
+        let amended = commit(&repo, &[("a", "x"), (".env", "key")], &[first]);
+        repo.reference("refs/heads/master", first, true, "amend away").unwrap();
+        repo.set_head("refs/heads/master").unwrap();
+        let loose = repo.blob(b"loose").unwrap();
+        let selection = Selection { unreachable: true, ..Selection::default() };
+        let plan = plan(&repo, &selection).unwrap();
+        let mut items = Vec::new();
+        let enumeration = enumerate(&repo, &plan, &Counters::default(), |item| match item {
+            Item::Blob { path, .. } => items.push(Some(path)),
+            Item::Unreachable { path, .. } => items.push(path.map(|path| format!("unreachable {path}"))),
+            Item::Message { .. } => {}
+        });
+        assert_eq!(items, [Some("a".to_string()), Some("unreachable .env".to_string()), None]);
+        assert_eq!(enumeration.unreachable_blobs, 2);
+        assert!(enumeration.places.contains_key(&loose));
+        assert!(!plan.commits.contains(&amended));
     }
 
     #[test]

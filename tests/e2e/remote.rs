@@ -1,0 +1,272 @@
+//! `keyhound history URL`: remote repositories cloned safely (file://, a `git daemon` on
+//! 127.0.0.1, hostile remotes, credentials in URLs, a remote that never answers), and
+//! `--unreachable`.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{git_command, run_bounded, FakeKeys, Run, TestEnv};
+
+/// A repository with a fake key committed in `app/.env`, and the key.
+fn repo_with_key() -> (TestEnv, String) {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(18).project_key();
+    env.write("app/.env", format!("OPENAI_API_KEY={key}\n"));
+    env.commit_all("add config");
+    (env, key)
+}
+
+/// `file://` URL of a directory.
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.to_str().expect("temp paths are UTF-8"))
+}
+
+/// `keyhound ARGS` run in `place` with its own empty temporary directory and no global git
+/// configuration; returns the run and whether that temporary directory is empty afterwards.
+fn keyhound(place: &TestEnv, args: &[&str]) -> (Run, bool) {
+    let tmp = place.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir tmp");
+    let global = place.write("gitconfig", "");
+    let mut command = place.keyhound();
+    command.args(args).env("TMPDIR", &tmp).env("GIT_CONFIG_GLOBAL", global);
+    let run = run_bounded(&mut command);
+    let empty = std::fs::read_dir(&tmp).expect("read tmp").next().is_none();
+    (run, empty)
+}
+
+/// The JSON findings' paths.
+fn paths(run: &Run) -> Vec<String> {
+    run.findings().iter().map(|f| f["path"].as_str().expect("a path").to_string()).collect()
+}
+
+#[test]
+fn a_file_url_is_cloned_scanned_and_removed() {
+    let (source, key) = repo_with_key();
+    let place = TestEnv::new();
+    let url = file_url(source.path());
+    let (run, removed) = keyhound(&place, &["history", "--format", "json", &url]);
+    run.expect_code(1);
+    assert_eq!(paths(&run), ["app/.env"], "paths as in the repository");
+    assert!(run.stderr.contains(&format!("scanned {url} (a mirror clone, removed after the scan)")), "{}", run.stderr);
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    assert!(removed, "the temporary clone was left behind");
+}
+
+#[test]
+fn keep_clone_with_clone_dir_keeps_the_mirror() {
+    let (source, _) = repo_with_key();
+    let place = TestEnv::new();
+    let dir = place.path().join("mirror.git");
+    let dir_arg = dir.to_str().expect("UTF-8");
+    let url = file_url(source.path());
+    let (run, _) = keyhound(&place, &["history", "--keep-clone", "--clone-dir", dir_arg, &url]);
+    run.expect_code(1);
+    assert!(dir.join("HEAD").is_file() && dir.join("objects").is_dir(), "no bare mirror kept at {dir_arg}");
+    assert!(run.stderr.contains(&format!("kept at {dir_arg}")), "{}", run.stderr);
+    // Without --keep-clone the named directory goes too; an existing one is refused.
+    let (run, _) = keyhound(&place, &["history", "--clone-dir", dir_arg, &url]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    let other = place.path().join("other.git");
+    let (run, _) = keyhound(&place, &["history", "--clone-dir", other.to_str().expect("UTF-8"), &url]);
+    run.expect_code(1);
+    assert!(!other.exists(), "the clone directory was not removed");
+    // A local repository is scanned where it is.
+    let (run, _) = keyhound(&place, &["history", "--keep-clone", source.path().to_str().expect("UTF-8")]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("apply to a repository URL only"), "{}", run.stderr);
+}
+
+/// A `git daemon` serving a directory on 127.0.0.1, killed when dropped.
+struct Daemon {
+    child: Child,
+    port: u16,
+}
+
+impl Daemon {
+    /// Starts one, or `None` (with the reason printed) when `git daemon` is not installed.
+    fn start(base: &Path) -> Option<Daemon> {
+        let exec_path = git_command(base).arg("--exec-path").output().expect("git runs");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout).trim().to_string();
+        if !Path::new(&exec_path).join("git-daemon").exists() {
+            eprintln!("skipped: `git daemon` is not installed");
+            return None;
+        }
+        let port = free_port();
+        let base_arg = format!("--base-path={}", base.display());
+        let child = git_command(base)
+            .args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1", &format!("--port={port}")])
+            .arg(&base_arg)
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon starts");
+        let daemon = Daemon { child, port };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "git daemon did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(daemon)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+    }
+}
+
+/// A port nothing listens on (just now).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+#[test]
+fn a_repository_served_by_git_daemon_is_scanned() {
+    let (source, key) = repo_with_key();
+    let base = TestEnv::new();
+    let served = base.path().join("repo.git");
+    git_command(base.path()).args(["clone", "-q", "--bare"]).arg(source.path()).arg(&served).output().expect("clone");
+    let Some(daemon) = Daemon::start(base.path()) else { return };
+    let url = format!("git://127.0.0.1:{}/repo.git", daemon.port);
+    let place = TestEnv::new();
+    let (run, removed) = keyhound(&place, &["history", "--format", "json", &url]);
+    drop(daemon);
+    run.expect_code(1);
+    assert_eq!(paths(&run), ["app/.env"]);
+    assert!(!run.stdout.contains(&key));
+    assert!(removed);
+}
+
+#[test]
+fn credentials_in_a_url_are_never_printed() {
+    let place = TestEnv::new();
+    let port = free_port();
+    let url = format!("https://keyhound-user:tok3n-s3cret@127.0.0.1:{port}/org/repo.git");
+    for format in ["text", "json"] {
+        let (run, removed) = keyhound(&place, &["history", "--format", format, &url]);
+        run.expect_code(2);
+        let refused =
+            format!("could not clone https://***@127.0.0.1:{port}/org/repo.git: could not connect to the host");
+        assert!(run.stderr.contains(&refused), "{}", run.stderr);
+        for output in [&run.stdout, &run.stderr] {
+            assert!(!output.contains("tok3n-s3cret") && !output.contains("keyhound-user"), "{output}");
+        }
+        assert!(removed);
+    }
+}
+
+#[test]
+fn a_hostile_remote_runs_nothing() {
+    let marker_dir = TestEnv::new();
+    let marker = marker_dir.path().join("ran");
+    let touch = format!("#!/bin/sh\ntouch '{}'\n", marker.display());
+    let hostile = TestEnv::git_repo();
+    hostile.write("hooks/post-checkout", &touch);
+    hostile.write("hooks/reference-transaction", &touch);
+    hostile.write(
+        ".gitmodules",
+        format!("[submodule \"x\"]\n\tpath = x\n\turl = ext::sh -c touch% {}\n", marker.display()),
+    );
+    hostile.commit_all("hooks and submodules");
+    hostile.write(".git/hooks/post-checkout", &touch);
+    hostile.write(".git/hooks/reference-transaction", &touch);
+    // The user's own template directory holds a hook too: a clone made with it would run it.
+    let templates = TestEnv::new();
+    templates.write("hooks/reference-transaction", &touch);
+    make_executable(&[
+        &hostile.path().join("hooks/post-checkout"),
+        &hostile.path().join(".git/hooks/post-checkout"),
+        &hostile.path().join(".git/hooks/reference-transaction"),
+        &templates.path().join("hooks/reference-transaction"),
+    ]);
+    let place = TestEnv::new();
+    let dir = place.path().join("kept.git");
+    let tmp = place.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let mut command = place.keyhound();
+    command
+        .args(["history", "--keep-clone", "--clone-dir", dir.to_str().expect("UTF-8"), &file_url(hostile.path())])
+        .env("TMPDIR", &tmp)
+        .env("GIT_CONFIG_GLOBAL", place.write("gitconfig", ""))
+        .env("GIT_TEMPLATE_DIR", templates.path());
+    run_bounded(&mut command).expect_code(0);
+    assert!(!marker.exists(), "a hook or a submodule command ran");
+    assert!(dir.join("HEAD").is_file(), "the clone was made");
+    let hooks = std::fs::read_dir(dir.join("hooks")).map_or(0, Iterator::count);
+    assert_eq!(hooks, 0, "the clone holds hooks");
+}
+
+#[cfg(unix)]
+fn make_executable(paths: &[&Path]) {
+    use std::os::unix::fs::PermissionsExt;
+    for path in paths {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &[&Path]) {}
+
+#[test]
+fn a_remote_that_never_answers_times_out() {
+    // The kernel completes the connection into the backlog; nothing ever reads or answers.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let place = TestEnv::new();
+    let url = format!("git://127.0.0.1:{port}/repo.git");
+    let (run, removed) = keyhound(&place, &["history", "--clone-timeout", "1", &url]);
+    drop(listener);
+    run.expect_code(2);
+    assert!(run.stderr.contains(&format!("could not clone {url}: timed out after 1 s")), "{}", run.stderr);
+    assert!(removed);
+}
+
+#[test]
+fn unsupported_urls_are_refused_before_git_runs() {
+    let place = TestEnv::new();
+    for url in ["ext::sh -c touch% ran", "http://127.0.0.1/r.git", "-oProxyCommand=x:r"] {
+        let (run, _) = keyhound(&place, &["history", "--", url]);
+        run.expect_code(2);
+        assert!(!place.path().join("ran").exists());
+    }
+}
+
+#[test]
+fn unreachable_finds_a_key_amended_away() {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(181).project_key();
+    env.write("README", "x\n");
+    env.commit_all("first");
+    env.write("app/.env", format!("OPENAI_API_KEY={key}\n"));
+    env.commit_all("add config");
+    env.git(&["rm", "-q", "app/.env"]);
+    env.write("README", "y\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--amend", "-m", "second"]);
+    env.run(&["history", "--format", "json"]).expect_code(0);
+    let run = env.run(&["history", "--unreachable", "--format", "json"]);
+    run.expect_code(1);
+    let findings = run.findings();
+    assert_eq!(paths(&run), ["app/.env"], "at the path the amended-away commit named");
+    assert!(findings[0]["commit"].is_null(), "an unreachable blob has no commit");
+    let text = env.run(&["history", "--unreachable"]);
+    text.expect_code(1);
+    assert!(text.stdout.contains("commit: unreachable"), "{}", text.stdout);
+    assert!(!text.stdout.contains(&key) && !run.stdout.contains(&key));
+    // A blob no commit names at all is reported by its id.
+    let loose = FakeKeys::new(182).project_key();
+    env.write("loose", format!("OPENAI_API_KEY={loose}\n"));
+    let blob = env.git(&["hash-object", "-w", "loose"]);
+    std::fs::remove_file(env.path().join("loose")).expect("rm");
+    let run = env.run(&["history", "--unreachable", "--format", "json"]);
+    run.expect_code(1);
+    let mut found = paths(&run);
+    found.sort();
+    assert_eq!(found, [format!("<unreachable blob {}>", &blob[..12]), "app/.env".to_string()]);
+}
