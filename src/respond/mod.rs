@@ -35,8 +35,8 @@ use usage::Usage;
 /// The rules whose keys the OpenAI admin API lists.
 const OPENAI_RULES: &[&str] = &["openai-api-key", "openai-admin-key"];
 
-/// Where requests go and with which key.
-#[derive(Debug, Clone)]
+/// Where requests go and with which key. Its `Debug` never shows the admin key.
+#[derive(Clone)]
 pub(crate) struct Settings {
     /// The admin key (`OPENAI_ADMIN_KEY`), if set.
     pub admin_key: Option<String>,
@@ -46,6 +46,17 @@ pub(crate) struct Settings {
     pub github: BaseUrl,
     /// Timeouts, limits and retries.
     pub options: VerifyOptions,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<set>"))
+            .field("openai", &self.openai)
+            .field("github", &self.github)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// What respond did, or would do, about one leaked key.
@@ -254,5 +265,23 @@ impl Report {
         } else {
             ExitStatus::Findings
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_show_the_admin_key() {
+        let base = BaseUrl::parse("https://api.openai.com").unwrap();
+        let settings = Settings {
+            admin_key: Some("sk-admin-canary-value".into()),
+            openai: base.clone(),
+            github: base,
+            options: VerifyOptions::default(),
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("canary") && shown.contains("<set>"), "{shown}");
     }
 }
