@@ -356,6 +356,10 @@ pub struct HistoryArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// Report as the pre-push hook does: when secrets are found, say which commits added
+    /// them and how to rewrite those commits (needs --range or --since).
+    #[arg(long)]
+    pub pre_push: bool,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,

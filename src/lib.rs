@@ -67,6 +67,7 @@ pub mod size;
 pub mod source;
 pub mod threads;
 pub mod verify;
+pub mod wording;
 
 pub use error::{Error, Result};
 pub use exit::ExitStatus;

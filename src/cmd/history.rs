@@ -26,6 +26,7 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let mut config = Config::resolve(global, &anchor)?;
     super::place_report(&mut config, report::Command::History, repo.workdir(), || Some(anchor.clone()));
+    config.report.fix_follows = args.pre_push;
     let selection = Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,
@@ -34,7 +35,11 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let progress = progress::Display::choose(args.progress, config.quiet);
     let mut outcome = scan_history(&repo, &selection, &config, progress)?;
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
-    super::emit(&config, &outcome, &verifications)
+    let status = super::emit(&config, &outcome, &verifications)?;
+    if let (true, ExitStatus::Findings, false, Some(range)) = (args.pre_push, status, config.quiet, &selection.range) {
+        super::pre_push::explain(&repo, range, &outcome.findings);
+    }
+    Ok(status)
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.

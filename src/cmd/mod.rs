@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod generate;
 pub mod history;
 pub mod hook;
+pub mod pre_push;
 pub mod progress;
 pub mod respond;
 pub mod rules;

@@ -101,6 +101,9 @@ pub struct ReportOptions {
     pub checkout: Checkout,
     /// The command that found them.
     pub command: Command,
+    /// A blocked hook's message follows the report with the one "How to fix" (see
+    /// [`blocked`]), so the text report leaves its own out.
+    pub fix_follows: bool,
 }
 
 /// Where finding paths start from, and the roots a CI system wants them relative to: GitHub

@@ -1,10 +1,12 @@
 //! The summary written to stderr after a scan: what was found, what was scanned, and every
 //! reason something was not (so a scan is never silently "clean").
 
+use crate::filter::DropReason;
 use crate::paths::display_path;
 use crate::pipeline::ScanOutcome;
 use crate::size::human_bytes;
 use crate::verify::{self, Verifications};
+use crate::wording::count;
 
 /// Most skipped paths named individually before the rest are counted.
 const MAX_NAMED: usize = 10;
@@ -110,6 +112,8 @@ fn headline(outcome: &ScanOutcome) -> String {
         )
     } else if found > 0 {
         format!("{found} secret(s) found ({scanned} scanned)")
+    } else if let Some(&held) = outcome.dropped.get(&DropReason::AlreadyInHead) {
+        format!("commit passes; {} already in HEAD — see above ({scanned} scanned)", count(held, "secret", "secrets"))
     } else if stats.blobs == 0 {
         format!("nothing was scanned ({scanned})")
     } else {
@@ -128,6 +132,15 @@ mod tests {
             ScanOutcome { stats: SourceStats { blobs: 3, bytes: 2048, ..Default::default() }, ..Default::default() };
         let text = lines(&outcome, &Verifications::new()).join("\n");
         assert!(text.starts_with("no secrets found (3 blob(s), 2.0 KiB"), "{text}");
+    }
+
+    #[test]
+    fn a_commit_passing_with_secrets_already_in_head_says_so() {
+        let stats = SourceStats { blobs: 1, ..Default::default() };
+        let dropped = [(DropReason::AlreadyInHead, 1)].into_iter().collect();
+        let text = lines(&ScanOutcome { stats, dropped, ..Default::default() }, &Verifications::new()).join("\n");
+        assert!(text.contains("\ncommit passes; 1 secret already in HEAD — see above ("), "{text}");
+        assert!(!text.contains("no secrets found"), "{text}");
     }
 
     #[test]

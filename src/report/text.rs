@@ -10,6 +10,7 @@ use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
 use crate::verify::{State, Verification, Verifications};
+use crate::wording::count;
 
 const BOLD_RED: &str = "\x1b[1;31m";
 const MAGENTA: &str = "\x1b[35m";
@@ -30,6 +31,9 @@ pub fn write(
     for finding in &outcome.findings {
         let verification = verifications.get(&finding.fingerprint);
         write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
+    }
+    if options.fix_follows {
+        return Ok(());
     }
     write_remediation(outcome, rules, options, out)
 }
@@ -61,7 +65,7 @@ fn write_finding(
         Visible(&finding.rule_id),
         finding.severity
     )?;
-    writeln!(out, "    secret: {}", Visible(options.secret_text(finding)))?;
+    writeln!(out, "    secret: {}", Visible(secret_line(finding, options)))?;
     if let Some(encodings) = &finding.decoded {
         writeln!(out, "    decoded from: {encodings}")?;
     }
@@ -85,6 +89,16 @@ fn write_finding(
     }
     writeln!(out, "    {}", paint(DIM, &visible(&format!("fix: {fix}"))))?;
     writeln!(out)
+}
+
+/// The secret as the report shows it; one too short to show its last characters also says
+/// how long it is (`…` alone says nothing).
+fn secret_line(finding: &Finding, options: &ReportOptions) -> String {
+    let shown = options.secret_text(finding);
+    if options.show_secrets || !shown.ends_with('…') {
+        return shown;
+    }
+    format!("{shown} ({})", count(finding.secret.chars().count(), "character", "characters"))
 }
 
 /// `LIVE: the key works, revoke it now [openai: HTTP 200]`.
@@ -231,6 +245,24 @@ mod tests {
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
         assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
+    }
+
+    #[test]
+    fn a_short_secret_says_how_long_it_is() {
+        let mut short = finding("a.py", 1);
+        short.rule_id = "generic-secret".into();
+        short.secret = "hunter2hunter2".into();
+        short.prefix_len = 0;
+        let text = render(vec![short.clone()], ReportOptions::default());
+        assert!(text.contains("[generic-secret, critical]\n    secret: … (14 characters)\n"), "{text}");
+        let shown = render(vec![short], ReportOptions { show_secrets: true, ..ReportOptions::default() });
+        assert!(shown.contains("    secret: hunter2hunter2\n"), "{shown}");
+    }
+
+    #[test]
+    fn a_hook_report_leaves_how_to_fix_to_the_blocked_message() {
+        let text = render(vec![finding("a.py", 1)], ReportOptions { fix_follows: true, ..ReportOptions::default() });
+        assert!(!text.contains("How to fix") && text.contains("    fix: "), "{text}");
     }
 
     #[test]

@@ -18,3 +18,4 @@ mod staged;
 mod stdin;
 mod ux;
 mod verify;
+mod way_forward;

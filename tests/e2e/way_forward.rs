@@ -1,0 +1,113 @@
+//! A blocked commit or push says how to get unblocked, and reports read as a person needs
+//! them: the commit to rewrite, one "How to fix", remediation that fits the file, each
+//! finding's line with the secrets in it redacted, and counts in plain words.
+
+use std::process::Stdio;
+
+use crate::harness::{git_command, FakeKeys, Run, TestEnv};
+
+/// `git ARGS` in `env`, through its hooks, which find the binary under test via `KEYHOUND`.
+fn git_hooked(env: &TestEnv, args: &[&str]) -> Run {
+    let mut command = git_command(env.path());
+    command.args(args).env("KEYHOUND", env!("CARGO_BIN_EXE_keyhound")).stdin(Stdio::null());
+    Run::of(command.output().expect("git runs"))
+}
+
+/// Stages `contents` at `path` and commits it past the hooks; returns the commit's short id.
+fn commit_unchecked(env: &TestEnv, path: &str, contents: &str, message: &str) -> String {
+    env.stage(path, contents);
+    env.git(&["commit", "-q", "--no-verify", "-m", message]);
+    env.git(&["rev-parse", "--short=12", "HEAD"])
+}
+
+/// A repository with both hooks and a remote (`origin`, bare) that already has its first,
+/// clean commit.
+fn pushed_repo() -> (TestEnv, TestEnv) {
+    let remote = TestEnv::new();
+    git_command(remote.path()).args(["init", "-q", "--bare", "-b", "main"]).status().expect("git runs");
+    let env = TestEnv::git_repo();
+    env.run(&["hook", "install", "--pre-push"]).expect_code(0);
+    env.git(&["remote", "add", "origin", remote.path().to_str().expect("temp paths are UTF-8")]);
+    commit_unchecked(&env, "app.py", "print('hello')\n", "first");
+    git_hooked(&env, &["push", "-q", "-u", "origin", "main"]).expect_code(0);
+    (env, remote)
+}
+
+/// What a blocked `git push origin main` printed, both streams.
+fn blocked_push(env: &TestEnv) -> String {
+    let run = git_hooked(env, &["push", "-q", "origin", "main"]);
+    assert_ne!(run.code, 0, "the push must be blocked\n{}", run.stderr);
+    format!("{}{}", run.stdout, run.stderr)
+}
+
+#[test]
+fn a_push_blocked_by_its_last_commit_says_amend_it() {
+    let (env, _remote) = pushed_repo();
+    let key = FakeKeys::project_key_of(101);
+    let id = commit_unchecked(&env, "settings.py", &format!("KEY = '{key}'\n"), "add settings");
+    let text = blocked_push(&env);
+    assert!(text.contains(&format!("last commit being pushed: {id} add settings (settings.py)")), "{text}");
+    assert!(text.contains("git commit --amend --no-edit") && !text.contains("git rebase"), "{text}");
+    assert!(text.contains("A fix in a new commit does not help"), "{text}");
+    assert!(text.contains("git push --no-verify publishes the key") && text.contains("revoke it"), "{text}");
+    assert!(!text.contains(&key), "{text}");
+    assert_eq!(text.matches("How to fix").count(), 1, "{text}");
+}
+
+#[test]
+fn a_push_blocked_by_an_older_commit_says_rebase_from_it() {
+    let (env, _remote) = pushed_repo();
+    let id = commit_unchecked(&env, "settings.py", &format!("KEY = '{}'\n", FakeKeys::project_key_of(102)), "leak");
+    commit_unchecked(&env, "more.py", "x = 1\n", "clean on top");
+    let text = blocked_push(&env);
+    assert!(text.contains(&format!("git rebase -i {id}^")), "{text}");
+    assert!(text.contains(&format!("Added by 1 commit:\nkeyhound:     {id} leak (settings.py)")), "{text}");
+    assert!(text.contains("`pick` to `edit`") && !text.contains("last commit being pushed"), "{text}");
+}
+
+#[test]
+fn a_key_in_a_new_branch_root_commit_is_rebased_from_the_root() {
+    let remote = TestEnv::new();
+    git_command(remote.path()).args(["init", "-q", "--bare", "-b", "main"]).status().expect("git runs");
+    let env = TestEnv::git_repo();
+    env.run(&["hook", "install", "--pre-push"]).expect_code(0);
+    env.git(&["remote", "add", "origin", remote.path().to_str().expect("temp paths are UTF-8")]);
+    commit_unchecked(&env, ".env", &format!("OPENAI_API_KEY={}\n", FakeKeys::project_key_of(103)), "first");
+    commit_unchecked(&env, "app.py", "x = 1\n", "second");
+    let text = blocked_push(&env);
+    assert!(text.contains("git rebase -i --root"), "{text}");
+}
+
+#[test]
+fn a_blocked_commit_has_one_how_to_fix_that_does_not_contradict_itself() {
+    let env = TestEnv::git_repo();
+    env.run(&["hook", "install"]).expect_code(0);
+    env.stage("settings.py", format!("OPENAI_API_KEY = '{}'\n", FakeKeys::project_key_of(104)));
+    let run = git_hooked(&env, &["commit", "-q", "-m", "add key"]);
+    run.expect_code(1);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(text.matches("How to fix").count(), 1, "{text}");
+    assert!(!text.contains("Revoke the key now"), "{text}");
+    assert!(text.contains("commit blocked: the staged changes add 1 secret,"), "{text}");
+}
+
+#[test]
+fn a_commit_passing_with_a_secret_already_in_head_says_so() {
+    let env = TestEnv::git_repo();
+    commit_unchecked(&env, "old.py", &format!("KEY = '{}'\n", FakeKeys::project_key_of(105)), "leak");
+    env.git(&["mv", "old.py", "new.py"]);
+    let run = env.run(&["staged"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("commit passes; 1 secret already in HEAD — see above ("), "{}", run.stderr);
+    assert!(!run.stderr.contains("no secrets found"), "{}", run.stderr);
+}
+
+#[test]
+fn a_staged_env_file_is_untracked_and_ignored_not_kept() {
+    let env = TestEnv::git_repo();
+    env.stage(".env", format!("OPENAI_API_KEY={}\n", FakeKeys::project_key_of(106)));
+    let run = env.run(&["staged"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("git rm --cached .env") && run.stderr.contains(".gitignore"), "{}", run.stderr);
+    assert!(!run.stderr.contains("git-ignored file (.env)"), "{}", run.stderr);
+}
