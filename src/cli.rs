@@ -177,6 +177,9 @@ pub struct ReportArgs {
     /// Print secrets whole instead of redacted (never do this in CI logs).
     #[arg(long, global = true)]
     pub show_secrets: bool,
+    /// Leave out the line each finding is on (shown with its secrets redacted).
+    #[arg(long, global = true)]
+    pub no_context: bool,
     /// When to colour text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -69,6 +69,9 @@ fn write_finding(
     if let Some(encodings) = &finding.decoded {
         writeln!(out, "    decoded from: {encodings}")?;
     }
+    if let Some(context) = options.context(finding) {
+        writeln!(out, "    context: {}", Visible(context))?;
+    }
     if let Some(commit) = &finding.commit {
         let short = commit.id.get(..12).unwrap_or(&commit.id);
         writeln!(
@@ -245,6 +248,16 @@ mod tests {
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
         assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
+    }
+
+    #[test]
+    fn the_line_is_shown_escaped_unless_no_context() {
+        let mut odd = finding("a.py", 1);
+        odd.context = Some("k = 'sk-proj-…zz9Q' \x1b[2J".into());
+        let text = render(vec![odd.clone()], ReportOptions::default());
+        assert!(text.contains("    secret: sk-proj-…zz9Q\n    context: k = 'sk-proj-…zz9Q' \\e[2J\n"), "{text}");
+        let text = render(vec![odd], ReportOptions { no_context: true, ..ReportOptions::default() });
+        assert!(!text.contains("context:"), "{text}");
     }
 
     #[test]

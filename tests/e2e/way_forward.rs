@@ -111,3 +111,43 @@ fn a_staged_env_file_is_untracked_and_ignored_not_kept() {
     assert!(run.stderr.contains("git rm --cached .env") && run.stderr.contains(".gitignore"), "{}", run.stderr);
     assert!(!run.stderr.contains("git-ignored file (.env)"), "{}", run.stderr);
 }
+
+#[test]
+fn the_line_is_shown_with_every_secret_on_it_redacted() {
+    let env = TestEnv::new();
+    let mut keys = FakeKeys::new(107);
+    let (a, b) = (keys.openai("sk-proj-", 20, 20), keys.openai("sk-proj-", 20, 20));
+    env.write("app.py", format!("x = 1\n    keys = ['{a}', '{b}', '{a}']\n"));
+    let run = env.run(&["scan", "app.py"]);
+    run.expect_code(1);
+    let (ra, rb) = (format!("sk-proj-…{}", &a[a.len() - 4..]), format!("sk-proj-…{}", &b[b.len() - 4..]));
+    let line = format!("    context: keys = ['{ra}', '{rb}', '{ra}']\n");
+    assert_eq!(run.stdout.matches(&line).count(), 3, "once per finding:\n{}", run.stdout);
+    assert!(!run.stdout.contains(&a[12..]) && !run.stdout.contains(&b[12..]), "{}", run.stdout);
+
+    let json = env.run(&["scan", "--format", "json", "--show-secrets", "app.py"]);
+    assert_eq!(json.findings()[0]["context"], format!("keys = ['{ra}', '{rb}', '{ra}']"), "redacted even then");
+    let quiet = env.run(&["scan", "--no-context", "--format", "json", "app.py"]);
+    assert_eq!(quiet.findings()[0]["context"], serde_json::Value::Null);
+    assert!(!env.run(&["scan", "--no-context", "app.py"]).stdout.contains("context:"));
+}
+
+#[test]
+fn a_long_line_or_a_binary_file_shows_a_window() {
+    let env = TestEnv::new();
+    let key = FakeKeys::project_key_of(109);
+    env.write("bundle.min.js", format!("{}var k=\"{key}\";{}", "a=1;".repeat(500), "b=2;".repeat(500)));
+    let mut binary = vec![0u8, 1, 2, 0x1b];
+    binary.extend_from_slice(key.as_bytes());
+    binary.extend([0u8; 600]);
+    env.write("model.pyc", binary);
+    let run = env.run(&["scan", "--format", "json", "."]);
+    for finding in run.findings() {
+        let context = finding["context"].as_str().expect("a context");
+        assert!(context.len() < 300 && context.contains("sk-proj-…"), "{context}");
+        assert!(!context.contains(&key[12..]), "{context}");
+    }
+    let text = env.run(&["scan", "."]).stdout;
+    assert!(text.contains("    context: …") && text.contains("a=1;var k=\"sk-proj-…"), "{text}");
+    assert!(text.contains("    context: \\0\\x01\\x02\\esk-proj-…"), "control characters escaped:\n{text}");
+}
