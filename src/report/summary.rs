@@ -95,7 +95,11 @@ fn verification_line(verifications: &Verifications) -> Option<String> {
     let parts: Vec<String> = counts.iter().map(|(state, count)| format!("{count} {}", state.as_str())).collect();
     let live: usize = counts.iter().filter(|(state, _)| state.is_live()).map(|(_, count)| count).sum();
     let verdict = if live > 0 { "warning" } else { "note" };
-    let advice = if live > 0 { "; revoke the live key(s) now (see How to fix)" } else { "" };
+    let advice = match live {
+        0 => "",
+        1 => "; revoke the live key now (see How to fix)",
+        _ => "; revoke the live keys now (see How to fix)",
+    };
     let total = verifications.len();
     Some(format!("{verdict}: verified {total} distinct key(s): {}{advice}", parts.join(", ")))
 }
@@ -157,7 +161,7 @@ mod tests {
         use crate::verify::State;
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Live);
         let text = lines(&outcome, &verifications).join("\n");
-        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key(s) now"), "{text}");
+        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key now"), "{text}");
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Invalid);
         assert!(lines(&outcome, &verifications).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
         assert!(!lines(&outcome, &Verifications::new()).join("\n").contains("verified"));

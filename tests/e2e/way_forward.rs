@@ -151,3 +151,21 @@ fn a_long_line_or_a_binary_file_shows_a_window() {
     assert!(text.contains("    context: …") && text.contains("a=1;var k=\"sk-proj-…"), "{text}");
     assert!(text.contains("    context: \\0\\x01\\x02\\esk-proj-…"), "control characters escaped:\n{text}");
 }
+
+#[test]
+fn counts_read_as_words() {
+    let env = TestEnv::git_repo();
+    commit_unchecked(&env, "app.py", "x = 1\n", "first");
+    let one = env.run(&["history"]);
+    assert!(
+        one.stderr.contains("scanned 1 commit: their distinct blobs, 1 commit message and 0 annotated tag messages"),
+        "{}",
+        one.stderr
+    );
+    commit_unchecked(&env, "app.py", "x = 2\n", "second");
+    let two = env.run(&["history"]);
+    assert!(two.stderr.contains("scanned 2 commits: their distinct blobs, 2 commit messages and"), "{}", two.stderr);
+    for run in [&one, &two] {
+        assert!(!run.stderr.contains("commit(s)") && !run.stderr.contains("message(s)"), "{}", run.stderr);
+    }
+}
