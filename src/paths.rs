@@ -62,6 +62,16 @@ pub fn is_secrets_file(path: &str) -> bool {
     (dotenv && !template) || credentials
 }
 
+/// `path` as a shell word: as it is when it is plainly safe, else single-quoted.
+pub fn shell_quoted(path: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_./+@%,".contains(&b);
+    if !path.is_empty() && path.bytes().all(plain) {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

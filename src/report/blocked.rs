@@ -6,7 +6,7 @@
 //! since a fix in a new commit leaves each key in the history being pushed.
 
 use crate::finding::Finding;
-use crate::paths::is_secrets_file;
+use crate::paths::{is_secrets_file, shell_quoted};
 use crate::rules::RuleSet;
 use crate::wording::count;
 
@@ -145,16 +145,6 @@ fn secrets_files(findings: &[Finding]) -> Vec<&str> {
         }
     }
     files
-}
-
-/// `path` as a shell word: as it is when it is plainly safe, else single-quoted.
-fn shell_quoted(path: &str) -> String {
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_./+@%,".contains(&b);
-    if !path.is_empty() && path.bytes().all(plain) {
-        path.to_string()
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    }
 }
 
 /// The distinct environment variables the findings' rules name, in order of appearance.

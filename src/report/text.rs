@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
+use crate::paths::is_secrets_file;
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
 use crate::verify::{State, Verification, Verifications};
@@ -120,30 +121,37 @@ fn describe(verification: &Verification) -> String {
     }
 }
 
-/// "How to fix": the remediation of each rule with findings, once, in order of appearance.
+/// "How to fix": the remediation of each rule with findings for the place of each finding
+/// (see [`Rule::remediation_for`]), each distinct one once, in order of appearance.
 fn write_remediation(
     outcome: &ScanOutcome,
     rules: &RuleSet,
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut shown: Vec<&Rule> = Vec::new();
+    let mut shown: Vec<(&Rule, Option<&str>, String)> = Vec::new();
     for finding in &outcome.findings {
-        let rule = rules.find(&finding.rule_id);
-        if let Some(rule) = rule.filter(|rule| !rule.spec.remediation.trim().is_empty()) {
-            if !shown.iter().any(|seen| seen.id() == rule.id()) {
-                shown.push(rule);
-            }
+        let Some(rule) = rules.find(&finding.rule_id) else { continue };
+        let file = finding.provenance.members.is_empty().then_some(finding.path.as_str());
+        let text = rule.remediation_for(file, finding.commit.is_some());
+        let variant = rule.spec.remediation_by_context.secrets_file.is_some();
+        let place = file.filter(|file| variant && is_secrets_file(file));
+        if !text.trim().is_empty()
+            && !shown.iter().any(|(seen, _, seen_text)| seen.id() == rule.id() && *seen_text == text)
+        {
+            shown.push((rule, place, text));
         }
     }
     if shown.is_empty() {
         return Ok(());
     }
     writeln!(out, "{}", paint(options, BOLD_RED, "How to fix"))?;
-    for rule in shown {
+    for (rule, place, text) in shown {
+        let within = place.map(|file| format!(", in {file}")).unwrap_or_default();
         // A rule file can come from the repository scanned: its text is shown like a path.
-        writeln!(out, "{}", inert_line(&format!("  {} [{}]", Visible(&rule.spec.description), Visible(rule.id()))))?;
-        for line in wrap(&rule.spec.remediation, WRAP_WIDTH - 4) {
+        let title = format!("  {} [{}]{within}", Visible(&rule.spec.description), Visible(rule.id()));
+        writeln!(out, "{}", inert_line(&title))?;
+        for line in wrap(&text, WRAP_WIDTH - 4) {
             writeln!(out, "{}", inert_line(&format!("    {}", Visible(&line))))?;
         }
         writeln!(out)?;

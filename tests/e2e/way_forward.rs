@@ -169,3 +169,33 @@ fn counts_read_as_words() {
         assert!(!run.stderr.contains("commit(s)") && !run.stderr.contains("message(s)"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_committed_env_file_is_told_to_be_untracked_and_ignored() {
+    let env = TestEnv::git_repo();
+    commit_unchecked(&env, ".env", &format!("OPENAI_API_KEY={}\n", FakeKeys::project_key_of(110)), "env");
+    let run = env.run(&["scan"]);
+    run.expect_code(1);
+    assert!(run.stdout.contains("  OpenAI API key [openai-api-key], in .env\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("git rm --cached .env") && run.stdout.contains(".gitignore"), "{}", run.stdout);
+    assert!(!run.stdout.contains("teammates' .env"), "the default remediation is replaced:\n{}", run.stdout);
+
+    let history = env.run(&["history"]).stdout;
+    assert!(history.contains("git rm --cached .env"), "{history}");
+    env.write("settings.py", format!("KEY = '{}'\n", FakeKeys::project_key_of(111)));
+    let tree = env.run(&["scan", "settings.py"]).stdout;
+    assert!(!tree.contains("git rm --cached") && tree.contains("teammates' .env"), "{tree}");
+}
+
+#[test]
+fn rules_check_validates_remediation_variants() {
+    let env = TestEnv::new();
+    let rule = "[[rule]]\nid = 'tok'\ndescription = 'token'\nregex = 'tok_([A-Za-z0-9]{8})'\nkeywords = ['tok_']\n\
+                examples = ['tok_Q8mZ3vL0']\n[rule.remediation_by_context]\n";
+    env.write("good.toml", format!("{rule}secrets-file = 'git rm --cached {{path}}'\nhistory = 'revoke it'\n"));
+    env.run(&["rules", "check", "good.toml"]).expect_code(0);
+    env.write("bad.toml", format!("{rule}staged = 'revoke it'\n"));
+    let run = env.run(&["rules", "check", "bad.toml"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("unknown field"), "{}", run.stderr);
+}
