@@ -1,5 +1,6 @@
 //! The scanning between a source and the post-scan pipeline: runs the matcher over each
-//! blob, places matches on lines, drops inline-allowed ones, and leaves the findings of each
+//! blob, places matches on lines (with each line, redacted: [`crate::context`]), drops
+//! inline-allowed ones, and leaves the findings of each
 //! worker thread in its [`FindingSink`], which the driver ([`crate::driver`]) merges for
 //! [`crate::pipeline`].
 

@@ -1,7 +1,8 @@
 //! `keyhound history [REPO]`: every blob and message in a repository's history (or in what a
 //! range of commits introduced), each scanned once and attributed to the commit that
 //! introduced it. The steps: plan, drive (enumerate and scan), attribute, count occurrences,
-//! keep the earliest per file, summarise.
+//! keep the earliest per file, summarise; with `--pre-push`, a blocked push then says how to
+//! rewrite the commits that added the keys ([`super::pre_push`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

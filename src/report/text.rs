@@ -1,6 +1,9 @@
-//! The text report, for people: each finding's location, rule, redacted secret, its
-//! `--verify` state and a one-line fix, then a "How to fix" section with each reported
-//! rule's remediation, once per rule. Colour only when asked (a terminal without `NO_COLOR`).
+//! The text report, for people: each finding's location, rule, redacted secret (with its
+//! length when too short to show any of it), its line with every secret redacted (unless
+//! `--no-context`), its `--verify` state and a one-line fix, then a "How to fix" section with
+//! each reported rule's remediation for the place of its findings (a `.env`, history), each
+//! distinct text once; hooks leave that section to their blocked message. Colour only when
+//! asked (a terminal without `NO_COLOR`).
 
 use std::io::{self, Write};
 
@@ -147,7 +150,7 @@ fn write_remediation(
     }
     writeln!(out, "{}", paint(options, BOLD_RED, "How to fix"))?;
     for (rule, place, text) in shown {
-        let within = place.map(|file| format!(", in {file}")).unwrap_or_default();
+        let within = place.map(|file| format!(", in {}", Visible(file))).unwrap_or_default();
         // A rule file can come from the repository scanned: its text is shown like a path.
         let title = format!("  {} [{}]{within}", Visible(&rule.spec.description), Visible(rule.id()));
         writeln!(out, "{}", inert_line(&title))?;
