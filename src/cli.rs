@@ -177,6 +177,9 @@ pub struct ReportArgs {
     /// Print secrets whole instead of redacted (never do this in CI logs).
     #[arg(long, global = true)]
     pub show_secrets: bool,
+    /// Leave out the line each finding is on (shown with its secrets redacted).
+    #[arg(long, global = true)]
+    pub no_context: bool,
     /// When to colour text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -372,6 +375,10 @@ pub struct HistoryArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// Report as the pre-push hook does: when secrets are found, say which commits added
+    /// them and how to rewrite those commits (needs --range or --since).
+    #[arg(long)]
+    pub pre_push: bool,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,

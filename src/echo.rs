@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::redact::redact;
 use crate::rules::{CompileError, RuleError, RuleProblem, RuleSet};
+use crate::wording::count;
 
 /// Longest run of letters shown: longer ones are more likely a key than a word.
 const MAX_LETTER_RUN: usize = 24;
@@ -154,7 +155,7 @@ fn compile_error(error: &CompileError) -> String {
     match error {
         CompileError::Regex(error) => format!("invalid regex: {}", regex_error(error)),
         CompileError::NoSuchGroup { group, groups } => {
-            format!("secret_group {group} does not exist: the regex has {groups} group(s)")
+            format!("secret_group {group} does not exist: the regex has {}", count(*groups, "group", "groups"))
         }
         CompileError::Field { field, pattern, error } => {
             format!("invalid {field} regex {}: {}", quoted(pattern), regex_error(error))
@@ -247,7 +248,7 @@ mod tests {
             (rule("a", "regex = '(x'"), "rule a: invalid regex: unclosed group"),
             (
                 rule("a", "regex = 'x(y)'\nsecret_group = 2"),
-                "rule a: secret_group 2 does not exist: the regex has 1 group(s)",
+                "rule a: secret_group 2 does not exist: the regex has 1 group",
             ),
             (
                 rule("a", &format!("regex = 'x'\nallow = ['{key}(']")),

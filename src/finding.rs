@@ -48,6 +48,9 @@ pub struct Finding {
     /// `utf-16le+base64`); `None` when it is in the text as it is. The position is that of
     /// the encoded text.
     pub decoded: Option<String>,
+    /// The line it is on, trimmed, cut to a window when long, every secret in it redacted
+    /// (see [`crate::context`]); `None` where no line was scanned.
+    pub context: Option<String>,
 }
 
 impl Finding {
@@ -72,6 +75,7 @@ impl Finding {
             structure,
             occurrences: None,
             decoded: None,
+            context: None,
         }
     }
 

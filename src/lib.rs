@@ -51,6 +51,7 @@ pub mod archive;
 pub mod cli;
 pub(crate) mod cmd;
 pub(crate) mod config;
+pub(crate) mod context;
 pub mod decode;
 pub(crate) mod driver;
 pub(crate) mod echo;
@@ -78,6 +79,7 @@ pub mod size;
 pub mod source;
 pub mod threads;
 pub(crate) mod verify;
+pub(crate) mod wording;
 
 pub use error::{Error, Result};
 pub use exit::ExitStatus;

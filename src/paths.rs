@@ -50,6 +50,28 @@ pub(crate) fn relative_to(base: &Path, path: &Path) -> Option<PathBuf> {
     normalize(&absolute).strip_prefix(base).ok().map(Path::to_path_buf)
 }
 
+/// Whether the file at `path` (`/`-separated) is, by its name, one that holds secrets and
+/// belongs in `.gitignore` rather than in git: a dotenv file (`.env`, `.env.local`,
+/// `prod.env`, `.envrc`; not a template such as `.env.example`) or a credentials file
+/// (`credentials`, `credentials.json`, `.npmrc`, `.pypirc`, `.netrc`).
+pub(crate) fn is_secrets_file(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let template = ["example", "sample", "template", "dist", "defaults"].iter().any(|word| name.ends_with(word));
+    let dotenv = name == ".env" || name.starts_with(".env.") || name.ends_with(".env") || name == ".envrc";
+    let credentials = matches!(name.as_str(), "credentials" | "credentials.json" | ".npmrc" | ".pypirc" | ".netrc");
+    (dotenv && !template) || credentials
+}
+
+/// `path` as a shell word: as it is when it is plainly safe, else single-quoted.
+pub(crate) fn shell_quoted(path: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_./+@%,".contains(&b);
+    if !path.is_empty() && path.bytes().all(plain) {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +95,15 @@ mod tests {
         assert_eq!(directory_of(Path::new("conf/.keyhound.toml")), cwd.join("conf"));
         assert_eq!(relative_to(&cwd, Path::new("./src/../src/a.rs")), Some(PathBuf::from("src/a.rs")));
         assert_eq!(relative_to(&cwd.join("src"), Path::new("/elsewhere/a.rs")), None);
+    }
+
+    #[test]
+    fn secrets_files_are_told_by_name() {
+        for yes in [".env", "app/.env", ".env.local", "deploy/prod.env", ".envrc", "home/.npmrc", "x/credentials"] {
+            assert!(is_secrets_file(yes), "{yes}");
+        }
+        for no in [".env.example", "env.py", "config/.env.sample", "src/environment.rs", "a/credentials.py"] {
+            assert!(!is_secrets_file(no), "{no}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! How a secret is shown when it is not shown whole: a finding's redacted form, and text
-//! beside findings (commit authors and messages) with the secrets in it masked.
+//! beside findings (commit authors and messages, the line a finding is on) with the secrets
+//! in it masked.
 
 use std::ops::Range;
 
@@ -32,7 +33,12 @@ pub(crate) fn redact(secret: &str, prefix_len: usize) -> String {
 /// form: a secret whole in the range as [`redact`] shows it, a part of one cut by the range's
 /// ends as `…` alone. Spans may reach past the range and the text.
 pub(crate) fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> String {
-    let bytes = text.as_bytes();
+    mask_bytes(text.as_bytes(), range, spans)
+}
+
+/// [`mask`] over bytes that may not be UTF-8 (a binary file's line): what is not UTF-8 is
+/// shown as U+FFFD.
+pub(crate) fn mask_bytes(bytes: &[u8], range: Range<usize>, spans: &[SecretSpan]) -> String {
     let mut out = Vec::with_capacity(range.len());
     let mut at = range.start;
     for found in spans {
@@ -51,6 +57,19 @@ pub(crate) fn mask(text: &str, range: Range<usize>, spans: &[SecretSpan]) -> Str
     }
     out.extend_from_slice(&bytes[at..range.end]);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sorts spans and merges the overlapping ones.
+pub(crate) fn merged(mut spans: Vec<SecretSpan>) -> Vec<SecretSpan> {
+    spans.sort_by_key(|found| (found.span.start, std::cmp::Reverse(found.span.end)));
+    let mut out: Vec<SecretSpan> = Vec::with_capacity(spans.len());
+    for found in spans {
+        match out.last_mut() {
+            Some(last) if found.span.start < last.span.end => last.span.end = last.span.end.max(found.span.end),
+            _ => out.push(found),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The scanning between a source and the post-scan pipeline: runs the matcher over each
-//! blob, places matches on lines, drops inline-allowed ones, and leaves the findings of each
+//! blob, places matches on lines (with each line, redacted: [`crate::context`]), drops
+//! inline-allowed ones, and leaves the findings of each
 //! worker thread in its [`FindingSink`], which the driver ([`crate::driver`]) merges for
 //! [`crate::pipeline`].
 
@@ -8,6 +9,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::archive::{self, Budget, Event, Stop};
+use crate::context;
 use crate::decode::{self, base64, percent, Encoding};
 use crate::filter::{DropReason, InlineAllows};
 use crate::finding::Finding;
@@ -265,21 +267,8 @@ impl<'m> BlobScanner<'m> {
         let mut decoding = Decoding::new();
         self.scan_view(View::new(text, None), 0, &mut decoding, &mut blob);
         self.options.decode = decode;
-        merged(spans)
+        redact::merged(spans)
     }
-}
-
-/// Sorts spans and merges the overlapping ones.
-fn merged(mut spans: Vec<SecretSpan>) -> Vec<SecretSpan> {
-    spans.sort_by_key(|found| (found.span.start, std::cmp::Reverse(found.span.end)));
-    let mut out: Vec<SecretSpan> = Vec::with_capacity(spans.len());
-    for found in spans {
-        match out.last_mut() {
-            Some(last) if found.span.start < last.span.end => last.span.end = last.span.end.max(found.span.end),
-            _ => out.push(found),
-        }
-    }
-    out
 }
 
 /// The blob being scanned: where its findings go, and its origin, resolved on first use.
@@ -385,6 +374,8 @@ impl<'v> View<'v> {
         let spans: Vec<Range<usize>> = self.pending.iter().map(|found| found.span.clone()).collect();
         let positions = lines::positions(self.text, &spans);
         let allows = InlineAllows::of(self.text);
+        let secrets = redact::merged(self.pending.iter().map(Unplaced::secret_span).collect());
+        let reach = context::reach(self.text);
         let provenance = blob.provenance();
         for (found, position) in self.pending.into_iter().zip(positions) {
             if allows.cover(&position) {
@@ -393,9 +384,19 @@ impl<'v> View<'v> {
             }
             let rule = matcher.rules().get(found.rule);
             let mut finding = Finding::new(rule, &found.secret, found.prefix_len, provenance.clone(), position);
+            finding.context = Some(context::line(self.text, &found.span, &secrets, reach));
             finding.decoded = found.decoded;
             blob.sink.findings.push(finding);
         }
+    }
+}
+
+impl Unplaced {
+    /// Where the secret is in the view, to be masked in the lines shown: an encoded one with
+    /// no prefix kept, as the encoding hides it.
+    fn secret_span(&self) -> SecretSpan {
+        let prefix_len = if self.decoded.is_some() { 0 } else { self.prefix_len };
+        SecretSpan { span: self.span.clone(), prefix_len }
     }
 }
 

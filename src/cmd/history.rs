@@ -2,7 +2,8 @@
 //! range of commits introduced), each scanned once and attributed to the commit that
 //! introduced it. A remote REPO is cloned first (`crate::source::remote`) and its clone
 //! removed when the scan is done. The steps: plan, drive (enumerate and scan), attribute,
-//! count occurrences, keep the earliest per file, summarise.
+//! count occurrences, keep the earliest per file, summarise; with `--pre-push`, a blocked push
+//! then says how to rewrite the commits that added the keys ([`super::pre_push`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +41,7 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
     let mut config = Config::resolve(global, &anchor)?;
     let root = clone.is_none().then(|| anchor.clone());
     super::place_report(&mut config, report::Command::History, base, || root);
+    config.report.fix_follows = args.pre_push;
     let path = match (&clone, args.repo.as_deref()) {
         (None, Some(given)) => history::path_within(&repo, given)?,
         _ => None,
@@ -56,7 +58,11 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
         outcome.stats.notes.push(clone_note(url, clone));
     }
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
-    super::emit(&config, &outcome, &verifications)
+    let status = super::emit(&config, &outcome, &verifications)?;
+    if let (true, ExitStatus::Findings, false, Some(range)) = (args.pre_push, status, config.quiet, &selection.range) {
+        super::pre_push::explain(&repo, range, &outcome.findings);
+    }
+    Ok(status)
 }
 
 /// The remote `repo` names, if it is a URL rather than a path.

@@ -6,6 +6,7 @@ pub(crate) mod baseline;
 pub(crate) mod generate;
 pub(crate) mod history;
 pub(crate) mod hook;
+pub(crate) mod pre_push;
 pub(crate) mod progress;
 pub(crate) mod respond;
 pub(crate) mod rules;

@@ -23,6 +23,7 @@ use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::options::BaseUrl;
 use crate::verify::{Verifications, VerifyOptions};
+use crate::wording::count;
 
 /// The variable the OpenAI admin key is read from.
 pub(crate) const ADMIN_KEY_ENV: &str = "OPENAI_ADMIN_KEY";
@@ -168,7 +169,12 @@ fn print_notes(config: &Config, report: &steps::Report) {
     if let Some(purge) = report.purge.as_ref().filter(|purge| purge.unwritable > 0) {
         let _ = super::say(
             &mut stderr,
-            &format!("warning: {} secret(s) span lines and are not in {}", purge.unwritable, Visible(&purge.file)),
+            &format!(
+                "warning: {} lines and {} not in {}",
+                count(purge.unwritable, "secret spans", "secrets span"),
+                if purge.unwritable == 1 { "is" } else { "are" },
+                Visible(&purge.file)
+            ),
         );
     }
 }

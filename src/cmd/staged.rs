@@ -43,6 +43,7 @@ pub(crate) fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> 
     let anchor = repo.workdir().unwrap_or(Path::new("."));
     let mut config = Config::resolve(&global, anchor)?;
     super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));
+    config.report.fix_follows = true;
     let changes = staged::changes(&repo)?;
     let matcher = Matcher::new(config.rules.clone());
     let driver = Driver::new(&matcher, &config.expand, config.threads);
@@ -87,7 +88,7 @@ fn report(config: &Config, outcome: &ScanOutcome, already_in_head: &[Finding]) -
     let status = super::emit(config, outcome, &Verifications::new())?;
     if status == ExitStatus::Findings && !config.quiet {
         let mut stderr = io::stderr().lock();
-        for line in blocked::lines(&outcome.findings, &config.rules) {
+        for line in blocked::commit_lines(&outcome.findings, &config.rules) {
             // Nothing useful can be done if standard error is closed.
             let _ = super::say(&mut stderr, &line);
         }

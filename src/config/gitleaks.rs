@@ -194,6 +194,7 @@ impl Translation<'_> {
             confidence: Confidence::Medium,
             env_var: None,
             remediation: String::new(),
+            remediation_by_context: Default::default(),
             stopwords: allow.stopwords,
             allow: allow.regexes,
             allow_match: Vec::new(),

@@ -90,7 +90,12 @@ impl Config {
             filters,
             format,
             output: args.report.output.clone(),
-            report: ReportOptions { show_secrets: args.report.show_secrets, color, ..ReportOptions::default() },
+            report: ReportOptions {
+                show_secrets: args.report.show_secrets,
+                no_context: args.report.no_context,
+                color,
+                ..ReportOptions::default()
+            },
             max_file_size,
             threads: args.scan.threads.unwrap_or_else(default_threads).max(1),
             quiet: args.scan.quiet,

@@ -175,6 +175,7 @@ pub(crate) mod tests {
             structure: None,
             occurrences: None,
             decoded: None,
+            context: None,
         }
     }
 

@@ -21,7 +21,8 @@
 //!   "structure": 1.0,
 //!   "occurrences": null,
 //!   "verification": { "state": "live", "provider": "openai", "detail": "HTTP 200" },
-//!   "decoded": null
+//!   "decoded": null,
+//!   "context": "client = OpenAI(api_key=\"sk-proj-…Ab3A\")"
 //! }
 //! ```
 //!
@@ -73,6 +74,11 @@
 //! first, joined by `+`: `"base64"` (the position is that of the base64 characters encoding
 //! the secret), `"utf-16le"` / `"utf-16be"` (a UTF-16 file; lines and columns are those of
 //! its text), `"base64+base64"`, `"utf-16le+base64"`.
+//!
+//! `context` is the line the finding is on, trimmed, with every secret on it redacted (even
+//! with `--show-secrets`); a line longer than a few hundred bytes, as in minified or binary
+//! files, is cut to a window around the match, `…` marking each cut. `null` with
+//! `--no-context`.
 
 use std::io::{self, Write};
 
@@ -105,6 +111,7 @@ struct JsonFinding<'a> {
     occurrences: Option<usize>,
     verification: Option<&'a Verification>,
     decoded: Option<&'a str>,
+    context: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -126,6 +133,7 @@ impl<'a> JsonFinding<'a> {
             occurrences: finding.occurrences,
             verification: verifications.get(&finding.fingerprint),
             decoded: finding.decoded.as_deref(),
+            context: options.context(finding),
         }
     }
 }
@@ -197,6 +205,17 @@ mod tests {
         assert_eq!(object["verification"], serde_json::Value::Null);
         assert_eq!(object["line"], 3);
         assert_eq!(object["structure"], 0.5);
+    }
+
+    #[test]
+    fn context_is_the_redacted_line_or_null_with_no_context() {
+        let findings = [finding("a.py", 3)];
+        assert_eq!(render(&findings, true)[0]["context"], "OPENAI_API_KEY=sk-proj-…zz9Q");
+        let outcome = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
+        let mut out = Vec::new();
+        let options = ReportOptions { no_context: true, ..ReportOptions::default() };
+        write_array(&outcome, &Verifications::new(), &options, &mut out).unwrap();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&out).unwrap()[0]["context"], serde_json::Value::Null);
     }
 
     #[test]

@@ -101,6 +101,11 @@ pub(crate) struct ReportOptions {
     pub checkout: Checkout,
     /// The command that found them.
     pub command: Command,
+    /// Leave out the line each finding is on (`--no-context`).
+    pub no_context: bool,
+    /// A blocked hook's message follows the report with the one "How to fix" (see
+    /// [`blocked`]), so the text report leaves its own out.
+    pub fix_follows: bool,
 }
 
 /// Where finding paths start from, and the roots a CI system wants them relative to: GitHub
@@ -129,6 +134,11 @@ impl Checkout {
 }
 
 impl ReportOptions {
+    /// The line the finding is on, redacted, unless `--no-context`.
+    pub(crate) fn context<'f>(&self, finding: &'f Finding) -> Option<&'f str> {
+        finding.context.as_deref().filter(|_| !self.no_context)
+    }
+
     /// The secret as this report may show it.
     pub(crate) fn secret_text(&self, finding: &Finding) -> String {
         if self.show_secrets {
@@ -400,6 +410,7 @@ pub(crate) mod test_support {
             structure: Some(0.5),
             occurrences: None,
             decoded: None,
+            context: Some("OPENAI_API_KEY=sk-proj-…zz9Q".into()),
         }
     }
 

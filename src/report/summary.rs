@@ -1,10 +1,12 @@
 //! The summary written to stderr after a scan: what was found, what was scanned, and every
 //! reason something was not (so a scan is never silently "clean").
 
+use crate::filter::DropReason;
 use crate::paths::display_path;
 use crate::pipeline::ScanOutcome;
 use crate::size::human_bytes;
 use crate::verify::{self, Verifications};
+use crate::wording::count;
 
 /// Most skipped paths named individually before the rest are counted.
 const MAX_NAMED: usize = 10;
@@ -93,7 +95,11 @@ fn verification_line(verifications: &Verifications) -> Option<String> {
     let parts: Vec<String> = counts.iter().map(|(state, count)| format!("{count} {}", state.as_str())).collect();
     let live: usize = counts.iter().filter(|(state, _)| state.is_live()).map(|(_, count)| count).sum();
     let verdict = if live > 0 { "warning" } else { "note" };
-    let advice = if live > 0 { "; revoke the live key(s) now (see How to fix)" } else { "" };
+    let advice = match live {
+        0 => "",
+        1 => "; revoke the live key now (see How to fix)",
+        _ => "; revoke the live keys now (see How to fix)",
+    };
     let total = verifications.len();
     Some(format!("{verdict}: verified {total} distinct key(s): {}{advice}", parts.join(", ")))
 }
@@ -110,6 +116,8 @@ fn headline(outcome: &ScanOutcome) -> String {
         )
     } else if found > 0 {
         format!("{found} secret(s) found ({scanned} scanned)")
+    } else if let Some(&held) = outcome.dropped.get(&DropReason::AlreadyInHead) {
+        format!("commit passes; {} already in HEAD — see above ({scanned} scanned)", count(held, "secret", "secrets"))
     } else if stats.blobs == 0 {
         format!("nothing was scanned ({scanned})")
     } else {
@@ -131,6 +139,15 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_passing_with_secrets_already_in_head_says_so() {
+        let stats = SourceStats { blobs: 1, ..Default::default() };
+        let dropped = [(DropReason::AlreadyInHead, 1)].into_iter().collect();
+        let text = lines(&ScanOutcome { stats, dropped, ..Default::default() }, &Verifications::new()).join("\n");
+        assert!(text.contains("\ncommit passes; 1 secret already in HEAD — see above ("), "{text}");
+        assert!(!text.contains("no secrets found"), "{text}");
+    }
+
+    #[test]
     fn nothing_scanned_is_never_called_clean() {
         let stats = SourceStats { ignored: 4, warnings: vec!["t: every file is ignored".into()], ..Default::default() };
         let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
@@ -144,7 +161,7 @@ mod tests {
         use crate::verify::State;
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Live);
         let text = lines(&outcome, &verifications).join("\n");
-        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key(s) now"), "{text}");
+        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key now"), "{text}");
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Invalid);
         assert!(lines(&outcome, &verifications).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
         assert!(!lines(&outcome, &Verifications::new()).join("\n").contains("verified"));

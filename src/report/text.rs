@@ -1,15 +1,20 @@
-//! The text report, for people: each finding's location, rule, redacted secret, its
-//! `--verify` state and a one-line fix, then a "How to fix" section with each reported
-//! rule's remediation, once per rule. Colour only when asked (a terminal without `NO_COLOR`).
+//! The text report, for people: each finding's location, rule, redacted secret (with its
+//! length when too short to show any of it), its line with every secret redacted (unless
+//! `--no-context`), its `--verify` state and a one-line fix, then a "How to fix" section with
+//! each reported rule's remediation for the place of its findings (a `.env`, history), each
+//! distinct text once; hooks leave that section to their blocked message. Colour only when
+//! asked (a terminal without `NO_COLOR`).
 
 use std::io::{self, Write};
 
 use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
+use crate::paths::is_secrets_file;
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
 use crate::verify::{State, Verification, Verifications};
+use crate::wording::count;
 
 const BOLD_RED: &str = "\x1b[1;31m";
 const MAGENTA: &str = "\x1b[35m";
@@ -30,6 +35,9 @@ pub(crate) fn write(
     for finding in &outcome.findings {
         let verification = verifications.get(&finding.fingerprint);
         write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
+    }
+    if options.fix_follows {
+        return Ok(());
     }
     write_remediation(outcome, rules, options, out)
 }
@@ -61,9 +69,12 @@ fn write_finding(
         Visible(&finding.rule_id),
         finding.severity
     )?;
-    writeln!(out, "    secret: {}", Visible(options.secret_text(finding)))?;
+    writeln!(out, "    secret: {}", Visible(secret_line(finding, options)))?;
     if let Some(encodings) = &finding.decoded {
         writeln!(out, "    decoded from: {encodings}")?;
+    }
+    if let Some(context) = options.context(finding) {
+        writeln!(out, "    context: {}", Visible(context))?;
     }
     if let Some(commit) = &finding.commit {
         let short = commit.id.get(..12).unwrap_or(&commit.id);
@@ -89,6 +100,16 @@ fn write_finding(
     writeln!(out)
 }
 
+/// The secret as the report shows it; one too short to show its last characters also says
+/// how long it is (`…` alone says nothing).
+fn secret_line(finding: &Finding, options: &ReportOptions) -> String {
+    let shown = options.secret_text(finding);
+    if options.show_secrets || !shown.ends_with('…') {
+        return shown;
+    }
+    format!("{shown} ({})", count(finding.secret.chars().count(), "character", "characters"))
+}
+
 /// `LIVE: the key works, revoke it now [openai: HTTP 200]`.
 fn describe(verification: &Verification) -> String {
     let meaning = match verification.state {
@@ -105,30 +126,37 @@ fn describe(verification: &Verification) -> String {
     }
 }
 
-/// "How to fix": the remediation of each rule with findings, once, in order of appearance.
+/// "How to fix": the remediation of each rule with findings for the place of each finding
+/// (see [`Rule::remediation_for`]), each distinct one once, in order of appearance.
 fn write_remediation(
     outcome: &ScanOutcome,
     rules: &RuleSet,
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut shown: Vec<&Rule> = Vec::new();
+    let mut shown: Vec<(&Rule, Option<&str>, String)> = Vec::new();
     for finding in &outcome.findings {
-        let rule = rules.find(&finding.rule_id);
-        if let Some(rule) = rule.filter(|rule| !rule.spec.remediation.trim().is_empty()) {
-            if !shown.iter().any(|seen| seen.id() == rule.id()) {
-                shown.push(rule);
-            }
+        let Some(rule) = rules.find(&finding.rule_id) else { continue };
+        let file = finding.provenance.members.is_empty().then_some(finding.path.as_str());
+        let text = rule.remediation_for(file, finding.commit.is_some());
+        let variant = rule.spec.remediation_by_context.secrets_file.is_some();
+        let place = file.filter(|file| variant && is_secrets_file(file));
+        if !text.trim().is_empty()
+            && !shown.iter().any(|(seen, _, seen_text)| seen.id() == rule.id() && *seen_text == text)
+        {
+            shown.push((rule, place, text));
         }
     }
     if shown.is_empty() {
         return Ok(());
     }
     writeln!(out, "{}", paint(options, BOLD_RED, "How to fix"))?;
-    for rule in shown {
+    for (rule, place, text) in shown {
+        let within = place.map(|file| format!(", in {}", Visible(file))).unwrap_or_default();
         // A rule file can come from the repository scanned: its text is shown like a path.
-        writeln!(out, "{}", inert_line(&format!("  {} [{}]", Visible(&rule.spec.description), Visible(rule.id()))))?;
-        for line in wrap(&rule.spec.remediation, WRAP_WIDTH - 4) {
+        let title = format!("  {} [{}]{within}", Visible(&rule.spec.description), Visible(rule.id()));
+        writeln!(out, "{}", inert_line(&title))?;
+        for line in wrap(&text, WRAP_WIDTH - 4) {
             writeln!(out, "{}", inert_line(&format!("    {}", Visible(&line))))?;
         }
         writeln!(out)?;
@@ -233,6 +261,34 @@ mod tests {
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
         assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
+    }
+
+    #[test]
+    fn the_line_is_shown_escaped_unless_no_context() {
+        let mut odd = finding("a.py", 1);
+        odd.context = Some("k = 'sk-proj-…zz9Q' \x1b[2J".into());
+        let text = render(vec![odd.clone()], ReportOptions::default());
+        assert!(text.contains("    secret: sk-proj-…zz9Q\n    context: k = 'sk-proj-…zz9Q' \\e[2J\n"), "{text}");
+        let text = render(vec![odd], ReportOptions { no_context: true, ..ReportOptions::default() });
+        assert!(!text.contains("context:"), "{text}");
+    }
+
+    #[test]
+    fn a_short_secret_says_how_long_it_is() {
+        let mut short = finding("a.py", 1);
+        short.rule_id = "generic-secret".into();
+        short.secret = "hunter2hunter2".into();
+        short.prefix_len = 0;
+        let text = render(vec![short.clone()], ReportOptions::default());
+        assert!(text.contains("[generic-secret, critical]\n    secret: … (14 characters)\n"), "{text}");
+        let shown = render(vec![short], ReportOptions { show_secrets: true, ..ReportOptions::default() });
+        assert!(shown.contains("    secret: hunter2hunter2\n"), "{shown}");
+    }
+
+    #[test]
+    fn a_hook_report_leaves_how_to_fix_to_the_blocked_message() {
+        let text = render(vec![finding("a.py", 1)], ReportOptions { fix_follows: true, ..ReportOptions::default() });
+        assert!(!text.contains("How to fix") && text.contains("    fix: "), "{text}");
     }
 
     #[test]

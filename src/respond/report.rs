@@ -35,6 +35,7 @@ use super::revoke::Outcome;
 use super::usage::{day, Usage};
 use super::{Action, KeyReport, Report};
 use crate::escape::Visible;
+use crate::wording::count;
 
 /// The purge plan.
 #[derive(Debug, Clone, Serialize)]
@@ -58,13 +59,13 @@ pub(crate) fn json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// Writes `report` for people.
 pub(crate) fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mode = if report.mode == "revoke" { "revoke" } else { "dry run: nothing revoked (--revoke to act)" };
-    writeln!(out, "{} leaked key(s); {mode}", report.keys.len())?;
+    writeln!(out, "{}; {mode}", count(report.keys.len(), "leaked key", "leaked keys"))?;
     for key in &report.keys {
         writeln!(out)?;
         write!(out, "{}", key_text(key))?;
     }
     if let Some(purge) = &report.purge {
-        writeln!(out, "\npurge plan: {} ({} secret(s))", Visible(&purge.file), purge.secrets)?;
+        writeln!(out, "\npurge plan: {} ({})", Visible(&purge.file), count(purge.secrets, "secret", "secrets"))?;
         for (n, step) in purge.steps.iter().enumerate() {
             writeln!(out, "  {}. {step}", n + 1)?;
         }
@@ -126,17 +127,17 @@ fn entry_text(entry: &Entry) -> String {
     text
 }
 
-/// `used on 3 day(s) since 2024-05-01; last used 2024-05-03 (12 requests, 3400 tokens)`.
+/// `used on 3 days since 2024-05-01; last used 2024-05-03 (12 requests, 3400 tokens)`.
 fn usage_text(usage: &Usage) -> String {
     let since = day(usage.since);
     match usage.last_day {
         None => format!("no completions usage since {since}"),
         Some(last) => format!(
-            "used on {} day(s) since {since}; last used {} ({} requests, {} tokens)",
-            usage.days_used,
+            "used on {} since {since}; last used {} ({}, {})",
+            count(usage.days_used, "day", "days"),
             day(last),
-            usage.requests,
-            usage.tokens
+            count(usage.requests, "request", "requests"),
+            count(usage.tokens, "token", "tokens")
         ),
     }
 }
@@ -203,7 +204,7 @@ mod tests {
             Usage { since: 1_714_521_600, days_used: 2, requests: 3, tokens: 330, last_day: Some(1_714_694_400) };
         assert_eq!(
             usage_text(&usage),
-            "used on 2 day(s) since 2024-05-01; last used 2024-05-03 (3 requests, 330 tokens)"
+            "used on 2 days since 2024-05-01; last used 2024-05-03 (3 requests, 330 tokens)"
         );
         assert_eq!(usage_text(&Usage { since: 0, ..Usage::default() }), "no completions usage since 1970-01-01");
     }

@@ -26,6 +26,9 @@
 //!                                      # `distance` bytes before or after the match
 //! examples = ["key = sk-...", { text = "...", secret = "sk-..." }]
 //! negative_examples = ["sk-your-key-here"]
+//! [rule.remediation_by_context]        # optional, last in the rule: replaces `remediation`
+//! secrets-file = "git rm --cached {path} ..."  # in a .env or other file for .gitignore
+//! history = "..."                      # in git history
 //! ```
 //!
 //! The secret is the group `secret_group` names, else the regex's `secret` group, else its
@@ -248,6 +251,9 @@ pub struct RuleSpec {
     /// What to do about a leak of this secret.
     #[serde(default)]
     pub remediation: String,
+    /// What to do instead of [`RuleSpec::remediation`] in particular places.
+    #[serde(default)]
+    pub remediation_by_context: RemediationByContext,
     /// Case-insensitive substrings that mark a secret as a placeholder for this rule.
     #[serde(default)]
     pub stopwords: Vec<String>,
@@ -274,6 +280,23 @@ pub struct RuleSpec {
     #[serde(default)]
     pub negative_examples: Vec<Example>,
 }
+
+/// A rule's remediation for particular places (`[rule.remediation_by_context]`), each
+/// replacing `remediation` there; `{path}` in one stands for the file, as a shell word. The
+/// first that applies wins, in the order of the fields.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RemediationByContext {
+    /// A file that holds secrets by its name and belongs in `.gitignore`, not in git (a
+    /// `.env`; see [`crate::paths::is_secrets_file`]): untrack it, ignore it, rotate.
+    pub secrets_file: Option<String>,
+    /// A secret in git history (`keyhound history`): it stays there until history is
+    /// rewritten.
+    pub history: Option<String>,
+}
+
+/// The placeholder a remediation variant may hold.
+const PATH_PLACEHOLDER: &str = "{path}";
 
 /// Context a rule needs near its matches: the vendor's name by a key that has no prefix.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -334,6 +357,19 @@ impl Rule {
     /// The rule's id.
     pub fn id(&self) -> &str {
         &self.spec.id
+    }
+
+    /// What to do about a finding of this rule in `file` (a path; `None` for a commit or tag
+    /// message, or an archive member), in git history or not: the variant of
+    /// [`RuleSpec::remediation_by_context`] for the place, else the rule's remediation.
+    pub fn remediation_for(&self, file: Option<&str>, in_history: bool) -> String {
+        let variants = &self.spec.remediation_by_context;
+        let secrets_file = file.filter(|file| crate::paths::is_secrets_file(file));
+        match (secrets_file, &variants.secrets_file, &variants.history) {
+            (Some(file), Some(text), _) => text.replace(PATH_PLACEHOLDER, &crate::paths::shell_quoted(file)),
+            (_, _, Some(text)) if in_history => text.clone(),
+            _ => self.spec.remediation.clone(),
+        }
     }
 
     /// The rule's lowercased stopwords.
@@ -582,6 +618,16 @@ fn validate(spec: &RuleSpec) -> std::result::Result<(), String> {
     if spec.keywords.iter().any(|k| k.is_empty()) {
         return Err("a keyword is empty".into());
     }
+    let variants = &spec.remediation_by_context;
+    for (key, text) in [("secrets-file", &variants.secrets_file), ("history", &variants.history)] {
+        let Some(text) = text else { continue };
+        if text.trim().is_empty() {
+            return Err(format!("remediation_by_context.{key} is empty"));
+        }
+        if text.replace(PATH_PLACEHOLDER, "").contains(['{', '}']) {
+            return Err(format!("remediation_by_context.{key} has a placeholder other than {PATH_PLACEHOLDER}"));
+        }
+    }
     if let Some(entropy) = spec.entropy {
         if !(0.0..=8.0).contains(&entropy) {
             return Err(format!("entropy {entropy} is outside 0..=8 bits per character"));
@@ -637,6 +683,27 @@ mod tests {
         let bad_regex = "[[rule]]\nid='a'\ndescription='d'\nregex='(unclosed'\n";
         let err = message(RuleSet::from_toml(bad_regex, "t.toml").unwrap_err());
         assert!(err.contains("invalid regex"), "{err}");
+    }
+
+    #[test]
+    fn remediation_fits_the_place_and_bad_variants_are_refused() {
+        let base = "[[rule]]\nid='a'\ndescription='d'\nregex='x(y)'\nremediation='revoke'\n";
+        let text = format!(
+            "{base}[rule.remediation_by_context]\nsecrets-file='git rm --cached {{path}}'\nhistory='rewrite'\n"
+        );
+        let rules = parse_rule_file(&text, "t.toml").unwrap();
+        assert_eq!(rules[0].remediation_for(Some("my dir/.env"), true), "git rm --cached 'my dir/.env'");
+        assert_eq!(rules[0].remediation_for(Some("app.py"), true), "rewrite");
+        assert_eq!(rules[0].remediation_for(Some("app.py"), false), "revoke");
+        assert_eq!(rules[0].remediation_for(None, false), "revoke");
+        for (bad, why) in
+            [("secrets-file=' '", "is empty"), ("history='see {url}'", "placeholder"), ("staged='x'", "unknown field")]
+        {
+            let err = message(
+                parse_rule_file(&format!("{base}[rule.remediation_by_context]\n{bad}\n"), "t.toml").unwrap_err(),
+            );
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

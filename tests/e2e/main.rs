@@ -19,3 +19,4 @@ mod staged;
 mod stdin;
 mod ux;
 mod verify;
+mod way_forward;

@@ -3,6 +3,7 @@
 
 use super::{Enumeration, Plan, Selection};
 use crate::source::SourceStats;
+use crate::wording::count;
 
 /// A finished enumeration, and what it was of.
 #[derive(Debug)]
@@ -26,15 +27,15 @@ impl Summary<'_> {
             None if plan.commits.is_empty() => warnings.push("the repository has no commits: nothing to scan".into()),
             Some(range) if plan.commits.is_empty() => notes.push(format!("the range {range} holds no commits")),
             _ if selection.path.is_some() => notes.push(format!(
-                "scanned the history of {} only (as `git log -- PATH` shows it): {} commit(s) changed it",
+                "scanned the history of {} only (as `git log -- PATH` shows it): {} changed it",
                 selection.path.as_deref().unwrap_or_default(),
-                enumeration.commit_messages
+                count(enumeration.commit_messages, "commit", "commits")
             )),
             _ => notes.push(format!(
-                "scanned {} commit(s): their distinct blobs, {} commit message(s) and {} annotated tag message(s)",
-                plan.commits.len(),
-                enumeration.commit_messages,
-                enumeration.tag_messages
+                "scanned {}: their distinct blobs, {} and {}",
+                count(plan.commits.len(), "commit", "commits"),
+                count(enumeration.commit_messages, "commit message", "commit messages"),
+                count(enumeration.tag_messages, "annotated tag message", "annotated tag messages")
             )),
         }
         if plan.unreachable {
@@ -71,7 +72,7 @@ mod tests {
         assert_eq!(
             stats.notes,
             [
-                "scanned 3 commit(s): their distinct blobs, 3 commit message(s) and 1 annotated tag message(s)",
+                "scanned 3 commits: their distinct blobs, 3 commit messages and 1 annotated tag message",
                 "2 submodule commit(s) (gitlinks) not followed; scan submodules as repositories of their own",
             ]
         );
@@ -96,7 +97,7 @@ mod tests {
         let walked = Enumeration { commit_messages: 1, ..Enumeration::default() };
         assert_eq!(
             stats(&plan, &selection, walked).notes,
-            ["scanned the history of app/.env only (as `git log -- PATH` shows it): 1 commit(s) changed it"]
+            ["scanned the history of app/.env only (as `git log -- PATH` shows it): 1 commit changed it"]
         );
     }
 }
