@@ -353,12 +353,26 @@ pub struct HistoryArgs {
     /// push of a new branch B adds).
     #[arg(long)]
     pub exclude_remotes: bool,
+    /// Text and JSON reports: one entry per distinct secret, with every location and where
+    /// it is today, or one entry per location (SARIF and the other CI formats always list
+    /// locations).
+    #[arg(long, value_enum, value_name = "BY", default_value_t = GroupBy::Secret)]
+    pub group_by: GroupBy,
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,
+}
+
+/// How `keyhound history` lists what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// One entry per distinct secret.
+    Secret,
+    /// One entry per location (commit and path, or message).
+    Location,
 }
 
 /// `keyhound respond`.

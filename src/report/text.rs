@@ -1,14 +1,21 @@
 //! The text report, for people: each finding's location, rule, redacted secret, its
 //! `--verify` state and a one-line fix, then a "How to fix" section with each reported
 //! rule's remediation, once per rule. Colour only when asked (a terminal without `NO_COLOR`).
+//!
+//! A history scan grouped by secret (see [`crate::pipeline::group`]) shows one block per
+//! secret instead: the location that introduced it, where it is today, a few of its other
+//! locations, and ends with a line counting the secrets still at a tip and those only in
+//! history.
 
 use std::io::{self, Write};
 
 use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
+use crate::pipeline::group::{self, Secret, Secrets, Tally};
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
+use crate::source::history::{Exposure, OnlyOn, Status};
 use crate::verify::{State, Verification, Verifications};
 
 const BOLD_RED: &str = "\x1b[1;31m";
@@ -19,6 +26,12 @@ const RESET: &str = "\x1b[0m";
 /// Width the remediation text is wrapped to.
 const WRAP_WIDTH: usize = 96;
 
+/// Locations of a secret listed before the rest are counted.
+const SHOWN_LOCATIONS: usize = 3;
+
+/// Refs holding a secret named before the rest are counted.
+const SHOWN_REFS: usize = 5;
+
 /// Writes each finding as a short block, then how to fix each rule's findings.
 pub fn write(
     outcome: &ScanOutcome,
@@ -27,11 +40,115 @@ pub fn write(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if let Some(secrets) = &outcome.secrets {
+        return write_grouped(outcome, secrets, verifications, rules, options, out);
+    }
     for finding in &outcome.findings {
         let verification = verifications.get(&finding.fingerprint);
         write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
     }
     write_remediation(outcome, rules, options, out)
+}
+
+/// One block per secret, "How to fix", then the closing count.
+fn write_grouped(
+    outcome: &ScanOutcome,
+    secrets: &Secrets,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let grouped = group::group(&outcome.findings, secrets, verifications);
+    for secret in &grouped {
+        write_secret(secret, verifications, rules, options, out)?;
+    }
+    write_remediation(outcome, rules, options, out)?;
+    match closing(group::tally(&grouped)) {
+        Some(line) => writeln!(out, "{line}"),
+        None => Ok(()),
+    }
+}
+
+/// A secret's block: its introducing location as a finding's block, with where it is today
+/// and its other locations in place of the count of places.
+fn write_secret(
+    secret: &Secret,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let first = secret.first();
+    write_head(first, options, out)?;
+    writeln!(out, "    fingerprint: {}", Visible(&first.fingerprint))?;
+    writeln!(out, "    today: {}", Visible(today(&secret.exposure)))?;
+    if secret.locations.len() > 1 {
+        writeln!(out, "    found at {} locations, oldest first:", secret.locations.len())?;
+        for finding in secret.locations.iter().take(SHOWN_LOCATIONS) {
+            writeln!(out, "      {}", Visible(location(finding)))?;
+        }
+        if let Some(more) = secret.locations.len().checked_sub(SHOWN_LOCATIONS).filter(|&more| more > 0) {
+            writeln!(out, "      and {more} more (--format json lists them all)")?;
+        }
+    }
+    let verification = verifications.get(&first.fingerprint);
+    write_tail(verification, fix_for(rules, &first.rule_id), options, out)
+}
+
+/// `0123456789ab app/.env:3`: a location as a line of a secret's block.
+fn location(finding: &Finding) -> String {
+    let commit = finding.commit.as_ref().map_or("", |commit| commit.id.get(..12).unwrap_or(&commit.id));
+    format!("{commit} {}:{}", finding.path, finding.position.line)
+}
+
+/// Where a secret is today, in words: `still in main, release/1.2`.
+fn today(exposure: &Exposure) -> String {
+    match exposure.status {
+        Status::Present => {
+            let names: Vec<&str> = exposure.refs.iter().take(SHOWN_REFS).map(String::as_str).collect();
+            let more = exposure.refs.len().saturating_sub(SHOWN_REFS);
+            let tail =
+                if more > 0 { format!(" and {}", plural(more, "other ref", "other refs")) } else { String::new() };
+            let only = match exposure.only_on {
+                Some(OnlyOn::Unmerged) => " (only on refs HEAD has not merged)",
+                Some(OnlyOn::RemoteTracking) => " (only on remote-tracking branches)",
+                None if !exposure.in_head => " (not in HEAD)",
+                None => "",
+            };
+            format!("still in {}{tail}{only}", names.join(", "))
+        }
+        Status::Removed => match &exposure.last_commit {
+            Some(last) => format!(
+                "removed from every branch and tag; last in commit {} on {}; still in history",
+                last.id.get(..12).unwrap_or(&last.id),
+                last.date
+            ),
+            None => "in no branch or tag tip; still in history".to_string(),
+        },
+        Status::Message => "in a commit or tag message: in history until it is rewritten".to_string(),
+    }
+}
+
+/// The report's last line: `3 secrets: 1 still at a branch or tag tip, 2 removed but in
+/// history. …`; nothing when there are none.
+fn closing(tally: Tally) -> Option<String> {
+    if tally.secrets == 0 {
+        return None;
+    }
+    let removed = tally.secrets - tally.present;
+    let revoke = if tally.secrets == 1 { "Revoke it" } else { "Revoke all of them" };
+    Some(format!(
+        "{}: {} still at a branch or tag tip, {} removed but in history. {revoke}; rewrite history only if needed.",
+        plural(tally.secrets, "secret", "secrets"),
+        tally.present,
+        removed
+    ))
+}
+
+/// `1 secret`, `2 secrets`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 fn paint(options: &ReportOptions, code: &str, text: &str) -> String {
@@ -49,6 +166,15 @@ fn write_finding(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_head(finding, options, out)?;
+    if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
+        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
+    }
+    write_tail(verification, fix, options, out)
+}
+
+/// A block's first lines: location, rule, secret, encodings and commit.
+fn write_head(finding: &Finding, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = |code: &str, text: &str| paint(options, code, text);
     let position = &finding.position;
     // The path starts the line: it must not start a workflow command either.
@@ -76,9 +202,17 @@ fn write_finding(
             Visible(&commit.summary)
         )?;
     }
-    if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
-        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
-    }
+    Ok(())
+}
+
+/// A block's last lines: the `--verify` state and the one-line fix.
+fn write_tail(
+    verification: Option<&Verification>,
+    fix: String,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let paint = |code: &str, text: &str| paint(options, code, text);
     if let Some(verification) = verification {
         let code = if verification.state.is_live() { BOLD_RED } else { DIM };
         writeln!(out, "    verified: {}", paint(code, &visible(&describe(verification))))?;
