@@ -481,9 +481,13 @@ pub enum BaselineAction {
     /// Scan and record every current finding in a baseline file (`--output`, else the
     /// configured baseline, else `.keyhound-baseline`).
     Create {
-        /// Files and directories to scan [default: .].
+        /// Files and directories to scan [default: .]; with --history, the repository.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Record the findings of the repository's whole history (`keyhound history`), so that
+        /// `history --baseline FILE` reports only secrets not recorded.
+        #[arg(long)]
+        history: bool,
     },
 }
 

@@ -5,6 +5,7 @@
 //! secret is today.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -26,8 +27,7 @@ use crate::source::history::{self, Blobs, Counters, Plan, Selection, Summary};
 
 /// Runs the command.
 pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let repo = history::open(args.repo.as_deref())?;
-    let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let (repo, anchor) = open(args.repo.as_deref())?;
     let mut config = Config::resolve(global, &anchor)?;
     super::place_report(&mut config, report::Command::History, repo.workdir(), || Some(anchor.clone()));
     let selection = Selection {
@@ -40,6 +40,14 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let mut outcome = scan(&repo, &selection, &config, progress, grouped)?;
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
     super::emit(&config, &outcome, &verifications)
+}
+
+/// Opens the repository at or above `path` (default: the current directory's), with the
+/// directory its configuration is looked for in: its work tree, or a bare one's git directory.
+pub fn open(path: Option<&Path>) -> Result<(Repository, PathBuf)> {
+    let repo = history::open(path)?;
+    let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    Ok((repo, anchor))
 }
 
 /// Scans the selected history of `repo` with the configured rules and allowlists.

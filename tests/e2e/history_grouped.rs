@@ -182,3 +182,41 @@ fn text_lists_a_few_locations_and_counts_the_rest() {
     );
     assert!(!text.contains(keys[0].as_str()));
 }
+
+#[test]
+fn a_history_baseline_hides_its_secrets_everywhere_and_a_new_one_is_reported() {
+    let (env, keys) = repo_and_keys();
+    key_in_three_files(&env, &keys[0]);
+    env.git(&["commit", "-q", "--allow-empty", "-m", &format!("mention it: {}", keys[0])]);
+    let created = env.run(&["baseline", "create", "--history"]);
+    created.expect_code(0);
+    assert!(!created.stdout.contains(keys[0].as_str()) && !created.stderr.contains(keys[0].as_str()));
+    assert!(std::fs::read_to_string(env.path().join(".keyhound-baseline")).unwrap().contains(" lib/client.py\n"));
+    let clean = env.run(&["history", "--baseline", ".keyhound-baseline"]);
+    clean.expect_code(0);
+    assert!(clean.stderr.contains("suppressed") && clean.stderr.contains("by baseline"), "{}", clean.stderr);
+    // A new secret is reported; a new location of a recorded one is not.
+    env.write("moved/.env", format!("KEY={}\nNEW={}\n", keys[0], keys[1]));
+    env.commit_all("a new key beside the old one");
+    let found = entries(&env, &["--baseline", ".keyhound-baseline"], &keys);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0]["path"].as_str(), found[0]["line"].as_u64()), (Some("moved/.env"), Some(2)));
+    // The working tree's baseline is a history baseline too: by fingerprint.
+    let tree_baseline = env.run(&["baseline", "create", "-o", "tree-baseline"]);
+    tree_baseline.expect_code(0);
+    env.run(&["history", "--baseline", "tree-baseline"]).expect_code(0);
+}
+
+#[test]
+fn a_keyhoundignore_fingerprint_hides_a_secret_in_every_location() {
+    let (env, keys) = repo_and_keys();
+    key_in_three_files(&env, &keys[0]);
+    env.write("other.env", format!("KEY={}\n", keys[1]));
+    env.commit_all("another key");
+    let fingerprint = entry(&entries(&env, &[], &keys), "app/.env")["fingerprint"].as_str().unwrap().to_string();
+    env.write(".keyhoundignore", format!("{fingerprint} # revoked 2024-05\n"));
+    let found = entries(&env, &[], &keys);
+    let paths: Vec<&str> = found.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["other.env"]);
+    assert!(found[0]["locations"].as_array().unwrap().len() == 1);
+}
