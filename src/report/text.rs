@@ -368,6 +368,27 @@ mod tests {
     }
 
     #[test]
+    fn where_a_secret_is_today_and_the_closing_count_in_words() {
+        let present = Exposure {
+            status: Status::Present,
+            refs: (1..=7).map(|n| format!("b{n}")).collect(),
+            in_head: false,
+            only_on: Some(OnlyOn::Unmerged),
+            last_commit: None,
+        };
+        assert_eq!(today(&present), "still in b1, b2, b3, b4, b5 and 2 other refs (only on refs HEAD has not merged)");
+        let one = Exposure { refs: vec!["main".into(), "release/1.2".into()], in_head: true, only_on: None, ..present };
+        assert_eq!(today(&one), "still in main, release/1.2");
+        assert_eq!(today(&Exposure::message()), "in a commit or tag message: in history until it is rewritten");
+        assert_eq!(closing(Tally { secrets: 0, present: 0 }), None);
+        let one = closing(Tally { secrets: 1, present: 0 }).unwrap();
+        assert_eq!(one, "1 secret: 0 still at a branch or tag tip, 1 removed but in history. Revoke it; rewrite history only if needed.");
+        assert!(closing(Tally { secrets: 2, present: 1 })
+            .unwrap()
+            .starts_with("2 secrets: 1 still at a branch or tag tip, 1 removed but in history. Revoke all of them;"));
+    }
+
+    #[test]
     fn decoded_secrets_say_so() {
         let mut decoded = finding("secret.yaml", 2);
         decoded.decoded = Some("base64".into());
