@@ -372,6 +372,11 @@ pub struct HistoryArgs {
     /// push of a new branch B adds).
     #[arg(long)]
     pub exclude_remotes: bool,
+    /// Text and JSON reports: one entry per distinct secret, with every location and where
+    /// it is today, or one entry per location (SARIF and the other CI formats always list
+    /// locations).
+    #[arg(long, value_enum, value_name = "BY", default_value_t = GroupBy::Secret)]
+    pub group_by: GroupBy,
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
@@ -382,6 +387,15 @@ pub struct HistoryArgs {
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,
+}
+
+/// How `keyhound history` lists what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// One entry per distinct secret.
+    Secret,
+    /// One entry per location (commit and path, or message).
+    Location,
 }
 
 /// `keyhound respond`.
@@ -490,9 +504,13 @@ pub enum BaselineAction {
     /// Scan and record every current finding in a baseline file (`--output`, else the
     /// configured baseline, else `.keyhound-baseline`).
     Create {
-        /// Files and directories to scan [default: .].
+        /// Files and directories to scan [default: .]; with --history, the repository.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Record the findings of the repository's whole history (`keyhound history`), so that
+        /// `history --baseline FILE` reports only secrets not recorded.
+        #[arg(long)]
+        history: bool,
     },
 }
 

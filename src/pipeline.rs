@@ -14,8 +14,13 @@
 //!   thread finished first.
 //! - **verify** (`--verify` only): [`verify()`] lists live keys first and returns the
 //!   providers' answers, which travel beside the outcome, not inside it.
+//! - **group** (`keyhound history`, unless `--group-by location`): the outcome carries what
+//!   history knows of each secret ([`group::Secrets`]: its exposure, the commits' order), and
+//!   the text and JSON reporters list one entry per secret (see [`group`]).
 //! - **report**: the command hands the outcome and the verifications to
 //!   [`crate::cmd::emit`], which writes the report and summary and makes no network call.
+
+pub(crate) mod group;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,6 +45,9 @@ pub(crate) struct ScanOutcome {
     pub stats: SourceStats,
     /// Wall-clock time of the scan.
     pub elapsed: Duration,
+    /// History scans reported one entry per secret: what history knows of each (see
+    /// [`group`]); `None` reports one entry per location.
+    pub secrets: Option<group::Secrets>,
 }
 
 impl ScanOutcome {
@@ -50,7 +58,7 @@ impl ScanOutcome {
         let stats = collect(stats, sink.stats);
         let Filtered { kept: mut findings, dropped, unused } = filters.apply(sink.findings, sink.dropped);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut outcome = ScanOutcome { findings, dropped: BTreeMap::new(), unused, stats, elapsed };
+        let mut outcome = ScanOutcome { findings, dropped: BTreeMap::new(), unused, stats, elapsed, secrets: None };
         outcome.count_dropped(dropped);
         outcome
     }

@@ -1,4 +1,5 @@
-//! `keyhound baseline create [PATH]...`: scans like `scan` and records every finding in a
+//! `keyhound baseline create [PATH]...`: scans like `scan` (with `--history`, like `history`
+//! over the whole history of the repository at PATH) and records every finding in a
 //! baseline file instead of reporting them: `--output FILE`, else the baseline that
 //! `--baseline` or the config file names, else `.keyhound-baseline` in the current directory.
 //! An existing baseline is not applied: the new one records everything.
@@ -14,6 +15,8 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::filter::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::fsio::{self, Named};
+use crate::pipeline::ScanOutcome;
+use crate::source::history::Selection;
 use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::Verifications;
@@ -21,15 +24,12 @@ use crate::verify::Verifications;
 /// Runs the command.
 pub(crate) fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
     match action {
-        BaselineAction::Create { paths } => create(paths, global),
+        BaselineAction::Create { paths, history } => create(paths, *history, global),
     }
 }
 
-fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
-    let targets = Targets::of(paths, None)?;
-    let config = Config::resolve_without_baseline(global, &targets.anchor)?;
-    let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
-    let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
+fn create(paths: &[PathBuf], history: bool, global: &GlobalArgs) -> Result<ExitStatus> {
+    let (config, outcome) = if history { scan_history(paths, global)? } else { scan_tree(paths, global)? };
     let (file, named) = destination(&config);
     let baseline = Baseline::of(&file, &outcome.findings);
     fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))
@@ -42,6 +42,27 @@ fn create(paths: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     );
     super::print_summary(&config, &outcome, &Verifications::new(), None, Some(recorded));
     Ok(if outcome.is_incomplete() { ExitStatus::Error } else { ExitStatus::Clean })
+}
+
+/// Scans the tree under `paths` as `scan` does.
+fn scan_tree(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
+    let targets = Targets::of(paths, None)?;
+    let config = Config::resolve_without_baseline(global, &targets.anchor)?;
+    let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
+    let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
+    Ok((config, outcome))
+}
+
+/// Scans the whole history of the repository at the one path in `paths` (default: the
+/// current directory's) as `history` does.
+fn scan_history(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
+    if paths.len() > 1 {
+        return Err(Error::Usage("baseline create --history takes one repository".into()));
+    }
+    let (repo, anchor) = super::history::open(paths.first().map(PathBuf::as_path))?;
+    let config = Config::resolve_without_baseline(global, &anchor)?;
+    let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None)?;
+    Ok((config, outcome))
 }
 
 /// Where the baseline goes, and who named that place: `--output`, else the baseline that

@@ -2,26 +2,30 @@
 //! range of commits introduced), each scanned once and attributed to the commit that
 //! introduced it. A remote REPO is cloned first (`crate::source::remote`) and its clone
 //! removed when the scan is done. The steps: plan, drive (enumerate and scan), attribute,
-//! count occurrences, keep the earliest per file, summarise; with `--pre-push`, a blocked push
-//! then says how to rewrite the commits that added the keys ([`super::pre_push`]).
+//! count occurrences, keep the earliest per file, summarise, and (grouped by secret, the
+//! default) find where each secret is today; with `--pre-push`, a blocked push then says how
+//! to rewrite the commits that added the keys ([`super::pre_push`]).
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use git2::Repository;
+use git2::{Oid, Repository};
 
 use super::progress;
-use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::cli::{GlobalArgs, GroupBy, HistoryArgs};
 use crate::config::Config;
-use crate::driver::history::{attribute, count_occurrences, earliest_per_file};
+use crate::driver::history::{attribute, blobs_by_secret, copies, count_occurrences, earliest_per_file};
 use crate::driver::{self, Driver, Scanned};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::finding::Finding;
 use crate::matcher::Matcher;
+use crate::pipeline::group::Secrets;
 use crate::pipeline::{self, ScanOutcome};
 use crate::report;
-use crate::source::history::{self, Blobs, Counters, Selection, Summary};
+use crate::source::history::{self, Blobs, Counters, Plan, Selection, Summary};
 use crate::source::remote::{self, CloneOptions, ClonedRepo, RemoteUrl};
 
 /// Runs the command.
@@ -31,12 +35,12 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
         return Err(Error::Usage("--clone-dir and --keep-clone apply to a repository URL only".into()));
     }
     let clone = url.as_ref().map(|url| remote::clone_mirror(url, &clone_options(args))).transpose()?;
-    let repo = history::open(clone.as_ref().map_or(args.repo.as_deref(), |clone| Some(clone.path())))?;
+    let (repo, workdir_anchor) = open(clone.as_ref().map_or(args.repo.as_deref(), |clone| Some(clone.path())))?;
     // A clone has no work tree to hold a `.keyhound.toml`: the user's is found from where they
     // run keyhound, never from a temporary directory's parents.
     let (anchor, base) = match &clone {
         Some(_) => (PathBuf::from("."), None),
-        None => (repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf(), repo.workdir()),
+        None => (workdir_anchor, repo.workdir()),
     };
     let mut config = Config::resolve(global, &anchor)?;
     let root = clone.is_none().then(|| anchor.clone());
@@ -53,7 +57,8 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
         unreachable: args.unreachable,
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let mut outcome = scan_history(&repo, &selection, &config, progress)?;
+    let grouped = args.group_by == GroupBy::Secret;
+    let mut outcome = scan(&repo, &selection, &config, progress, grouped)?;
     if let (Some(url), Some(clone)) = (&url, &clone) {
         outcome.stats.notes.push(clone_note(url, clone));
     }
@@ -87,12 +92,32 @@ fn clone_note(url: &RemoteUrl, clone: &ClonedRepo) -> String {
     }
 }
 
+/// Opens the repository at or above `path` (default: the current directory's), with the
+/// directory its configuration is looked for in: its work tree, or a bare one's git directory.
+pub(crate) fn open(path: Option<&Path>) -> Result<(Repository, PathBuf)> {
+    let repo = history::open(path)?;
+    let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    Ok((repo, anchor))
+}
+
 /// Scans the selected history of `repo` with the configured rules and allowlists.
 pub(crate) fn scan_history(
     repo: &Repository,
     selection: &Selection,
     config: &Config,
     progress: Option<progress::Display>,
+) -> Result<ScanOutcome> {
+    scan(repo, selection, config, progress, false)
+}
+
+/// [`scan_history`]; `grouped`, the outcome also carries what history knows of each secret,
+/// for a report of one entry per secret.
+fn scan(
+    repo: &Repository,
+    selection: &Selection,
+    config: &Config,
+    progress: Option<progress::Display>,
+    grouped: bool,
 ) -> Result<ScanOutcome> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
@@ -101,14 +126,51 @@ pub(crate) fn scan_history(
     let counters = Counters::default();
     let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size };
     let line = || progress_line(&counters, driver.counters(), started);
-    let Scanned { mut sink, read, output } = progress::while_running(progress, line, || driver.drive(blobs))??;
-    let unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
+    let Scanned { mut sink, read, mut output } = progress::while_running(progress, line, || driver.drive(blobs))??;
+    let mut unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
     count_occurrences(&mut sink.findings, &output.places);
+    let held = grouped.then(|| Held {
+        blobs: blobs_by_secret(&sink.findings),
+        copies: copies(&sink.findings, &std::mem::take(&mut output.copies), &plan.commits),
+    });
     sink.findings = earliest_per_file(std::mem::take(&mut sink.findings), &plan.commits);
     let mut stats = Summary { plan: &plan, selection, enumeration: output }.stats();
     stats.merge(read);
+    let secrets = held.map(|mut held| {
+        unattributed.extend(attribute(&mut held.copies, repo, &mut driver.scanner()));
+        held.copies = config.filters.apply(held.copies, Vec::new()).kept;
+        held
+    });
     stats.errors.extend(unattributed);
-    Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
+    let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
+    if let Some(held) = secrets {
+        outcome.secrets = Some(held.secrets(repo, &plan, &outcome.findings));
+        outcome.elapsed = started.elapsed();
+    }
+    Ok(outcome)
+}
+
+/// What a scan grouped by secret keeps of the findings before keeping the earliest per file.
+struct Held {
+    /// The blobs holding each secret.
+    blobs: HashMap<String, Vec<Oid>>,
+    /// The findings at the other paths of the blobs holding one.
+    copies: Vec<Finding>,
+}
+
+impl Held {
+    /// What history knows of each `reported` secret: where it is today, the order of the
+    /// plan's commits, and its copies.
+    fn secrets(mut self, repo: &Repository, plan: &Plan, reported: &[Finding]) -> Secrets {
+        let kept: HashSet<&str> = reported.iter().map(|finding| finding.fingerprint.as_str()).collect();
+        self.blobs.retain(|fingerprint, _| kept.contains(fingerprint.as_str()));
+        self.copies.retain(|copy| kept.contains(copy.fingerprint.as_str()));
+        Secrets {
+            exposure: history::exposure(repo, &plan.commits, &self.blobs),
+            order: plan.commits.iter().enumerate().map(|(place, id)| (*id, place)).collect(),
+            copies: self.copies,
+        }
+    }
 }
 
 /// The progress line: where the walk and the scan are.

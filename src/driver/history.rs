@@ -1,6 +1,6 @@
 //! History's steps over the findings the driver gathered: who introduced each one (shown
-//! redacted), how many places in the scanned history hold each secret, and, of one secret in
-//! one file, only the finding from the oldest commit. They decide by each finding's
+//! redacted), how many places in the scanned history hold each secret, which blobs hold each
+//! (for its exposure), and, of one secret in one file, only the finding from the oldest commit. They decide by each finding's
 //! [`Origin`], never by its rendered path.
 
 use std::collections::{HashMap, HashSet};
@@ -88,6 +88,46 @@ pub(crate) fn count_occurrences(findings: &mut [Finding], places: &HashMap<Oid, 
     }
 }
 
+/// The blobs holding each secret, every version of every file included (a secret only in
+/// messages has none): what [`crate::source::history::exposure()`] looks for at the tips.
+pub(crate) fn blobs_by_secret(findings: &[Finding]) -> HashMap<String, Vec<Oid>> {
+    let mut blobs: HashMap<String, Vec<Oid>> = HashMap::new();
+    for finding in findings {
+        let held = blobs.entry(finding.fingerprint.clone()).or_default();
+        if let Origin::Blob { blob, .. } = finding.provenance.origin {
+            held.push(blob);
+        }
+    }
+    for held in blobs.values_mut() {
+        held.sort_unstable();
+        held.dedup();
+    }
+    blobs
+}
+
+/// The findings the same blobs make at their other paths (`copies`: each blob's other paths,
+/// with the first commit holding it there), unattributed: further locations of each secret,
+/// for the report grouped by secret. A path where a finding of the same secret is already
+/// reported is left out; of several at one path, the oldest of `commits` is kept.
+pub(crate) fn copies(findings: &[Finding], copies: &HashMap<Oid, Vec<(String, Oid)>>, commits: &[Oid]) -> Vec<Finding> {
+    let reported: HashSet<(&str, &str)> =
+        findings.iter().map(|finding| (finding.fingerprint.as_str(), finding.path.as_str())).collect();
+    let mut found = Vec::new();
+    for finding in findings {
+        let Origin::Blob { blob, .. } = finding.provenance.origin else { continue };
+        for (path, commit) in copies.get(&blob).into_iter().flatten() {
+            let mut copy = finding.clone();
+            copy.provenance.origin = Origin::Blob { path: path.clone(), blob, commit: *commit };
+            copy.path = copy.provenance.display();
+            copy.commit = None;
+            if !reported.contains(&(copy.fingerprint.as_str(), copy.path.as_str())) {
+                found.push(copy);
+            }
+        }
+    }
+    earliest_per_file(found, commits)
+}
+
 /// Keeps, of the findings of one secret in one file, those from the oldest of `commits`
 /// (parents first). A key that stays in a file while other lines change is in every later
 /// version's blob, but was introduced once. Each message is a place of its own.
@@ -166,6 +206,29 @@ mod tests {
         let kept = earliest_per_file(findings, &[oid(1), oid(2)]);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].provenance.origin.git_object(), Some(oid(1)));
+    }
+
+    #[test]
+    fn every_blob_of_a_secret_is_kept_and_messages_hold_none() {
+        let findings = vec![
+            blob("key-a", "a", 10, 1),
+            blob("key-a", "a", 11, 2),
+            blob("key-a", "b", 10, 2),
+            found("key-b", Origin::CommitMessage { commit: oid(2) }),
+        ];
+        let blobs = blobs_by_secret(&findings);
+        assert_eq!(blobs[&findings[0].fingerprint], [oid(10), oid(11)]);
+        assert!(blobs[&findings[3].fingerprint].is_empty());
+    }
+
+    #[test]
+    fn copies_are_the_other_paths_of_a_blob_not_already_reported() {
+        let findings = vec![blob("key-a", "a", 10, 1), blob("key-a", "b", 11, 2)];
+        let places = [(oid(10), vec![("b".to_string(), oid(3)), ("c".to_string(), oid(4)), ("c".to_string(), oid(3))])];
+        let found = copies(&findings, &places.into_iter().collect(), &[oid(1), oid(2), oid(3), oid(4)]);
+        let found: Vec<(&str, Option<Oid>)> =
+            found.iter().map(|finding| (finding.path.as_str(), finding.provenance.origin.git_object())).collect();
+        assert_eq!(found, [("c", Some(oid(3)))]);
     }
 
     #[test]

@@ -34,8 +34,14 @@
 //! an entry whose path no finding has any more is taken to be that entry, moved. A **copy**
 //! does not: when the recorded path still holds the secret, the same secret in another file
 //! is reported as new.
+//!
+//! A finding in **history** (a blob in a commit, a commit or tag message) is baselined by its
+//! fingerprint alone: history cannot be changed, so the decision recorded is about the
+//! secret (revoked, or accepted), wherever and whenever history holds it. A baseline made by
+//! `baseline create --history` thus hides every location of each recorded secret, and one
+//! made from the working tree hides the history of the secrets it records.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::suppression_path;
@@ -145,9 +151,14 @@ impl Baseline {
         // An entry no finding has exactly stands for a rename: the first other path its
         // fingerprint shows up at takes it over.
         let mut renamed: HashMap<&Entry, &str> = HashMap::new();
+        let mut in_history: HashSet<&Fingerprint> = HashSet::new();
         let mut matched = Matched::default();
         for (key, finding) in keys.iter().zip(findings) {
-            if exact.contains(key) || self.take_over(key, &exact, &mut renamed) {
+            let secret_in_history = finding.provenance.origin.git_object().is_some() && self.records(&key.fingerprint);
+            if secret_in_history {
+                in_history.insert(&key.fingerprint);
+            }
+            if secret_in_history || exact.contains(key) || self.take_over(key, &exact, &mut renamed) {
                 matched.suppressed += 1;
             } else {
                 matched.new.push(finding);
@@ -157,11 +168,18 @@ impl Baseline {
             .entries
             .iter()
             .filter(|entry| !exact.contains(entry) && !renamed.contains_key(entry))
+            .filter(|entry| !in_history.contains(&entry.fingerprint))
             .map(|entry| {
                 format!("baseline entry no longer found: {} {}", entry.fingerprint.shown(), escape(&entry.path))
             })
             .collect();
         matched
+    }
+
+    /// Whether an entry has `fingerprint`, whatever its path.
+    fn records(&self, fingerprint: &Fingerprint) -> bool {
+        let first = Entry { fingerprint: fingerprint.clone(), path: String::new() };
+        self.entries.range(first..).next().is_some_and(|entry| entry.fingerprint == *fingerprint)
     }
 
     /// Whether an entry with `key`'s fingerprint but another path, unmatched by any finding,
@@ -274,6 +292,7 @@ mod tests {
     use super::*;
     use crate::filter::tests::finding;
     use crate::lines::Position;
+    use crate::source::{Origin, Provenance};
 
     fn at(path: &str, secret: &str, line: usize) -> Finding {
         let mut finding = finding(path, secret);
@@ -320,6 +339,27 @@ mod tests {
         let copied = baseline.filter(vec![at("old.env", "tok_one", 1), at("copy.env", "tok_one", 1)]);
         assert_eq!(copied.new.len(), 1);
         assert_eq!(copied.new[0].path, "copy.env");
+    }
+
+    #[test]
+    fn history_findings_are_baselined_by_fingerprint_wherever_they_are() {
+        let baseline = round_trip(&[at("app/.env", "tok_one", 1)]);
+        let mut in_message = at("<commit message>", "tok_one", 4);
+        in_message.provenance = Provenance::new(Origin::CommitMessage { commit: git2::Oid::zero() });
+        let mut other_secret = in_message.clone();
+        other_secret.fingerprint = crate::finding::fingerprint("r", b"tok_two");
+        let mut in_a_blob = at("old/config.py", "tok_one", 2);
+        in_a_blob.provenance = Provenance::new(Origin::Blob {
+            path: "old/config.py".into(),
+            blob: git2::Oid::zero(),
+            commit: git2::Oid::zero(),
+        });
+        let tree = [at("app/.env", "tok_one", 1), at("copy.env", "tok_one", 1)];
+        let matched = baseline.filter([vec![in_message, other_secret, in_a_blob], tree.to_vec()].concat());
+        assert_eq!(matched.suppressed, 3, "both history findings of the recorded secret, and its recorded file");
+        let new: Vec<&str> = matched.new.iter().map(|finding| finding.path.as_str()).collect();
+        assert_eq!(new, ["<commit message>", "copy.env"], "another secret, and a copy in the working tree");
+        assert!(matched.unused.is_empty(), "{:?}", matched.unused);
     }
 
     #[test]

@@ -68,6 +68,39 @@
 //!   message, which may quote part of the key, and a code only when it is plainly one (short
 //!   lowercase words sharing nothing long with the key).
 //!
+//! # History, one entry per secret
+//!
+//! `keyhound history` lists one entry per distinct secret (same `fingerprint`) unless
+//! `--group-by location`. Each entry has every field above, describing the location that
+//! introduced the secret (oldest first), so a consumer of the per-location list reads the
+//! same fields; it adds every location the scan reported, oldest first, and where the secret
+//! is today:
+//!
+//! ```json
+//! "locations": [
+//!   { "path": "app/.env", "line": 3, "column": 16, "kind": "file", "commit": { "id": "9fce…", … } },
+//!   { "path": "<commit message>", "line": 1, "column": 7, "kind": "commit-message", "commit": { … } }
+//! ],
+//! "exposure": {
+//!   "status": "present",
+//!   "refs": ["main", "release/1.2"],
+//!   "in_head": true,
+//!   "only_on": null,
+//!   "last_commit": null
+//! }
+//! ```
+//!
+//! `kind` is `file`, `commit-message` or `tag-message`. `exposure.status` is `present` (the
+//! tree of each ref in `refs` holds it at its tip: branches, tags and remote-tracking
+//! branches by short name, other refs such as `refs/stash` whole), `removed` (no tip holds
+//! it; `last_commit` is the newest scanned commit that did, `{ "id", "date" }`, committer
+//! date) or `message` (only in commit or tag messages, which stay in history until it is
+//! rewritten). `in_head` says whether `HEAD`'s commit holds it; when it does not, `only_on` is
+//! `unmerged` if every local ref holding it is a branch or tag `HEAD` has not merged,
+//! `remote-tracking` if every ref holding it is a remote-tracking branch, else `null`.
+//! Entries are ordered so that the keys to revoke first come first: live keys (with
+//! `--verify`), then by severity, present before removed, newest first.
+//!
 //! `path` names an archive member as `bundle.zip!inner/.env` (nested: `a.zip!b.jar!c.properties`),
 //! with `line` and `column` counted inside the member. `decoded` is `null` for a secret in
 //! the text as it is; otherwise it names the encodings the secret was found under, outermost
@@ -86,9 +119,11 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use crate::finding::Finding;
+use crate::pipeline::group::{group, Secret};
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Confidence, Severity};
-use crate::source::CommitInfo;
+use crate::source::history::Exposure;
+use crate::source::{CommitInfo, Origin};
 use crate::verify::{Verification, Verifications};
 
 /// The wire form of a finding.
@@ -138,16 +173,94 @@ impl<'a> JsonFinding<'a> {
     }
 }
 
-/// Writes all findings as one pretty-printed JSON array.
+/// The wire form of one secret of a history scan: the finding that introduced it, every
+/// location, and where it is today.
+#[derive(Serialize)]
+struct JsonSecret<'a> {
+    #[serde(flatten)]
+    first: JsonFinding<'a>,
+    locations: Vec<JsonLocation<'a>>,
+    exposure: &'a Exposure,
+}
+
+/// One place a secret was reported at.
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    kind: &'static str,
+    commit: Option<&'a CommitInfo>,
+}
+
+impl<'a> JsonSecret<'a> {
+    fn new(secret: &'a Secret, verifications: &'a Verifications, options: &ReportOptions) -> Self {
+        let locations = secret.locations.iter().map(|finding| JsonLocation::new(finding)).collect();
+        JsonSecret {
+            first: JsonFinding::new(secret.first(), verifications, options),
+            locations,
+            exposure: &secret.exposure,
+        }
+    }
+}
+
+impl<'a> JsonLocation<'a> {
+    fn new(finding: &'a Finding) -> Self {
+        let kind = match finding.provenance.origin {
+            Origin::CommitMessage { .. } => "commit-message",
+            Origin::TagMessage { .. } => "tag-message",
+            _ => "file",
+        };
+        let position = &finding.position;
+        let path = &finding.path;
+        JsonLocation { path, line: position.line, column: position.column, kind, commit: finding.commit.as_deref() }
+    }
+}
+
+/// An entry of the report: a location, or (history, grouped) a secret.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry<'a> {
+    Location(JsonFinding<'a>),
+    Secret(JsonSecret<'a>),
+}
+
+/// Hands `write` the report's entries: one per secret when the outcome is grouped, else one
+/// per finding.
+fn with_entries(
+    outcome: &ScanOutcome,
+    verifications: &Verifications,
+    options: &ReportOptions,
+    write: impl FnOnce(&[Entry]) -> io::Result<()>,
+) -> io::Result<()> {
+    match &outcome.secrets {
+        None => write(
+            &outcome
+                .findings
+                .iter()
+                .map(|f| Entry::Location(JsonFinding::new(f, verifications, options)))
+                .collect::<Vec<_>>(),
+        ),
+        Some(secrets) => {
+            let grouped = group(&outcome.findings, secrets, verifications);
+            write(
+                &grouped.iter().map(|s| Entry::Secret(JsonSecret::new(s, verifications, options))).collect::<Vec<_>>(),
+            )
+        }
+    }
+}
+
+/// Writes all entries as one pretty-printed JSON array.
 pub(super) fn write_array(
     outcome: &ScanOutcome,
     verifications: &Verifications,
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let wire: Vec<JsonFinding> = outcome.findings.iter().map(|f| JsonFinding::new(f, verifications, options)).collect();
-    super::write_json(&wire, true, out)?;
-    writeln!(out)
+    with_entries(outcome, verifications, options, |entries| {
+        super::write_json(&entries, true, out)?;
+        writeln!(out)
+    })
 }
 
 /// Writes one compact JSON object per line.
@@ -157,11 +270,13 @@ pub(super) fn write_lines(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    for finding in &outcome.findings {
-        super::write_json(&JsonFinding::new(finding, verifications, options), false, out)?;
-        writeln!(out)?;
-    }
-    Ok(())
+    with_entries(outcome, verifications, options, |entries| {
+        for entry in entries {
+            super::write_json(entry, false, out)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

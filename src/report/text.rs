@@ -4,6 +4,11 @@
 //! each reported rule's remediation for the place of its findings (a `.env`, history), each
 //! distinct text once; hooks leave that section to their blocked message. Colour only when
 //! asked (a terminal without `NO_COLOR`).
+//!
+//! A history scan grouped by secret (see [`crate::pipeline::group`]) shows one block per
+//! secret instead: the location that introduced it, where it is today, a few of its other
+//! locations, and ends with a line counting the secrets still at a tip and those only in
+//! history.
 
 use std::io::{self, Write};
 
@@ -11,8 +16,10 @@ use super::ReportOptions;
 use crate::escape::{inert_line, visible, Visible};
 use crate::finding::Finding;
 use crate::paths::is_secrets_file;
+use crate::pipeline::group::{self, Secret, Secrets, Tally};
 use crate::pipeline::ScanOutcome;
 use crate::rules::{Rule, RuleSet};
+use crate::source::history::{Exposure, OnlyOn, Status};
 use crate::verify::{State, Verification, Verifications};
 use crate::wording::count;
 
@@ -24,6 +31,12 @@ const RESET: &str = "\x1b[0m";
 /// Width the remediation text is wrapped to.
 const WRAP_WIDTH: usize = 96;
 
+/// Locations of a secret listed before the rest are counted.
+const SHOWN_LOCATIONS: usize = 3;
+
+/// Refs holding a secret named before the rest are counted.
+const SHOWN_REFS: usize = 5;
+
 /// Writes each finding as a short block, then how to fix each rule's findings.
 pub(crate) fn write(
     outcome: &ScanOutcome,
@@ -32,6 +45,9 @@ pub(crate) fn write(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if let Some(secrets) = &outcome.secrets {
+        return write_grouped(outcome, secrets, verifications, rules, options, out);
+    }
     for finding in &outcome.findings {
         let verification = verifications.get(&finding.fingerprint);
         write_finding(finding, verification, fix_for(rules, &finding.rule_id), options, out)?;
@@ -40,6 +56,102 @@ pub(crate) fn write(
         return Ok(());
     }
     write_remediation(outcome, rules, options, out)
+}
+
+/// One block per secret, "How to fix", then the closing count.
+fn write_grouped(
+    outcome: &ScanOutcome,
+    secrets: &Secrets,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let grouped = group::group(&outcome.findings, secrets, verifications);
+    for secret in &grouped {
+        write_secret(secret, verifications, rules, options, out)?;
+    }
+    write_remediation(outcome, rules, options, out)?;
+    match closing(group::tally(&grouped)) {
+        Some(line) => writeln!(out, "{line}"),
+        None => Ok(()),
+    }
+}
+
+/// A secret's block: its introducing location as a finding's block, with where it is today
+/// and its other locations in place of the count of places.
+fn write_secret(
+    secret: &Secret,
+    verifications: &Verifications,
+    rules: &RuleSet,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let first = secret.first();
+    write_head(first, options, out)?;
+    writeln!(out, "    fingerprint: {}", Visible(&first.fingerprint))?;
+    writeln!(out, "    today: {}", Visible(today(&secret.exposure)))?;
+    if secret.locations.len() > 1 {
+        writeln!(out, "    found at {} locations, oldest first:", secret.locations.len())?;
+        for finding in secret.locations.iter().take(SHOWN_LOCATIONS) {
+            writeln!(out, "      {}", Visible(location(finding)))?;
+        }
+        if let Some(more) = secret.locations.len().checked_sub(SHOWN_LOCATIONS).filter(|&more| more > 0) {
+            writeln!(out, "      and {more} more (--format json lists them all)")?;
+        }
+    }
+    let verification = verifications.get(&first.fingerprint);
+    write_tail(verification, fix_for(rules, &first.rule_id), options, out)
+}
+
+/// `0123456789ab app/.env:3`: a location as a line of a secret's block.
+fn location(finding: &Finding) -> String {
+    let commit = finding.commit.as_ref().map_or("", |commit| commit.id.get(..12).unwrap_or(&commit.id));
+    format!("{commit} {}:{}", finding.path, finding.position.line)
+}
+
+/// Where a secret is today, in words: `still in main, release/1.2`.
+fn today(exposure: &Exposure) -> String {
+    match exposure.status {
+        Status::Present => {
+            let names: Vec<&str> = exposure.refs.iter().take(SHOWN_REFS).map(String::as_str).collect();
+            let more = exposure.refs.len().saturating_sub(SHOWN_REFS);
+            let tail =
+                if more > 0 { format!(" and {}", count(more, "other ref", "other refs")) } else { String::new() };
+            let only = match exposure.only_on {
+                Some(OnlyOn::Unmerged) => " (only on refs HEAD has not merged)",
+                Some(OnlyOn::RemoteTracking) => " (only on remote-tracking branches)",
+                None if !exposure.in_head => " (not in HEAD)",
+                None => "",
+            };
+            format!("still in {}{tail}{only}", names.join(", "))
+        }
+        Status::Removed => match &exposure.last_commit {
+            Some(last) => format!(
+                "removed from every branch and tag; last in commit {} on {}; still in history",
+                last.id.get(..12).unwrap_or(&last.id),
+                last.date
+            ),
+            None => "in no branch or tag tip; still in history".to_string(),
+        },
+        Status::Message => "in a commit or tag message: in history until it is rewritten".to_string(),
+    }
+}
+
+/// The report's last line: `3 secrets: 1 still at a branch or tag tip, 2 removed but in
+/// history. …`; nothing when there are none.
+fn closing(tally: Tally) -> Option<String> {
+    if tally.secrets == 0 {
+        return None;
+    }
+    let removed = tally.secrets - tally.present;
+    let revoke = if tally.secrets == 1 { "Revoke it" } else { "Revoke all of them" };
+    Some(format!(
+        "{}: {} still at a branch or tag tip, {} removed but in history. {revoke}; rewrite history only if needed.",
+        count(tally.secrets, "secret", "secrets"),
+        tally.present,
+        removed
+    ))
 }
 
 fn paint(options: &ReportOptions, code: &str, text: &str) -> String {
@@ -57,6 +169,15 @@ fn write_finding(
     options: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_head(finding, options, out)?;
+    if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
+        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
+    }
+    write_tail(verification, fix, options, out)
+}
+
+/// A block's first lines: location, rule, secret, encodings and commit.
+fn write_head(finding: &Finding, options: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = |code: &str, text: &str| paint(options, code, text);
     let position = &finding.position;
     // The path starts the line: it must not start a workflow command either.
@@ -89,9 +210,17 @@ fn write_finding(
     } else if matches!(finding.provenance.origin, crate::source::Origin::Unreachable { .. }) {
         writeln!(out, "    commit: unreachable (no ref reaches this blob)")?;
     }
-    if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
-        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
-    }
+    Ok(())
+}
+
+/// A block's last lines: the `--verify` state and the one-line fix.
+fn write_tail(
+    verification: Option<&Verification>,
+    fix: String,
+    options: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let paint = |code: &str, text: &str| paint(options, code, text);
     if let Some(verification) = verification {
         let code = if verification.state.is_live() { BOLD_RED } else { DIM };
         writeln!(out, "    verified: {}", paint(code, &visible(&describe(verification))))?;
@@ -289,6 +418,27 @@ mod tests {
     fn a_hook_report_leaves_how_to_fix_to_the_blocked_message() {
         let text = render(vec![finding("a.py", 1)], ReportOptions { fix_follows: true, ..ReportOptions::default() });
         assert!(!text.contains("How to fix") && text.contains("    fix: "), "{text}");
+    }
+
+    #[test]
+    fn where_a_secret_is_today_and_the_closing_count_in_words() {
+        let present = Exposure {
+            status: Status::Present,
+            refs: (1..=7).map(|n| format!("b{n}")).collect(),
+            in_head: false,
+            only_on: Some(OnlyOn::Unmerged),
+            last_commit: None,
+        };
+        assert_eq!(today(&present), "still in b1, b2, b3, b4, b5 and 2 other refs (only on refs HEAD has not merged)");
+        let one = Exposure { refs: vec!["main".into(), "release/1.2".into()], in_head: true, only_on: None, ..present };
+        assert_eq!(today(&one), "still in main, release/1.2");
+        assert_eq!(today(&Exposure::message()), "in a commit or tag message: in history until it is rewritten");
+        assert_eq!(closing(Tally { secrets: 0, present: 0 }), None);
+        let one = closing(Tally { secrets: 1, present: 0 }).unwrap();
+        assert_eq!(one, "1 secret: 0 still at a branch or tag tip, 1 removed but in history. Revoke it; rewrite history only if needed.");
+        assert!(closing(Tally { secrets: 2, present: 1 })
+            .unwrap()
+            .starts_with("2 secrets: 1 still at a branch or tag tip, 1 removed but in history. Revoke all of them;"));
     }
 
     #[test]

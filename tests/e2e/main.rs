@@ -5,6 +5,7 @@ mod ci_formats;
 mod encodings;
 mod harness;
 mod history;
+mod history_grouped;
 mod hostile;
 mod mock_provider;
 mod precommit;

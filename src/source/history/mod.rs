@@ -21,8 +21,8 @@
 //!
 //! The steps, each a module: [`plan()`] resolves the selection into commits and tags,
 //! [`enumerate()`] walks them on the calling thread, [`Blobs`] streams what it hands out to
-//! the driver's pool, [`describe()`] reads who made what holds findings, and [`Summary`] words
-//! what was scanned. Which finding of a secret to report, and how many places hold it, is decided
+//! the driver's pool, [`describe()`] reads who made what holds findings, [`exposure()`] which
+//! tips hold it today, and [`Summary`] words what was scanned. Which finding of a secret to report, and how many places hold it, is decided
 //! over findings, beside the driver (`crate::driver::history`).
 
 use std::collections::HashMap;
@@ -36,6 +36,7 @@ use crate::error::{RepoHint, Result};
 
 mod commits;
 mod describe;
+mod exposure;
 mod limit;
 mod plan;
 mod read;
@@ -43,6 +44,7 @@ mod summary;
 mod walk;
 
 pub use describe::{describe, rfc3339, summary, Attribution};
+pub use exposure::{exposure, Exposure, LastCommit, OnlyOn, Status};
 pub use limit::path_within;
 pub use plan::plan;
 pub use read::Blobs;
@@ -127,6 +129,9 @@ pub struct Counters {
 pub struct Enumeration {
     /// For every blob handed out, the number of distinct paths it appeared at.
     pub places: HashMap<Oid, u32>,
+    /// For every blob handed out, its other paths, each with the first commit holding it
+    /// there: where else a secret it holds was seen.
+    pub copies: HashMap<Oid, Vec<(String, Oid)>>,
     /// Commit messages handed out.
     pub commit_messages: u64,
     /// Tag messages handed out.

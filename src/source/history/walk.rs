@@ -243,6 +243,8 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
             Entry::Occupied(mut seen) => {
                 if seen.get().first_path != hash && self.other_places.insert((id, hash)) {
                     seen.get_mut().places += 1;
+                    let path = String::from_utf8_lossy(&self.path).into_owned();
+                    self.result.copies.entry(id).or_default().push((path, commit));
                 }
             }
         }
@@ -408,6 +410,7 @@ mod tests {
         assert_eq!(items, [("a".to_string(), first), ("c".to_string(), second), ("d".to_string(), third)]);
         let x = repo.blob(b"x").unwrap();
         assert_eq!(enumeration.places[&x], 2);
+        assert_eq!(enumeration.copies[&x], [("b".to_string(), second)]);
         assert_eq!(enumeration.commit_messages, 3);
         // A range hands out only what its commits introduced relative to their parents.
         let range = Selection { range: Some(format!("{first}..{third}")), ..Selection::default() };
