@@ -13,7 +13,8 @@ fn repo_and_keys() -> (TestEnv, Vec<String>) {
 
 /// `keyhound history --format json ARGS` in `env`, with the key never in the output.
 fn history(env: &TestEnv, args: &[&str], keys: &[String]) -> Run {
-    let mut all = vec!["history", "--format", "json"];
+    // One entry per location: these tests look at each place a key was introduced.
+    let mut all = vec!["history", "--format", "json", "--group-by", "location"];
     all.extend_from_slice(args);
     let run = env.run(&all);
     for key in keys {

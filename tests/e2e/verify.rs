@@ -190,7 +190,9 @@ fn history_checks_a_key_once_however_many_commits_hold_it() {
     env.commit_all("move key");
     let mock =
         MockProvider::start(vec![(key.clone(), vec![Answer::openai_error(401, "invalid_api_key")])], Duration::ZERO);
-    let run = env.run(&["history", "--verify", "--verify-base-url", &mock.base_url(), "--format", "json"]);
+    let base_url = mock.base_url();
+    let args = ["history", "--verify", "--verify-base-url", &base_url, "--format", "json", "--group-by", "location"];
+    let run = env.run(&args);
     let findings = run.expect_code(1).findings();
     assert_eq!(findings.len(), 2, "{}", run.stdout);
     assert!(findings.iter().all(|f| f["verification"]["state"] == "invalid"), "{}", run.stdout);

@@ -61,7 +61,7 @@ fn commit_summaries_authors_and_encoded_keys_are_redacted_in_every_format() {
         run.expect_code(1);
         assert_hidden(&run, &hidden, format);
     }
-    let findings = env.run(&["history", "--format", "json"]).findings();
+    let findings = env.run(&["history", "--format", "json", "--group-by", "location"]).findings();
     let found = |rule: &str, path: &str| findings.iter().find(|f| f["rule"] == rule && f["path"] == path);
     let deepseek = found("deepseek-api-key", "<commit message>").expect("the DeepSeek key in a message is reported");
     assert!(deepseek["commit"]["summary"].as_str().unwrap().starts_with("rotate sk-…"), "{deepseek}");
