@@ -71,7 +71,9 @@ fn write_grouped(
     for secret in &grouped {
         write_secret(secret, verifications, rules, options, out)?;
     }
-    write_remediation(outcome, rules, options, out)?;
+    if !options.fix_follows {
+        write_remediation(outcome, rules, options, out)?;
+    }
     match closing(group::tally(&grouped)) {
         Some(line) => writeln!(out, "{line}"),
         None => Ok(()),
