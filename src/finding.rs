@@ -84,9 +84,12 @@ impl Finding {
         redact(&self.secret, self.prefix_len)
     }
 
-    /// The key used to order findings: path, line, column, rule.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str) {
-        (&self.path, self.position.line, self.position.column, &self.rule_id)
+    /// The key used to order findings: path, line, column, rule, then fingerprint and commit,
+    /// so that findings at one place (two versions of a file in history) come in one order
+    /// whatever order the threads found them in.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, Option<&str>) {
+        let commit = self.commit.as_ref().map(|commit| commit.id.as_str());
+        (&self.path, self.position.line, self.position.column, &self.rule_id, self.fingerprint.as_str(), commit)
     }
 }
 

@@ -155,6 +155,17 @@ mod tests {
     }
 
     #[test]
+    fn findings_at_one_place_come_in_one_order_whatever_order_they_were_found_in() {
+        let order = |findings: Vec<Finding>| {
+            let sink = FindingSink { findings, dropped: Vec::new(), stats: SourceStats::default() };
+            let outcome = ScanOutcome::new(sink, &Filters::default(), SourceStats::default(), Duration::ZERO);
+            outcome.findings.iter().map(|finding| finding.fingerprint.clone()).collect::<Vec<_>>()
+        };
+        let (first, second) = (finding("a", "tok_1"), finding("a", "tok_2"));
+        assert_eq!(order(vec![first.clone(), second.clone()]), order(vec![second, first]));
+    }
+
+    #[test]
     fn reordering_moves_the_findings_only() {
         let found = one_of_each();
         let mut outcome = outcome(found.to_vec(), vec![DropReason::InlineAllow], &Filters::default());
