@@ -54,7 +54,7 @@ pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications, comman
     }
     if stats.not_regular > 0 {
         lines.push(format!(
-            "note: {} not scanned: not regular files (symlinks, submodules, FIFOs, sockets, devices)",
+            "note: {} not scanned: symlinks, submodules, FIFOs, sockets and devices are not regular files",
             count(stats.not_regular, "entry", "entries")
         ));
     }
