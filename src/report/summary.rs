@@ -245,8 +245,7 @@ mod tests {
 
     #[test]
     fn counts_agree_with_their_nouns_and_scans_count_files_or_blobs() {
-        let one = every_line(1, Command::Scan);
-        for singular in [
+        let singular = [
             "skipped 1 file: big.bin",
             "note: 1 file excluded",
             "also scanned 1 archive member (",
@@ -255,11 +254,8 @@ mod tests {
             "note: 1 finding suppressed",
             "verified 1 distinct key:",
             "scan incomplete: 1 error; 0 secrets found in what was scanned (1 file, ",
-        ] {
-            assert!(one.contains(singular), "{singular:?} in {one}");
-        }
-        let two = every_line(2, Command::History);
-        for plural in [
+        ];
+        let plural = [
             "skipped 2 files: big.bin",
             "note: 2 files excluded",
             "also scanned 2 archive members (",
@@ -268,14 +264,15 @@ mod tests {
             "note: 2 findings suppressed",
             "verified 2 distinct keys:",
             "scan incomplete: 2 errors; 0 secrets found in what was scanned (2 blobs, ",
-        ] {
-            assert!(two.contains(plural), "{plural:?} in {two}");
+        ];
+        for (text, expected) in [(every_line(1, Command::Scan), singular), (every_line(2, Command::History), plural)] {
+            for words in expected {
+                assert!(text.contains(words), "{words:?} in {text}");
+            }
+            assert!(!text.contains("(s)") && !text.contains("(y/ies)"), "{text}");
         }
         assert!(every_line(2, Command::Staged).contains("(2 files, "));
         assert!(every_line(1, Command::History).contains("(1 blob, "));
-        for text in [one, two] {
-            assert!(!text.contains("(s)") && !text.contains("(y/ies)"), "{text}");
-        }
     }
 
     #[test]
