@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 
 /// A pool of `count` worker threads.
 pub fn pool(count: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(count)
-        .build()
-        .map_err(|e| Error::Threads { what: format!("{count} worker thread(s)"), reason: e.to_string() })
+    rayon::ThreadPoolBuilder::new().num_threads(count).build().map_err(|e| Error::Threads {
+        what: crate::wording::count(count, "worker thread", "worker threads"),
+        reason: e.to_string(),
+    })
 }
 
 /// Runs `work` on a new thread of `scope`; `what` names the thread in the error.

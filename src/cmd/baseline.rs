@@ -16,10 +16,12 @@ use crate::exit::ExitStatus;
 use crate::filter::baseline::{Baseline, DEFAULT_FILE_NAME};
 use crate::fsio::{self, Named};
 use crate::pipeline::ScanOutcome;
+use crate::report;
 use crate::source::history::Selection;
 use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::Verifications;
+use crate::wording::count;
 
 /// Runs the command.
 pub(crate) fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -35,9 +37,9 @@ fn create(paths: &[PathBuf], history: bool, global: &GlobalArgs) -> Result<ExitS
     fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))
         .map_err(|source| Error::Output { target: file.display().to_string(), source })?;
     let recorded = format!(
-        "recorded {} finding(s) as {} entr(y/ies) in {}",
-        outcome.findings.len(),
-        baseline.entries().count(),
+        "recorded {} as {} in {}",
+        count(outcome.findings.len(), "finding", "findings"),
+        count(baseline.entries().count(), "entry", "entries"),
         file.display()
     );
     super::print_summary(&config, &outcome, &Verifications::new(), None, Some(recorded));
@@ -60,7 +62,8 @@ fn scan_history(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanO
         return Err(Error::Usage("baseline create --history takes one repository".into()));
     }
     let (repo, anchor) = super::history::open(paths.first().map(PathBuf::as_path))?;
-    let config = Config::resolve_without_baseline(global, &anchor)?;
+    let mut config = Config::resolve_without_baseline(global, &anchor)?;
+    config.report.command = report::Command::History;
     let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None)?;
     Ok((config, outcome))
 }

@@ -59,10 +59,10 @@ pub(crate) fn print_summary(
     last: Option<String>,
 ) {
     let lines: Vec<String> = if config.quiet {
-        summary::incomplete_lines(outcome)
+        summary::incomplete_lines(outcome, config.report.command)
     } else {
         let warnings = config.warnings.iter().cloned().chain(warning).map(|warning| format!("warning: {warning}"));
-        warnings.chain(summary::lines(outcome, verifications)).chain(last).collect()
+        warnings.chain(summary::lines(outcome, verifications, config.report.command)).chain(last).collect()
     };
     let mut stderr = io::stderr().lock();
     for line in lines {

@@ -111,7 +111,7 @@ fn confirmed(planned: &[String], yes: bool) -> Result<bool> {
     }
     let mut stderr = io::stderr().lock();
     let mut ask = || -> io::Result<String> {
-        writeln!(stderr, "keyhound will revoke {} key(s):", planned.len())?;
+        writeln!(stderr, "keyhound will revoke {}:", count(planned.len(), "key", "keys"))?;
         for line in planned {
             writeln!(stderr, "  {line}")?;
         }

@@ -11,6 +11,7 @@ use crate::escape::visible;
 use crate::exit::ExitStatus;
 use crate::rule_check::check_examples;
 use crate::rules::{RuleSet, RuleSource};
+use crate::wording::count;
 
 /// Runs the command.
 pub(crate) fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -55,10 +56,13 @@ fn check(files: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
     }
     let examples: usize = rules.rules().iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
     if failures.is_empty() {
-        let _ = writeln!(stderr, "keyhound: {} rule(s) valid, {examples} example(s) passed", rules.rules().len());
+        let (rules, examples) = (count(rules.rules().len(), "rule", "rules"), count(examples, "example", "examples"));
+        let _ = writeln!(stderr, "keyhound: {rules} valid, {examples} passed");
         Ok(ExitStatus::Clean)
     } else {
-        let _ = writeln!(stderr, "keyhound: {} problem(s) in {} rule(s)", failures.len(), rules.rules().len());
+        let (problems, rules) =
+            (count(failures.len(), "problem", "problems"), count(rules.rules().len(), "rule", "rules"));
+        let _ = writeln!(stderr, "keyhound: {problems} in {rules}");
         Ok(ExitStatus::Error)
     }
 }

@@ -28,6 +28,7 @@ use crate::report::{self, blocked, text, Format, ReportOptions};
 use crate::rules::Confidence;
 use crate::source::staged::{self, PathBlob};
 use crate::verify::Verifications;
+use crate::wording::count;
 
 /// The confidence floor of a hook: low-confidence generic rules would block too many commits.
 pub(crate) const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
@@ -100,9 +101,9 @@ fn write_already_in_head(config: &Config, findings: &[Finding]) {
     let mut stderr = io::stderr().lock();
     let _ = writeln!(
         stderr,
-        "keyhound: warning: {} secret(s) already in HEAD, in files this commit touches; not blocking \
+        "keyhound: warning: {} already in HEAD, in files this commit touches; not blocking \
          (--strict blocks them), but each is still exposed in history:",
-        findings.len()
+        count(findings.len(), "secret", "secrets")
     );
     let listed = ScanOutcome { findings: findings.to_vec(), ..ScanOutcome::default() };
     let options = ReportOptions { color: false, ..config.report.clone() };

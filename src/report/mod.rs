@@ -88,6 +88,14 @@ impl Command {
             Command::Staged => "staged",
         }
     }
+
+    /// What the command scans, counted in its summary: `history` reads blobs, the others files.
+    pub(crate) fn unit(self) -> (&'static str, &'static str) {
+        match self {
+            Command::History => ("blob", "blobs"),
+            Command::Scan | Command::Staged => ("file", "files"),
+        }
+    }
 }
 
 /// Options every reporter honours.

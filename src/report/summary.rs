@@ -1,9 +1,12 @@
 //! The summary written to stderr after a scan: what was found, what was scanned, and every
 //! reason something was not (so a scan is never silently "clean").
 
+use std::collections::HashSet;
+
 use crate::filter::DropReason;
 use crate::paths::display_path;
 use crate::pipeline::ScanOutcome;
+use crate::report::Command;
 use crate::size::human_bytes;
 use crate::verify::{self, Verifications};
 use crate::wording::count;
@@ -11,9 +14,9 @@ use crate::wording::count;
 /// Most skipped paths named individually before the rest are counted.
 const MAX_NAMED: usize = 10;
 
-/// The summary lines for `outcome` and its `verifications` (empty without `--verify`),
-/// without trailing newlines.
-pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec<String> {
+/// The summary lines for `outcome` of `command` and its `verifications` (empty without
+/// `--verify`), without trailing newlines.
+pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications, command: Command) -> Vec<String> {
     let stats = &outcome.stats;
     let mut lines = Vec::new();
     for warning in &stats.warnings {
@@ -29,30 +32,30 @@ pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec
         let more = stats.skipped.len().saturating_sub(MAX_NAMED);
         let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
         lines.push(format!(
-            "warning: skipped {} file(s): {}{tail}; raise --max-file-size to scan them",
-            stats.skipped.len(),
+            "warning: skipped {}: {}{tail}; raise --max-file-size to scan them",
+            count(stats.skipped.len(), "file", "files"),
             names.join(", ")
         ));
     }
     if stats.ignored > 0 {
         lines.push(format!(
-            "note: {} file(s) excluded by .gitignore/.ignore rules (--no-ignore scans them)",
-            stats.ignored
+            "note: {} excluded by .gitignore/.ignore rules (--no-ignore scans them)",
+            count(stats.ignored, "file", "files")
         ));
     }
     let nested = &stats.nested;
     if nested.members > 0 || nested.decoded > 0 {
         lines.push(format!(
-            "note: also scanned {} archive member(s) ({}) and {} decoded text(s) (base64, percent, UTF-16)",
-            nested.members,
+            "note: also scanned {} ({}) and {} (base64, percent, UTF-16)",
+            count(nested.members, "archive member", "archive members"),
             human_bytes(nested.member_bytes),
-            nested.decoded
+            count(nested.decoded, "decoded text", "decoded texts")
         ));
     }
     if stats.not_regular > 0 {
         lines.push(format!(
-            "note: {} entr(y/ies) not scanned because they are not regular files (symlinks, submodules, FIFOs, sockets, devices)",
-            stats.not_regular
+            "note: {} not scanned: symlinks, submodules, FIFOs, sockets and devices are not regular files",
+            count(stats.not_regular, "entry", "entries")
         ));
     }
     for note in &stats.notes {
@@ -62,24 +65,24 @@ pub(crate) fn lines(outcome: &ScanOutcome, verifications: &Verifications) -> Vec
         let reasons: Vec<String> =
             outcome.dropped.iter().map(|(reason, count)| format!("{count} by {}", reason.describe())).collect();
         let total: usize = outcome.dropped.values().sum();
-        lines.push(format!("note: {total} finding(s) suppressed ({})", reasons.join(", ")));
+        lines.push(format!("note: {} suppressed ({})", count(total, "finding", "findings"), reasons.join(", ")));
     }
     for entry in &outcome.unused {
         lines.push(format!("note: {entry}"));
     }
     lines.extend(error_lines(outcome));
     lines.extend(verification_line(verifications));
-    lines.push(headline(outcome));
+    lines.push(headline(outcome, command));
     lines
 }
 
 /// What `--quiet` still says: for an incomplete scan (exit code 2), each error and the line
 /// saying the scan is incomplete; nothing otherwise.
-pub(crate) fn incomplete_lines(outcome: &ScanOutcome) -> Vec<String> {
+pub(crate) fn incomplete_lines(outcome: &ScanOutcome, command: Command) -> Vec<String> {
     if !outcome.is_incomplete() {
         return Vec::new();
     }
-    error_lines(outcome).chain([headline(outcome)]).collect()
+    error_lines(outcome).chain([headline(outcome, command)]).collect()
 }
 
 fn error_lines(outcome: &ScanOutcome) -> impl Iterator<Item = String> + '_ {
@@ -100,22 +103,25 @@ fn verification_line(verifications: &Verifications) -> Option<String> {
         1 => "; revoke the live key now (see How to fix)",
         _ => "; revoke the live keys now (see How to fix)",
     };
-    let total = verifications.len();
-    Some(format!("{verdict}: verified {total} distinct key(s): {}{advice}", parts.join(", ")))
+    let keys = count(verifications.len(), "distinct key", "distinct keys");
+    Some(format!("{verdict}: verified {keys}: {}{advice}", parts.join(", ")))
 }
 
-fn headline(outcome: &ScanOutcome) -> String {
+fn headline(outcome: &ScanOutcome, command: Command) -> String {
     let stats = &outcome.stats;
-    let scanned =
-        format!("{} blob(s), {} in {:.2}s", stats.blobs, human_bytes(stats.bytes), outcome.elapsed.as_secs_f64());
-    let found = outcome.findings.len();
+    let (one, many) = command.unit();
+    let scanned = format!(
+        "{}, {} in {:.2}s",
+        count(stats.blobs, one, many),
+        human_bytes(stats.bytes),
+        outcome.elapsed.as_secs_f64()
+    );
+    let found = found(outcome);
     if outcome.is_incomplete() {
-        format!(
-            "scan incomplete: {} error(s); {found} secret(s) found in what was scanned ({scanned})",
-            stats.errors.len()
-        )
-    } else if found > 0 {
-        format!("{found} secret(s) found ({scanned} scanned)")
+        let errors = count(stats.errors.len(), "error", "errors");
+        format!("scan incomplete: {errors}; {found} in what was scanned ({scanned})")
+    } else if !outcome.findings.is_empty() {
+        format!("{found} ({scanned} scanned)")
     } else if let Some(&held) = outcome.dropped.get(&DropReason::AlreadyInHead) {
         format!("commit passes; {} already in HEAD — see above ({scanned} scanned)", count(held, "secret", "secrets"))
     } else if stats.blobs == 0 {
@@ -123,6 +129,17 @@ fn headline(outcome: &ScanOutcome) -> String {
     } else {
         format!("no secrets found ({scanned} scanned)")
     }
+}
+
+/// `N secrets found`, one per finding; a report grouped by secret counts distinct secrets and
+/// the places they were seen at (their findings and the copies of their blobs at other paths).
+fn found(outcome: &ScanOutcome) -> String {
+    let Some(known) = &outcome.secrets else {
+        return format!("{} found", count(outcome.findings.len(), "secret", "secrets"));
+    };
+    let distinct: HashSet<&str> = outcome.findings.iter().map(|finding| finding.fingerprint.as_str()).collect();
+    let places = outcome.findings.len() + known.copies.len();
+    format!("{} found in {}", count(distinct.len(), "secret", "secrets"), count(places, "place", "places"))
 }
 
 #[cfg(test)]
@@ -134,15 +151,16 @@ mod tests {
     fn clean_scan_says_what_it_covered() {
         let outcome =
             ScanOutcome { stats: SourceStats { blobs: 3, bytes: 2048, ..Default::default() }, ..Default::default() };
-        let text = lines(&outcome, &Verifications::new()).join("\n");
-        assert!(text.starts_with("no secrets found (3 blob(s), 2.0 KiB"), "{text}");
+        let text = lines(&outcome, &Verifications::new(), Command::Scan).join("\n");
+        assert!(text.starts_with("no secrets found (3 files, 2.0 KiB"), "{text}");
     }
 
     #[test]
     fn a_commit_passing_with_secrets_already_in_head_says_so() {
         let stats = SourceStats { blobs: 1, ..Default::default() };
         let dropped = [(DropReason::AlreadyInHead, 1)].into_iter().collect();
-        let text = lines(&ScanOutcome { stats, dropped, ..Default::default() }, &Verifications::new()).join("\n");
+        let text = lines(&ScanOutcome { stats, dropped, ..Default::default() }, &Verifications::new(), Command::Staged)
+            .join("\n");
         assert!(text.contains("\ncommit passes; 1 secret already in HEAD — see above ("), "{text}");
         assert!(!text.contains("no secrets found"), "{text}");
     }
@@ -150,7 +168,7 @@ mod tests {
     #[test]
     fn nothing_scanned_is_never_called_clean() {
         let stats = SourceStats { ignored: 4, warnings: vec!["t: every file is ignored".into()], ..Default::default() };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new(), Command::Scan).join("\n");
         assert!(text.contains("warning: t: every file is ignored"));
         assert!(text.contains("nothing was scanned"));
         assert!(!text.contains("no secrets found"));
@@ -160,11 +178,13 @@ mod tests {
     fn verification_counts_distinct_keys_and_warns_about_live_ones() {
         use crate::verify::State;
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Live);
-        let text = lines(&outcome, &verifications).join("\n");
-        assert!(text.contains("warning: verified 1 distinct key(s): 1 live; revoke the live key now"), "{text}");
+        let text = lines(&outcome, &verifications, Command::Scan).join("\n");
+        assert!(text.contains("warning: verified 1 distinct key: 1 live; revoke the live key now"), "{text}");
         let (outcome, verifications) = crate::report::test_support::verified_outcome(State::Invalid);
-        assert!(lines(&outcome, &verifications).join("\n").contains("note: verified 1 distinct key(s): 1 invalid\n"));
-        assert!(!lines(&outcome, &Verifications::new()).join("\n").contains("verified"));
+        assert!(lines(&outcome, &verifications, Command::Scan)
+            .join("\n")
+            .contains("note: verified 1 distinct key: 1 invalid\n"));
+        assert!(!lines(&outcome, &Verifications::new(), Command::Scan).join("\n").contains("verified"));
     }
 
     #[test]
@@ -175,8 +195,8 @@ mod tests {
             errors: vec!["secret.txt: Permission denied".into()],
             ..Default::default()
         };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
-        assert!(text.contains("skipped 1 file(s): big.bin (too large (30.0 MiB))"), "{text}");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new(), Command::Scan).join("\n");
+        assert!(text.contains("skipped 1 file: big.bin (too large (30.0 MiB))"), "{text}");
         assert!(text.contains("error: secret.txt: Permission denied"));
         assert!(text.contains("scan incomplete"));
     }
@@ -185,19 +205,92 @@ mod tests {
     fn quiet_says_only_why_a_scan_is_incomplete() {
         let skipped = vec![Skipped { path: "big.bin".into(), reason: SkipReason::TooLarge { size: 30 << 20 } }];
         let stats = SourceStats { blobs: 1, skipped, ..Default::default() };
-        assert!(incomplete_lines(&ScanOutcome { stats: stats.clone(), ..Default::default() }).is_empty());
+        assert!(
+            incomplete_lines(&ScanOutcome { stats: stats.clone(), ..Default::default() }, Command::History).is_empty()
+        );
         let stats = SourceStats { errors: vec!["blob 0a1b: missing".into()], ..stats };
-        let lines = incomplete_lines(&ScanOutcome { stats, ..Default::default() });
+        let lines = incomplete_lines(&ScanOutcome { stats, ..Default::default() }, Command::History);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[0], "error: blob 0a1b: missing");
-        assert!(lines[1].starts_with("scan incomplete: 1 error(s)"), "{lines:?}");
+        assert!(lines[1].starts_with("scan incomplete: 1 error;"), "{lines:?}");
     }
 
     #[test]
     fn archive_members_and_decoded_texts_are_counted() {
         let nested = NestedStats { members: 3, member_bytes: 2048, decoded: 2 };
         let stats = SourceStats { blobs: 1, nested, ..Default::default() };
-        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new()).join("\n");
-        assert!(text.contains("note: also scanned 3 archive member(s) (2.0 KiB) and 2 decoded text(s)"), "{text}");
+        let text = lines(&ScanOutcome { stats, ..Default::default() }, &Verifications::new(), Command::Scan).join("\n");
+        assert!(text.contains("note: also scanned 3 archive members (2.0 KiB) and 2 decoded texts"), "{text}");
+    }
+
+    /// Every line the summary can write, with each count at `n` and the units of `command`.
+    fn every_line(n: usize, command: Command) -> String {
+        let units = n as u64;
+        let skip = Skipped { path: "big.bin".into(), reason: SkipReason::TooLarge { size: 30 << 20 } };
+        let stats = SourceStats {
+            blobs: units,
+            skipped: vec![skip; n],
+            ignored: units,
+            not_regular: units,
+            nested: NestedStats { members: units, member_bytes: 1, decoded: units },
+            errors: vec!["e".into(); n],
+            ..Default::default()
+        };
+        let dropped = [(DropReason::Baseline, n)].into_iter().collect();
+        let (_, verified) = crate::report::test_support::verified_outcome(crate::verify::State::Invalid);
+        let verification = verified.into_values().next().expect("one verification");
+        let verifications = (0..n).map(|key| (key.to_string(), verification.clone())).collect();
+        lines(&ScanOutcome { stats, dropped, ..Default::default() }, &verifications, command).join("\n")
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns_and_scans_count_files_or_blobs() {
+        let singular = [
+            "skipped 1 file: big.bin",
+            "note: 1 file excluded",
+            "also scanned 1 archive member (",
+            "and 1 decoded text (",
+            "note: 1 entry not scanned",
+            "note: 1 finding suppressed",
+            "verified 1 distinct key:",
+            "scan incomplete: 1 error; 0 secrets found in what was scanned (1 file, ",
+        ];
+        let plural = [
+            "skipped 2 files: big.bin",
+            "note: 2 files excluded",
+            "also scanned 2 archive members (",
+            "and 2 decoded texts (",
+            "note: 2 entries not scanned",
+            "note: 2 findings suppressed",
+            "verified 2 distinct keys:",
+            "scan incomplete: 2 errors; 0 secrets found in what was scanned (2 blobs, ",
+        ];
+        for (text, expected) in [(every_line(1, Command::Scan), singular), (every_line(2, Command::History), plural)] {
+            for words in expected {
+                assert!(text.contains(words), "{words:?} in {text}");
+            }
+            assert!(!text.contains("(s)") && !text.contains("(y/ies)"), "{text}");
+        }
+        assert!(every_line(2, Command::Staged).contains("(2 files, "));
+        assert!(every_line(1, Command::History).contains("(1 blob, "));
+    }
+
+    #[test]
+    fn a_report_grouped_by_secret_counts_secrets_and_places() {
+        let finding = crate::report::test_support::finding_in_commit("a.py", 3);
+        let findings = vec![finding.clone(), finding.clone()];
+        let stats = SourceStats { blobs: 3, ..Default::default() };
+        let secrets = crate::pipeline::group::Secrets { copies: vec![finding], ..Default::default() };
+        let grouped = ScanOutcome {
+            findings: findings.clone(),
+            stats: stats.clone(),
+            secrets: Some(secrets),
+            ..Default::default()
+        };
+        let headline = lines(&grouped, &Verifications::new(), Command::History).pop().expect("a headline");
+        assert!(headline.starts_with("1 secret found in 3 places (3 blobs, "), "{headline}");
+        let listed = ScanOutcome { findings, stats, ..Default::default() };
+        let headline = lines(&listed, &Verifications::new(), Command::History).pop().expect("a headline");
+        assert!(headline.starts_with("2 secrets found (3 blobs, "), "{headline}");
     }
 }

@@ -173,7 +173,7 @@ fn write_finding(
 ) -> io::Result<()> {
     write_head(finding, options, out)?;
     if let Some(more) = finding.occurrences.filter(|&n| n > 1).map(|n| n - 1) {
-        writeln!(out, "    also in {more} other place(s) in history (same fingerprint)")?;
+        writeln!(out, "    also in {} in history (same fingerprint)", count(more, "other place", "other places"))?;
     }
     write_tail(verification, fix, options, out)
 }
@@ -390,7 +390,7 @@ mod tests {
         finding.occurrences = Some(3);
         let text = render(vec![finding], ReportOptions { color: true, ..ReportOptions::default() });
         assert!(text.contains("commit: 0123456789ab by Ada <ada@example.com> on 2024-05-01T12:00:00+00:00: add client"));
-        assert!(text.contains("    also in 2 other place(s) in history (same fingerprint)\n"), "{text}");
+        assert!(text.contains("    also in 2 other places in history (same fingerprint)\n"), "{text}");
         assert!(text.contains("\x1b[35m"));
     }
 

@@ -135,9 +135,11 @@ fn add_conflicts(repo: &Repository, index: &Index, head: Option<&Tree<'_>>, chan
         }
         paths += 1;
     }
-    changes.stats.warnings.push(format!(
-        "{paths} path(s) have unresolved merge conflicts; both sides (ours and theirs) of each were scanned"
-    ));
+    let paths_have = if paths == 1 { "1 path has".to_string() } else { format!("{paths} paths have") };
+    changes
+        .stats
+        .warnings
+        .push(format!("{paths_have} unresolved merge conflicts; both sides (ours and theirs) of each were scanned"));
     Ok(())
 }
 

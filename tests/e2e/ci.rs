@@ -123,7 +123,7 @@ fn baseline_from_the_config_file_and_bad_baselines() {
     assert!(missing.stderr.contains("known-secrets"), "{}", missing.stderr);
     let created = env.run(&["baseline", "create"]);
     created.expect_code(0);
-    assert!(created.stderr.contains("recorded 1 finding(s) as 1 entr(y/ies) in"), "{}", created.stderr);
+    assert!(created.stderr.contains("recorded 1 finding as 1 entry in"), "{}", created.stderr);
     assert!(!env.path().join(".keyhound-baseline").exists(), "create writes the configured baseline");
     env.run(&["scan"]).expect_code(0);
     env.write("known-secrets", "not a baseline\n");

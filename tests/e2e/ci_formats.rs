@@ -140,11 +140,7 @@ fn quiet_still_says_why_the_exit_code_is_2() {
         "{}",
         run.stderr
     );
-    assert!(
-        lines.last().is_some_and(|line| line.starts_with("keyhound: scan incomplete: 1 error(s)")),
-        "{}",
-        run.stderr
-    );
+    assert!(lines.last().is_some_and(|line| line.starts_with("keyhound: scan incomplete: 1 error;")), "{}", run.stderr);
     assert!(!run.stderr.contains("note:") && !run.stderr.contains("warning:"), "{}", run.stderr);
 }
 

@@ -77,7 +77,7 @@ fn deleted_key_is_attributed_to_the_commit_and_author_that_added_it() {
     assert_eq!(commit["email"], "ada@example.com");
     assert_eq!(commit["date"], "2024-05-01T12:00:00+00:00");
     assert_eq!(commit["summary"], "Add settings");
-    assert!(run.stderr.contains("1 secret(s) found"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 secret found"), "{}", run.stderr);
 }
 
 #[test]
@@ -334,8 +334,8 @@ fn oversized_blobs_and_submodules_are_named_not_scanned() {
     let commit = env.commit_all("big file");
     env.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{commit},vendor/lib")]);
     env.git(&["commit", "-q", "-m", "add submodule"]);
-    let skipped = format!("skipped 1 file(s): {}:big.env", &commit[..12]);
-    let gitlinks = "1 submodule commit(s) (gitlinks) not followed";
+    let skipped = format!("skipped 1 file: {}:big.env", &commit[..12]);
+    let gitlinks = "1 submodule commit (gitlinks) not followed";
     expect_stderr(&env, &["history", "--max-file-size", "1KiB"], 0, &[&skipped, gitlinks]);
 }
 

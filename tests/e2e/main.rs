@@ -21,3 +21,4 @@ mod stdin;
 mod ux;
 mod verify;
 mod way_forward;
+mod wording;

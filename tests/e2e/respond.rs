@@ -369,7 +369,7 @@ fn on_a_terminal_revocation_waits_for_a_typed_yes_after_listing_what_it_deletes(
     };
     declined.expect_code(1);
     let prompt = [
-        "keyhound will revoke 2 key(s):",
+        "keyhound will revoke 2 keys:",
         "sk-proj-…",
         "delete OpenAI project key \"key_live name\" (key_live) in project \"proj_b name\" (proj_b)",
         "ghp_…",

@@ -46,7 +46,7 @@ fn text_output_tells_how_to_fix_and_never_prints_the_key() {
     assert!(run.stdout.contains("OPENAI_API_KEY") && run.stdout.contains("revoke"));
     assert!(!run.stdout.contains(&key));
     assert!(!run.stdout.contains('\x1b'), "no colour when not a terminal");
-    assert!(run.stderr.contains("1 secret(s) found"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 secret found"), "{}", run.stderr);
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn clean_tree_exits_zero_and_says_what_it_scanned() {
     env.write("README.md", "sk-... is a placeholder, as is sk-your-key-here\n");
     let run = env.run(&["scan"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("no secrets found (1 blob(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("no secrets found (1 file"), "{}", run.stderr);
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn inline_allow_comment_suppresses_and_is_counted() {
     env.write("test_client.py", format!("KEY = \"{key}\"  # keyhound:allow test fixture\n"));
     let run = env.run(&["scan"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("1 finding(s) suppressed (1 by keyhound:allow comment)"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 finding suppressed (1 by keyhound:allow comment)"), "{}", run.stderr);
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn gitignored_files_are_skipped_and_counted_unless_no_ignore() {
     env.commit_all("initial");
     let run = env.run(&["scan"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("1 file(s) excluded by .gitignore"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 file excluded by .gitignore"), "{}", run.stderr);
     env.run(&["scan", "--no-ignore"]).expect_code(1);
 }
 
@@ -139,7 +139,7 @@ fn wholly_ignored_target_is_a_warning_not_clean() {
     let run = env.run(&["scan", "vendor/lib"]);
     run.expect_code(0);
     assert!(run.stderr.contains("warning: vendor/lib: excluded by the ignore rules"), "{}", run.stderr);
-    assert!(run.stderr.contains("2 file(s) excluded"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 files excluded"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was scanned"), "{}", run.stderr);
     assert!(!run.stderr.contains("no secrets found"), "{}", run.stderr);
 }
@@ -151,7 +151,7 @@ fn large_files_are_skipped_by_name() {
     env.write("dump.sql", format!("{}{key}\n", "-- padding\n".repeat(200)));
     let run = env.run(&["scan", "--max-file-size", "1KiB"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("skipped 1 file(s): dump.sql (too large"), "{}", run.stderr);
+    assert!(run.stderr.contains("skipped 1 file: dump.sql (too large"), "{}", run.stderr);
     env.run(&["scan"]).expect_code(1);
 }
 
@@ -301,7 +301,7 @@ fn rules_check_reports_every_failing_example() {
     let run = env.run(&["rules", "check", "bad.toml"]);
     run.expect_code(2);
     assert!(run.stderr.contains("did not match") && run.stderr.contains("was reported"), "{}", run.stderr);
-    assert!(run.stderr.contains("2 problem(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 problems"), "{}", run.stderr);
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn invalid_rule_file_is_an_error() {
 fn builtin_rules_check_passes() {
     let run = TestEnv::new().run(&["rules", "check"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("example(s) passed"), "{}", run.stderr);
+    assert!(run.stderr.contains("examples passed"), "{}", run.stderr);
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn a_renamed_file_with_a_committed_key_warns_and_blocks_only_with_strict() {
     let run = staged_json(&env, &[]);
     run.expect_code(0);
     assert!(run.findings().is_empty());
-    assert!(run.stderr.contains("1 secret(s) already in HEAD"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 secret already in HEAD"), "{}", run.stderr);
     assert!(run.stderr.contains("new_settings.py:1:8: OpenAI API key"), "{}", run.stderr);
     assert!(!run.stderr.contains("commit blocked"), "{}", run.stderr);
 
@@ -119,7 +119,7 @@ fn only_the_new_key_in_a_file_that_already_held_one_blocks() {
     let findings = run.findings();
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["line"], 3);
-    assert!(run.stderr.contains("1 secret(s) already in HEAD") && run.stderr.contains("keys.py:2:6"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 secret already in HEAD") && run.stderr.contains("keys.py:2:6"), "{}", run.stderr);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn the_first_commit_scans_every_index_entry() {
     let run = staged_json(&env, &[]);
     run.expect_code(1);
     assert_eq!(paths(&run), ["src/main.py"]);
-    assert!(run.stderr.contains("(2 blob(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("(2 files"), "{}", run.stderr);
 
     env.git(&["rm", "-q", "--cached", "src/main.py"]);
     staged_json(&env, &[]).expect_code(0);
@@ -174,7 +174,7 @@ fn a_merge_with_conflicts_scans_both_sides() {
     let run = staged_json(&env, &[]);
     run.expect_code(1);
     assert_eq!(paths(&run), ["config.py"]);
-    assert!(run.stderr.contains("1 path(s) have unresolved merge conflicts"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 path has unresolved merge conflicts"), "{}", run.stderr);
 
     env.git(&["checkout", "--ours", "config.py"]);
     env.git(&["add", "config.py"]);
@@ -190,7 +190,7 @@ fn a_submodule_change_is_counted_not_scanned() {
     env.add_submodule(&sub, "vendor/sub");
     let run = staged_json(&env, &[]);
     run.expect_code(0);
-    assert!(run.stderr.contains("1 entr(y/ies) not scanned"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 entry not scanned"), "{}", run.stderr);
 }
 
 #[test]
@@ -235,5 +235,5 @@ fn large_staged_files_are_skipped_by_name() {
     env.stage("big.txt", format!("{}\nk = '{}'\n", "x".repeat(4096), FakeKeys::project_key_of(17)));
     let run = staged_json(&env, &["--max-file-size", "1KiB"]);
     run.expect_code(0);
-    assert!(run.stderr.contains("skipped 1 file(s): big.txt"), "{}", run.stderr);
+    assert!(run.stderr.contains("skipped 1 file: big.txt"), "{}", run.stderr);
 }

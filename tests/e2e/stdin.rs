@@ -58,7 +58,7 @@ fn input_over_the_size_limit_is_skipped_and_named() {
     let run = piped(&env, &["scan", "-", "--max-file-size", "1KiB", "--stdin-name", "big.log"], input);
     // A skip is not an error, as for a file over the limit.
     run.expect_code(0);
-    assert!(run.stderr.contains("skipped 1 file(s): big.log (larger than 1.0 KiB)"), "{}", run.stderr);
+    assert!(run.stderr.contains("skipped 1 file: big.log (larger than 1.0 KiB)"), "{}", run.stderr);
 }
 
 #[cfg(target_os = "linux")]

@@ -77,7 +77,7 @@ fn every_state_is_reported_each_key_is_checked_once_and_live_keys_come_first() {
     assert!(setup.mock.peak_connections() <= 4, "the default limit is 4 requests at once per host");
     assert!(
         run.stderr.contains(
-            "warning: verified 6 distinct key(s): 1 live, 1 restricted, 1 out-of-credit, 1 invalid, 2 unknown; revoke"
+            "warning: verified 6 distinct keys: 1 live, 1 restricted, 1 out-of-credit, 1 invalid, 2 unknown; revoke"
         ),
         "{}",
         run.stderr

@@ -40,14 +40,14 @@ impl Summary<'_> {
         }
         if plan.unreachable {
             notes.push(format!(
-                "also scanned {} blob(s) no ref reaches (reported as unreachable)",
-                enumeration.unreachable_blobs
+                "also scanned {} no ref reaches (reported as unreachable)",
+                count(enumeration.unreachable_blobs, "blob", "blobs")
             ));
         }
         if enumeration.gitlinks > 0 {
             notes.push(format!(
-                "{} submodule commit(s) (gitlinks) not followed; scan submodules as repositories of their own",
-                enumeration.gitlinks
+                "{} (gitlinks) not followed; scan submodules as repositories of their own",
+                count(enumeration.gitlinks, "submodule commit", "submodule commits")
             ));
         }
         let errors = plan.errors.iter().cloned().chain(enumeration.errors).collect();
@@ -73,7 +73,7 @@ mod tests {
             stats.notes,
             [
                 "scanned 3 commits: their distinct blobs, 3 commit messages and 1 annotated tag message",
-                "2 submodule commit(s) (gitlinks) not followed; scan submodules as repositories of their own",
+                "2 submodule commits (gitlinks) not followed; scan submodules as repositories of their own",
             ]
         );
         assert_eq!(stats.errors, ["ref x", "tree y"], "the plan's errors first");

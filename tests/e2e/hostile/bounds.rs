@@ -211,7 +211,7 @@ fn a_thread_the_system_refuses_is_an_error_not_a_panic() {
     for command in [&["scan", "--threads", "2", "."][..], &["history", "--threads", "2", "."]] {
         let run = run_without_threads(env.path(), command);
         run.expect_code(2);
-        assert!(run.stderr.contains("cannot start 2 worker thread(s)"), "{command:?}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot start 2 worker threads"), "{command:?}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{command:?}: {}", run.stderr);
     }
 }

@@ -96,7 +96,7 @@ fn tracked_files_are_scanned_even_when_an_ignore_file_lists_them() {
     run.expect_code(1);
     assert_eq!(finding_paths(&run), [".env", "settings.py", "vendor/keys.txt"]);
     // The untracked ignored file is still excluded, and counted.
-    assert!(run.stderr.contains("1 file(s) excluded by .gitignore"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 file excluded by .gitignore"), "{}", run.stderr);
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn tracked_files_in_an_ignored_directory_named_on_the_command_line_are_scanned()
     let run = run_bounded(&env, &["scan", "--format", "json", "vendor"], &[]);
     run.expect_code(1);
     assert_eq!(finding_paths(&run), ["vendor/keys.txt"]);
-    assert!(run.stderr.contains("1 file(s) excluded by .gitignore"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 file excluded by .gitignore"), "{}", run.stderr);
 }
 
 #[test]
