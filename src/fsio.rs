@@ -15,7 +15,9 @@
 //! - **Every write** goes to a temporary file in the destination's directory, renamed into
 //!   place: a symlink at the destination is replaced, never followed, and a reader never sees
 //!   half a file. A repository's path must also have its directory (symlinks followed) inside
-//!   the root.
+//!   the root. The one exception is a stream the user names — a device, FIFO or socket
+//!   (`--output /dev/null`, `/dev/stdout`, a pipe): it is written to, since replacing it would
+//!   replace the device itself (as root, `/dev/null` for the whole machine).
 //!
 //! Refusals are `io::Error`s (kind `InvalidInput`) whose message says why, for the caller to
 //! put after the path.
@@ -111,6 +113,11 @@ pub(crate) fn write_atomic(
     mode: u32,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    if *named == Named::ByUser && is_stream(path) {
+        let mut out = BufWriter::new(OpenOptions::new().write(true).open(path)?);
+        write(&mut out)?;
+        return out.flush();
+    }
     let dir = writable_dir(path, named)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".keyhound-");
@@ -124,6 +131,16 @@ pub(crate) fn write_atomic(
     out.flush()?;
     drop(out);
     temp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Whether `path` names a stream rather than a file: a device, FIFO or socket (symlinks
+/// followed), or anything under `/dev` or `/proc` (`/dev/stdout` leads to whatever standard
+/// output is, a regular file included, and is still not a file to replace).
+fn is_stream(path: &Path) -> bool {
+    let in_system_tree = std::path::absolute(path)
+        .map(|absolute| absolute.starts_with("/dev") || absolute.starts_with("/proc"))
+        .unwrap_or(false);
+    in_system_tree || std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
 }
 
 /// Creates the directory `dir` and its missing parents. One the repository named must lie
@@ -220,8 +237,25 @@ fn refused(message: String) -> io::Error {
 mod tests {
     use super::*;
     use std::fs;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{symlink, FileTypeExt};
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_stream_the_user_names_is_written_to_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, &Named::ByUser, 0o644, |out| out.write_all(b"report")).unwrap();
+        assert_eq!(reader.join().unwrap(), "report");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is still a FIFO");
+        assert!(is_stream(Path::new("/dev/null")) && is_stream(Path::new("/dev/stdout")));
+        assert!(!is_stream(&dir.path().join("report.json")));
+    }
 
     fn repo() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
