@@ -344,10 +344,10 @@ pub struct HistoryArgs {
     #[arg(value_name = "REPO")]
     pub repo: Option<PathBuf>,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
-    #[arg(long, value_name = "A..B", conflicts_with = "since")]
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "datastore"])]
     pub range: Option<String>,
     /// Scan only what commits after REV introduced (REV..HEAD).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "datastore")]
     pub since: Option<String>,
     /// Leave out commits reachable from any remote-tracking branch (with `--range B`: what a
     /// push of a new branch B adds).
@@ -356,9 +356,26 @@ pub struct HistoryArgs {
     /// Show progress on standard error even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// The datastore that makes re-runs incremental.
+    #[command(flatten)]
+    pub store: DatastoreArgs,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,
+}
+
+/// `--datastore` and `--store-secrets`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatastoreArgs {
+    /// Record scanned blobs and findings in this SQLite file, and scan only the blobs it does
+    /// not already hold under the same rules (whole histories only) [audit: default
+    /// keyhound.db].
+    #[arg(long, value_name = "PATH")]
+    pub datastore: Option<PathBuf>,
+    /// Store the secrets themselves in the datastore (default: fingerprints and redacted
+    /// forms only).
+    #[arg(long, requires = "datastore")]
+    pub store_secrets: bool,
 }
 
 /// `keyhound respond`.

@@ -40,6 +40,7 @@ pub mod archive;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod datastore;
 pub mod decode;
 pub mod driver;
 pub mod echo;

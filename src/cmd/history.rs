@@ -3,18 +3,21 @@
 //! introduced it. The steps: plan, drive (enumerate and scan), attribute, count occurrences,
 //! keep the earliest per file, summarise.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use git2::Repository;
 
 use super::progress;
-use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::cli::{DatastoreArgs, GlobalArgs, HistoryArgs};
 use crate::config::Config;
+use crate::datastore::{Datastore, Incremental};
 use crate::driver::history::{attribute, count_occurrences, earliest_per_file};
 use crate::driver::{self, Driver, Scanned};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::pipeline::{self, ScanOutcome};
 use crate::report;
@@ -32,33 +35,69 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let mut outcome = scan_history(&repo, &selection, &config, progress)?;
+    let mut store = open_datastore(&args.store, &selection)?;
+    let incremental = match &mut store {
+        Some(store) => Some(Incremental::start(store, &repository_name(&anchor), &config)?),
+        None => None,
+    };
+    let mut outcome = scan_history(&repo, &selection, &config, progress, incremental)?;
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
     super::emit(&config, &outcome, &verifications)
 }
 
-/// Scans the selected history of `repo` with the configured rules and allowlists.
+/// The datastore `--datastore` names, opened; refused with a part of history (what it records
+/// is a repository's whole history).
+pub fn open_datastore(args: &DatastoreArgs, selection: &Selection) -> Result<Option<Datastore>> {
+    let Some(path) = &args.datastore else { return Ok(None) };
+    if selection.path.is_some() {
+        return Err(Error::Usage("--datastore records a whole history: give the repository, not a path in it".into()));
+    }
+    Datastore::open(path, args.store_secrets).map(Some)
+}
+
+/// The name a repository is recorded under: its canonical path.
+pub fn repository_name(root: &Path) -> String {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).display().to_string()
+}
+
+/// Scans the selected history of `repo` with the configured rules and allowlists; with an
+/// `incremental` scan, only the blobs the datastore does not hold are read, the stored
+/// findings of the others are re-joined, and the results are recorded.
 pub fn scan_history(
     repo: &Repository,
     selection: &Selection,
     config: &Config,
     progress: Option<progress::Display>,
+    incremental: Option<Incremental>,
 ) -> Result<ScanOutcome> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let matcher = Matcher::new(config.rules.clone());
     let driver = Driver::new(&matcher, &config.expand, config.threads);
     let counters = Counters::default();
-    let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size };
+    let known = incremental.as_ref().map(Incremental::known);
+    let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size, known };
     let line = || progress_line(&counters, driver.counters(), started);
     let Scanned { mut sink, read, output } = progress::while_running(progress, line, || driver.drive(blobs))??;
+    let raw: Vec<Finding> = match &incremental {
+        Some(incremental) => {
+            let raw = sink.findings.iter().filter(|finding| !finding.provenance.origin.is_message()).cloned().collect();
+            sink.findings.extend(incremental.recall(&output.recalled, config)?);
+            raw
+        }
+        None => Vec::new(),
+    };
     let unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
     count_occurrences(&mut sink.findings, &output.places);
     sink.findings = earliest_per_file(std::mem::take(&mut sink.findings), &plan.commits);
     let mut stats = Summary { plan: &plan, selection, enumeration: output }.stats();
     stats.merge(read);
     stats.errors.extend(unattributed);
-    Ok(ScanOutcome::new(sink, &config.filters, stats, started.elapsed()))
+    let outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
+    if let Some(incremental) = incremental {
+        incremental.finish(&raw, &outcome.findings)?;
+    }
+    Ok(outcome)
 }
 
 /// The progress line: where the walk and the scan are.

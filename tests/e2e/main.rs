@@ -2,6 +2,7 @@
 
 mod ci;
 mod ci_formats;
+mod datastore;
 mod encodings;
 mod harness;
 mod history;

@@ -42,7 +42,7 @@ mod walk;
 pub use describe::{describe, rfc3339, summary, Attribution};
 pub use limit::path_within;
 pub use plan::plan;
-pub use read::Blobs;
+pub use read::{Blobs, Known};
 pub use summary::Summary;
 pub use walk::enumerate;
 
@@ -121,6 +121,9 @@ pub struct Enumeration {
     pub gitlinks: u64,
     /// Objects that could not be read, named.
     pub errors: Vec<String>,
+    /// The sightings (blob, path, commit) of the known blobs to recall (see [`Known`]), which
+    /// were not read.
+    pub recalled: Vec<(Oid, String, Oid)>,
 }
 
 /// Opens the repository at or above `path` (default: the current directory).
