@@ -2,15 +2,20 @@
 //! the pipeline (see [`crate::pipeline`]), and hands the outcome and its verifications to
 //! [`emit`].
 
+pub mod audit;
 pub mod baseline;
+pub mod datastore;
 pub mod generate;
 pub mod history;
 pub mod hook;
 pub mod progress;
+pub mod report_cmd;
 pub mod respond;
 pub mod rules;
 pub mod scan;
+pub mod shard;
 pub mod staged;
+pub mod triage;
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -104,8 +109,11 @@ pub fn place_report(
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user
 /// named the file, so it may be anywhere, but a symlink there is replaced, not followed).
 fn write_report(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<()> {
-    let write =
-        |out: &mut dyn Write| report::write(config.format, outcome, verifications, &config.rules, &config.report, out);
+    write_output(config, |out| report::write(config.format, outcome, verifications, &config.rules, &config.report, out))
+}
+
+/// Writes a report with `write` to standard output, or atomically to `--output`.
+fn write_output(config: &Config, write: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let (target, result) = match &config.output {
         Some(path) => (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write)),
         None => ("<stdout>".to_string(), write(&mut BufWriter::new(io::stdout().lock()))),

@@ -13,8 +13,10 @@
 //! always the user's, never chosen by a scanned repository.
 
 mod incremental;
+mod merge;
 mod schema;
 mod stored;
+mod triage;
 mod version;
 
 use std::collections::HashSet;
@@ -30,7 +32,9 @@ use crate::rules::RuleSet;
 use crate::source::history::Known;
 use crate::source::Origin;
 pub use incremental::Incremental;
+pub use merge::Merged;
 pub use stored::Stored;
+pub use triage::{Status, Triage};
 pub use version::rules_version;
 
 /// How long a writer waits for another process's write to finish before failing.
@@ -73,6 +77,13 @@ impl Datastore {
         schema::migrate(&mut conn)
             .map_err(|message| Error::Usage(format!("datastore {}: {message}", path.display())))?;
         Ok(Datastore { conn, path: path.to_path_buf(), store_secrets })
+    }
+
+    /// Opens the datastore at `path`, which must exist (commands that only read or annotate
+    /// it should not create an empty one by a typo).
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        std::fs::metadata(path).map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
+        Datastore::open(path, false)
     }
 
     fn failed(&self, source: rusqlite::Error) -> Error {
@@ -178,6 +189,41 @@ impl Datastore {
             tx.commit()
         };
         write(&mut self.conn).map_err(|e| Error::Datastore { path: self.path.clone(), source: e })
+    }
+}
+
+/// A repository's latest scan, as stored.
+#[derive(Debug)]
+pub struct Recorded {
+    /// Its name (canonical path or URL).
+    pub name: String,
+    /// When its latest scan was recorded (seconds since the Unix epoch).
+    pub scanned_at: i64,
+    /// The findings that scan reported (rows a hand-edited file made unreadable are left out).
+    pub findings: Vec<Stored>,
+}
+
+impl Datastore {
+    /// Every repository with a recorded scan, by name, with the findings it reported.
+    pub fn recorded(&self) -> Result<Vec<Recorded>> {
+        let read = || -> rusqlite::Result<Vec<Recorded>> {
+            let mut repos = self
+                .conn
+                .prepare("SELECT id, name, scanned_at FROM repository WHERE scanned_at IS NOT NULL ORDER BY name")?;
+            let mut findings = self.conn.prepare("SELECT finding FROM finding WHERE repository = ?1")?;
+            let rows: Vec<(i64, String, i64)> = repos
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut recorded = Vec::new();
+            for (id, name, scanned_at) in rows {
+                let texts: Vec<String> =
+                    findings.query_map([id], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+                let findings = texts.iter().filter_map(|text| serde_json::from_str(text).ok()).collect();
+                recorded.push(Recorded { name, scanned_at, findings });
+            }
+            Ok(recorded)
+        };
+        read().map_err(|e| self.failed(e))
     }
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary on temporary trees and git repositories.
 
+mod audit;
 mod ci;
 mod ci_formats;
 mod datastore;
