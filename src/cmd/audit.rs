@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::history::{repository_name, scan_history};
+use super::history::{check_verify, repository_name, scan_history};
 use super::report_cmd::{self, Audited};
 use super::shard::Shard;
 use crate::cli::{AuditArgs, GlobalArgs};
@@ -39,6 +39,7 @@ enum Target {
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let mut config = Config::resolve(global, Path::new("."))?;
     report_cmd::check_format(config.format)?;
+    check_verify(&args.store, &config)?;
     let mut targets = listed(args)?;
     if let Some(shard) = &args.shard {
         let shard = Shard::parse(shard, args.shard_count, |name| std::env::var(name).ok())?;

@@ -35,7 +35,7 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         path: args.repo.as_deref().map(|given| history::path_within(&repo, given)).transpose()?.flatten(),
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
-    let mut store = open_datastore(&args.store, &selection)?;
+    let mut store = open_datastore(&args.store, &selection, &config)?;
     let incremental = match &mut store {
         Some(store) => Some(Incremental::start(store, &repository_name(&anchor), &config)?),
         None => None,
@@ -47,12 +47,24 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 
 /// The datastore `--datastore` names, opened; refused with a part of history (what it records
 /// is a repository's whole history).
-pub fn open_datastore(args: &DatastoreArgs, selection: &Selection) -> Result<Option<Datastore>> {
+pub fn open_datastore(args: &DatastoreArgs, selection: &Selection, config: &Config) -> Result<Option<Datastore>> {
     let Some(path) = &args.datastore else { return Ok(None) };
     if selection.path.is_some() {
         return Err(Error::Usage("--datastore records a whole history: give the repository, not a path in it".into()));
     }
+    check_verify(args, config)?;
     Datastore::open(path, args.store_secrets).map(Some)
+}
+
+/// Refuses `--verify` with a datastore that holds no secrets: the findings of blobs not read
+/// again carry only a redacted form, which no provider can check.
+pub fn check_verify(args: &DatastoreArgs, config: &Config) -> Result<()> {
+    if config.verify.is_some() && !args.store_secrets {
+        return Err(Error::Usage(
+            "--verify with a datastore needs --store-secrets (the datastore keeps secrets redacted otherwise)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The name a repository is recorded under: its canonical path.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::{schema, Datastore};
 use crate::error::{Error, Result};
@@ -56,7 +56,7 @@ fn merge_attached(conn: &mut Connection) -> std::result::Result<Merged, MergeErr
     if version != schema::VERSION as i64 {
         return Err(MergeError::Version(version));
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let repositories: Vec<(i64, String, i64, Option<String>)> = tx
         .prepare("SELECT id, name, scanned_at, rules_version FROM src.repository WHERE scanned_at IS NOT NULL")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?

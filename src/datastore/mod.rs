@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -156,7 +156,8 @@ impl Datastore {
     pub fn record(&mut self, repo: RepoId, scan: &Scan) -> Result<()> {
         let store_secrets = self.store_secrets;
         let write = |conn: &mut Connection| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
+            // Immediate: take the write lock (waiting for another writer) before reading.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute(
                 "DELETE FROM blob WHERE repository = ?1 AND rules_version <> ?2",
                 params![repo.0, scan.rules_version],

@@ -92,3 +92,12 @@ fn a_datastore_records_whole_histories_only() {
     run.expect_code(2);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
+
+#[test]
+fn verify_with_a_datastore_needs_the_secrets_stored() {
+    let key = FakeKeys::new(185).project_key();
+    let (env, db) = (repo_with_key(&key), TestEnv::new());
+    let run = history(&env, &db, &["--verify"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("needs --store-secrets"), "{}", run.stderr);
+}
