@@ -2,13 +2,11 @@
 //! ([`Incremental::start`]), the findings of the blobs not read again ([`Incremental::recall`]),
 //! and what this run adds coming out ([`Incremental::finish`], one transaction).
 
-use git2::Oid;
-
 use super::{rules_version, Datastore, RepoId, Scan};
 use crate::config::Config;
 use crate::error::Result;
 use crate::finding::Finding;
-use crate::source::history::Known;
+use crate::source::history::{Known, Sighting};
 
 /// A history scan of one repository that reads only blobs the datastore does not hold.
 #[derive(Debug)]
@@ -34,7 +32,7 @@ impl<'s> Incremental<'s> {
     }
 
     /// The stored findings of the known blobs the walk met, at the sightings `recalled`.
-    pub fn recall(&self, recalled: &[(Oid, String, Oid)], config: &Config) -> Result<Vec<Finding>> {
+    pub fn recall(&self, recalled: &[Sighting], config: &Config) -> Result<Vec<Finding>> {
         self.store.recall(self.repo, &self.rules_version, recalled, &config.rules)
     }
 

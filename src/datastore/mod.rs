@@ -29,7 +29,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::rules::RuleSet;
-use crate::source::history::Known;
+use crate::source::history::{Known, Sighting};
 use crate::source::Origin;
 pub use incremental::Incremental;
 pub use merge::Merged;
@@ -124,12 +124,12 @@ impl Datastore {
         read().map_err(|e| self.failed(e))
     }
 
-    /// The findings stored for the blobs `recalled` (blob, path, commit), at those sightings.
+    /// The findings stored for the blobs `recalled`, each at the path and commit it was met.
     pub fn recall(
         &self,
         repo: RepoId,
         rules_version: &str,
-        recalled: &[(Oid, String, Oid)],
+        recalled: &[Sighting],
         rules: &RuleSet,
     ) -> Result<Vec<Finding>> {
         let read = || -> rusqlite::Result<Vec<Finding>> {
@@ -137,7 +137,7 @@ impl Datastore {
                 "SELECT finding FROM blob_finding WHERE repository = ?1 AND rules_version = ?2 AND blob = ?3",
             )?;
             let mut findings = Vec::new();
-            for (blob, path, commit) in recalled {
+            for Sighting { blob, path, commit } in recalled {
                 let rows = statement
                     .query_map(params![repo.0, rules_version, blob.as_bytes()], |row| row.get::<_, String>(0))?;
                 for row in rows {

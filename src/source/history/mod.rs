@@ -121,9 +121,19 @@ pub struct Enumeration {
     pub gitlinks: u64,
     /// Objects that could not be read, named.
     pub errors: Vec<String>,
-    /// The sightings (blob, path, commit) of the known blobs to recall (see [`Known`]), which
-    /// were not read.
-    pub recalled: Vec<(Oid, String, Oid)>,
+    /// Where the walk met the known blobs to recall (see [`Known`]), which were not read.
+    pub recalled: Vec<Sighting>,
+}
+
+/// Where the walk met a blob first: the path and commit a scan of it would report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The blob.
+    pub blob: Oid,
+    /// Its path in `commit`'s tree.
+    pub path: String,
+    /// The commit that introduced it.
+    pub commit: Oid,
 }
 
 /// Opens the repository at or above `path` (default: the current directory).

@@ -14,7 +14,7 @@ use std::sync::{mpsc, Mutex};
 use git2::{Oid, Repository};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use super::{enumerate, Counters, Enumeration, Item, Plan};
+use super::{enumerate, Counters, Enumeration, Item, Plan, Sighting};
 use crate::error::{Plain, RepoHint, Result};
 use crate::source::git::{read_blob, reopen, BlobRead};
 use crate::source::{Origin, SkipReason, Skipped, Source, Visitor};
@@ -66,13 +66,13 @@ impl Known {
 
     /// Whether to send `item` to the scanners; a known blob that is to be recalled is pushed
     /// to `recalled`.
-    fn wants(&self, item: &Item, recalled: &mut Vec<(Oid, String, Oid)>) -> bool {
+    fn wants(&self, item: &Item, recalled: &mut Vec<Sighting>) -> bool {
         let Item::Blob { id, path, commit } = item else { return true };
         if !self.ids.contains(id) {
             return true;
         }
         if self.recall.contains(id) {
-            recalled.push((*id, path.clone(), *commit));
+            recalled.push(Sighting { blob: *id, path: path.clone(), commit: *commit });
         }
         false
     }
