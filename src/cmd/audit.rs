@@ -148,8 +148,9 @@ fn audit_all(
                         Ok((name, outcome)) => (name, Ok(outcome)),
                         Err(e) => (name.clone(), Err(e)),
                     };
-                    progress(config, &name, &done, targets.len());
-                    done.lock().expect("no worker panics while holding the lock").push(Audited { name, result });
+                    let mut done = done.lock().expect("no worker panics while holding the lock");
+                    progress(config, &name, done.len() + 1, targets.len());
+                    done.push(Audited { name, result });
                 }
             });
         }
@@ -158,10 +159,10 @@ fn audit_all(
 }
 
 /// `keyhound: audited NAME (K/N)` on standard error, so a long audit shows where it is.
-fn progress(config: &Config, name: &str, done: &Mutex<Vec<Audited>>, total: usize) {
+fn progress(config: &Config, name: &str, count: usize, total: usize) {
     if !config.quiet {
-        let count = done.lock().expect("no worker panics while holding the lock").len() + 1;
-        eprintln!("keyhound: audited {} ({count}/{total})", Visible(name));
+        // Nothing useful can be done if standard error is closed.
+        let _ = super::say(&mut std::io::stderr().lock(), &format!("audited {name} ({count}/{total})"));
     }
 }
 
