@@ -15,7 +15,9 @@ KEYHOUND=${KEYHOUND:-$PWD/target/release/keyhound}
 OUT=${OUT:-$PWD/target/bench/audit}
 [ -x "$KEYHOUND" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 rm -rf "$OUT" && mkdir -p "$OUT/fleet"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# An empty global configuration (not /dev/null, which a config write would replace).
+: > "$OUT/gitconfig"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$OUT/gitconfig"
 git_() { git -c user.name=bench -c user.email=bench@example.com -c commit.gpgsign=false "$@"; }
 
 # A fake OpenAI-shaped key, different for each N, assembled so this file holds none.

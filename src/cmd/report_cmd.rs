@@ -74,9 +74,14 @@ pub fn emit(
         outcome.findings.retain(|finding| wanted(statuses, triages.get(&finding.fingerprint)));
     }
     super::write_output(config, |out| write(config, &repositories, triages, out))?;
-    let lines = summary(&repositories);
+    // With --quiet, only why the audit is incomplete, as for one scan.
+    let lines: Vec<String> = if config.quiet {
+        repositories.iter().filter(|audited| audited.result.is_err()).map(repository_line).collect()
+    } else {
+        config.warnings.iter().chain(&warning).map(|w| format!("warning: {w}")).chain(summary(&repositories)).collect()
+    };
     let mut stderr = std::io::stderr().lock();
-    for line in config.warnings.iter().chain(&warning).map(|w| format!("warning: {w}")).chain(lines) {
+    for line in lines {
         // Nothing useful can be done if standard error is closed.
         let _ = super::say(&mut stderr, &line);
     }
@@ -183,34 +188,25 @@ fn write_triage_lines(
 
 /// A line per repository and the totals.
 fn summary(repositories: &[Audited]) -> Vec<String> {
-    let mut lines = Vec::new();
-    let (mut failed, mut blobs) = (0, 0);
-    for audited in repositories {
-        match &audited.result {
-            Ok((outcome, _)) => {
-                blobs += outcome.stats.blobs;
-                lines.push(repository_line(&audited.name, outcome));
-            }
-            Err(error) => {
-                failed += 1;
-                lines.push(format!("{}: failed: {error}", audited.name));
-            }
-        }
-    }
-    let with_secrets = repositories
-        .iter()
-        .filter(|audited| audited.result.as_ref().is_ok_and(|(outcome, _)| !outcome.findings.is_empty()))
-        .count();
-    lines.push(format!(
+    let scanned = || repositories.iter().filter_map(|audited| audited.result.as_ref().ok()).map(|(outcome, _)| outcome);
+    let failed = repositories.len() - scanned().count();
+    let blobs: u64 = scanned().map(|outcome| outcome.stats.blobs).sum();
+    let with_secrets = scanned().filter(|outcome| !outcome.findings.is_empty()).count();
+    let totals = format!(
         "{} secret(s) in {with_secrets} of {} repositories; {failed} failed; {blobs} blob(s) scanned",
         found(repositories),
         repositories.len()
-    ));
-    lines
+    );
+    repositories.iter().map(repository_line).chain([totals]).collect()
 }
 
-/// `NAME: N secret(s), newest DATE`.
-fn repository_line(name: &str, outcome: &ScanOutcome) -> String {
+/// `NAME: N secret(s), newest DATE`, or `NAME: failed: WHY`.
+fn repository_line(audited: &Audited) -> String {
+    let name = &audited.name;
+    let outcome = match &audited.result {
+        Ok((outcome, _)) => outcome,
+        Err(error) => return format!("{name}: failed: {error}"),
+    };
     let newest = outcome.findings.iter().filter_map(|finding| finding.commit.as_ref()).map(|commit| &commit.date).max();
     let newest = newest.map(|date| format!(", newest {date}")).unwrap_or_default();
     format!("{name}: {} secret(s){newest}", outcome.findings.len())
