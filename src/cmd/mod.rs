@@ -1,6 +1,7 @@
 //! One module per command: each turns its arguments into a [`Config`], runs a source through
 //! the pipeline (see [`crate::pipeline`]), and hands the outcome and its verifications to
-//! [`emit`].
+//! [`emit`]. `audit` and `report` hand theirs, one per repository, to [`report_cmd::emit`];
+//! `triage` and `datastore` only edit a datastore. Beside them: [`progress`] and [`shard`].
 
 pub mod audit;
 pub mod baseline;
