@@ -21,7 +21,7 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$OUT/gitconfig"
 git_() { git -c user.name=bench -c user.email=bench@example.com -c commit.gpgsign=false "$@"; }
 
 # A fake OpenAI-shaped key, different for each N, assembled so this file holds none.
-fake_key() { printf 'sk-proj-%s%s%s' "$(printf 'Bench%02dFake' "$1")Xy7Qw2Er5Ty8Ui1Op4As6Df" "T3Blbk""FJ" "Zx3Cv6Bn9Mm2Lk5Jh8Gf4Ds1Aa0Qq7Ww3Ee"; }
+fake_key() { printf 'sk-proj-%s%s%s' "$(printf 'Bench%02dFake' "$((10#$1))")Xy7Qw2Er5Ty8Ui1Op4As6Df" "T3Blbk""FJ" "Zx3Cv6Bn9Mm2Lk5Jh8Gf4Ds1Aa0Qq7Ww3Ee"; }
 
 echo "== building 20 repositories"
 for i in $(seq -w 1 20); do
