@@ -289,6 +289,23 @@ pub enum Command {
     /// OPENAI_ADMIN_KEY. Exit codes: 0 every found key revoked (or already gone), 1 a key
     /// not acted on, 2 error.
     Respond(RespondArgs),
+    /// Scan the whole history of many repositories into a datastore, a few at a time, and
+    /// report across them.
+    ///
+    /// Re-runs read only the blobs the datastore does not hold. One repository that fails is
+    /// reported and the others go on (exit 2 at the end). The configuration is the current
+    /// directory's, never a scanned repository's.
+    Audit(AuditArgs),
+    /// Record the triage of a finding (by fingerprint) in a datastore.
+    Triage(TriageArgs),
+    /// Print the findings a datastore holds, without scanning.
+    Report(StoredReportArgs),
+    /// Work on datastore files.
+    Datastore {
+        /// What to do.
+        #[command(subcommand)]
+        action: DatastoreAction,
+    },
     /// Record current findings so that later scans report only new ones.
     Baseline {
         /// What to do with the baseline.
@@ -360,13 +377,13 @@ pub struct HistoryArgs {
     pub clone_timeout: u64,
     /// Also scan every blob in the object database that no ref reaches (amended-away commits,
     /// dropped stashes, objects only the reflog holds), reported as "unreachable".
-    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes"])]
+    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes", "datastore"])]
     pub unreachable: bool,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
-    #[arg(long, value_name = "A..B", conflicts_with = "since")]
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "datastore"])]
     pub range: Option<String>,
     /// Scan only what commits after REV introduced (REV..HEAD).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "datastore")]
     pub since: Option<String>,
     /// Leave out commits reachable from any remote-tracking branch (with `--range B`: what a
     /// push of a new branch B adds).
@@ -384,6 +401,9 @@ pub struct HistoryArgs {
     /// them and how to rewrite those commits (needs --range or --since).
     #[arg(long)]
     pub pre_push: bool,
+    /// The datastore that makes re-runs incremental.
+    #[command(flatten)]
+    pub store: DatastoreArgs,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: GlobalArgs,
@@ -396,6 +416,110 @@ pub enum GroupBy {
     Secret,
     /// One entry per location (commit and path, or message).
     Location,
+}
+
+/// `--datastore` and `--store-secrets`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatastoreArgs {
+    /// Record scanned blobs and findings in this SQLite file, and scan only the blobs it does
+    /// not already hold under the same rules (whole histories only) [audit: default
+    /// keyhound.db].
+    #[arg(long, value_name = "PATH")]
+    pub datastore: Option<PathBuf>,
+    /// Store the secrets themselves in the datastore (default: fingerprints and redacted
+    /// forms only).
+    #[arg(long)]
+    pub store_secrets: bool,
+}
+
+/// `keyhound audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit every git repository under this directory (symbolic links are not followed).
+    #[arg(value_name = "DIR", required_unless_present = "repos", conflicts_with = "repos")]
+    pub dir: Option<PathBuf>,
+    /// Audit the repositories listed in this file, one path or URL a line (`#` starts a
+    /// comment; `-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+    /// Repositories scanned at once.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// Audit only this share of the repositories: `I/N` (0 ≤ I < N), or `auto` for a
+    /// Kubernetes Indexed Job (JOB_COMPLETION_INDEX, and --shard-count or JOB_COMPLETIONS).
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// The number of shards with `--shard auto`.
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<u32>,
+    /// Report only findings of these triage statuses (repeatable).
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Vec<StatusFilter>,
+    /// The datastore.
+    #[command(flatten)]
+    pub store: DatastoreArgs,
+    /// The options of a scan, its report and `--verify`.
+    #[command(flatten)]
+    pub options: GlobalArgs,
+}
+
+/// A finding's triage status, as `--status` filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Not triaged.
+    Open,
+    /// The key was revoked.
+    Revoked,
+    /// Not a secret.
+    FalsePositive,
+    /// A secret, knowingly left.
+    AcceptedRisk,
+}
+
+/// `keyhound triage`.
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// The finding's fingerprint, as reports print it.
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Its status (`open` clears the triage).
+    #[arg(long, value_enum)]
+    pub status: StatusFilter,
+    /// Why, for whoever reads the report next.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The datastore.
+    #[arg(long, value_name = "PATH", default_value = "keyhound.db")]
+    pub datastore: PathBuf,
+}
+
+/// `keyhound report`.
+#[derive(Debug, Args)]
+pub struct StoredReportArgs {
+    /// The datastore.
+    #[arg(long, value_name = "PATH", default_value = "keyhound.db")]
+    pub datastore: PathBuf,
+    /// Report only findings of these triage statuses (repeatable).
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Vec<StatusFilter>,
+    /// The report.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `keyhound datastore …`.
+#[derive(Debug, Subcommand)]
+pub enum DatastoreAction {
+    /// Merge datastores (one per shard, say) into OUT; the same repository in two of them
+    /// keeps the newer scan. Merging again changes nothing.
+    Merge {
+        /// The datastore to merge into (created if missing).
+        #[arg(value_name = "OUT")]
+        out: PathBuf,
+        /// The datastores to merge.
+        #[arg(value_name = "IN", required = true)]
+        inputs: Vec<PathBuf>,
+    },
 }
 
 /// `keyhound respond`.

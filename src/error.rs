@@ -93,6 +93,14 @@ pub enum Error {
     /// A command-line value that parses but makes no sense.
     #[error("{}", Visible(.0))]
     Usage(String),
+    /// The datastore could not be opened, read or written.
+    #[error("datastore {}: {}", Visible(path.display()), Visible(source))]
+    Datastore {
+        /// The datastore's file, as the user gave it.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
 }
 
 impl Error {

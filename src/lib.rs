@@ -52,6 +52,7 @@ pub mod cli;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod context;
+pub(crate) mod datastore;
 pub mod decode;
 pub(crate) mod driver;
 pub(crate) mod echo;
@@ -122,6 +123,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &args.options),
         Command::Respond(args) => cmd::respond::run(args, &args.options()),
+        Command::Audit(args) => cmd::audit::run(args, &args.options),
+        Command::Triage(args) => cmd::triage::run(args),
+        Command::Report(args) => cmd::report_cmd::run(args),
+        Command::Datastore { action } => cmd::datastore::run(action),
         Command::Completions { shell } => cmd::generate::completions(*shell),
         Command::Man => cmd::generate::man(),
     }

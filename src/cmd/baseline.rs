@@ -64,7 +64,7 @@ fn scan_history(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanO
     let (repo, anchor) = super::history::open(paths.first().map(PathBuf::as_path))?;
     let mut config = Config::resolve_without_baseline(global, &anchor)?;
     config.report.command = report::Command::History;
-    let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None)?;
+    let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None, None)?;
     Ok((config, outcome))
 }
 

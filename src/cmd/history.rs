@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use git2::{Oid, Repository};
 
 use super::progress;
-use crate::cli::{GlobalArgs, GroupBy, HistoryArgs};
+use crate::cli::{DatastoreArgs, GlobalArgs, GroupBy, HistoryArgs};
 use crate::config::Config;
+use crate::datastore::{Datastore, Incremental};
 use crate::driver::history::{attribute, blobs_by_secret, copies, count_occurrences, earliest_per_file};
 use crate::driver::{self, Driver, Scanned};
 use crate::error::{Error, Result};
@@ -58,7 +59,16 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
     };
     let progress = progress::Display::choose(args.progress, config.quiet);
     let grouped = args.group_by == GroupBy::Secret;
-    let mut outcome = scan(&repo, &selection, &config, progress, grouped)?;
+    let mut store = open_datastore(&args.store, &selection, &config)?;
+    let incremental = match &mut store {
+        // A clone is recorded under its URL (credentials redacted): the same from run to run.
+        Some(store) => {
+            let name = url.as_ref().map_or_else(|| repository_name(&anchor), ToString::to_string);
+            Some(Incremental::start(store, &name, &config)?)
+        }
+        None => None,
+    };
+    let mut outcome = scan(&repo, &selection, &config, progress, grouped, incremental)?;
     if let (Some(url), Some(clone)) = (&url, &clone) {
         outcome.stats.notes.push(clone_note(url, clone));
     }
@@ -100,14 +110,48 @@ pub(crate) fn open(path: Option<&Path>) -> Result<(Repository, PathBuf)> {
     Ok((repo, anchor))
 }
 
-/// Scans the selected history of `repo` with the configured rules and allowlists.
+/// The datastore `--datastore` names, opened; refused with a part of history (what it records
+/// is a repository's whole history).
+pub(crate) fn open_datastore(
+    args: &DatastoreArgs,
+    selection: &Selection,
+    config: &Config,
+) -> Result<Option<Datastore>> {
+    let Some(path) = &args.datastore else { return Ok(None) };
+    if selection.path.is_some() {
+        return Err(Error::Usage("--datastore records a whole history: give the repository, not a path in it".into()));
+    }
+    check_verify(args, config)?;
+    Datastore::open(path, args.store_secrets).map(Some)
+}
+
+/// Refuses `--verify` with a datastore that holds no secrets: the findings of blobs not read
+/// again carry only a redacted form, which no provider can check.
+pub(crate) fn check_verify(args: &DatastoreArgs, config: &Config) -> Result<()> {
+    if config.verify.is_some() && !args.store_secrets {
+        return Err(Error::Usage(
+            "--verify with a datastore needs --store-secrets (the datastore keeps secrets redacted otherwise)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The name a repository is recorded under: its canonical path.
+pub(crate) fn repository_name(root: &Path) -> String {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).display().to_string()
+}
+
+/// Scans the selected history of `repo` with the configured rules and allowlists; with an
+/// `incremental` scan, only the blobs the datastore does not hold are read, the stored
+/// findings of the others are re-joined, and the results are recorded.
 pub(crate) fn scan_history(
     repo: &Repository,
     selection: &Selection,
     config: &Config,
     progress: Option<progress::Display>,
+    incremental: Option<Incremental>,
 ) -> Result<ScanOutcome> {
-    scan(repo, selection, config, progress, false)
+    scan(repo, selection, config, progress, false, incremental)
 }
 
 /// [`scan_history`]; `grouped`, the outcome also carries what history knows of each secret,
@@ -118,15 +162,25 @@ fn scan(
     config: &Config,
     progress: Option<progress::Display>,
     grouped: bool,
+    incremental: Option<Incremental>,
 ) -> Result<ScanOutcome> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let matcher = Matcher::new(config.rules.clone());
     let driver = Driver::new(&matcher, &config.expand, config.threads);
     let counters = Counters::default();
-    let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size };
+    let known = incremental.as_ref().map(Incremental::known);
+    let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size, known };
     let line = || progress_line(&counters, driver.counters(), started);
     let Scanned { mut sink, read, mut output } = progress::while_running(progress, line, || driver.drive(blobs))??;
+    let raw: Vec<Finding> = match &incremental {
+        Some(incremental) => {
+            let raw = sink.findings.iter().filter(|finding| !finding.provenance.origin.is_message()).cloned().collect();
+            sink.findings.extend(incremental.recall(&output.recalled, config)?);
+            raw
+        }
+        None => Vec::new(),
+    };
     let mut unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
     count_occurrences(&mut sink.findings, &output.places);
     let held = grouped.then(|| Held {
@@ -146,6 +200,9 @@ fn scan(
     if let Some(held) = secrets {
         outcome.secrets = Some(held.secrets(repo, &plan, &outcome.findings));
         outcome.elapsed = started.elapsed();
+    }
+    if let Some(incremental) = incremental {
+        incremental.finish(&raw, &outcome.findings)?;
     }
     Ok(outcome)
 }

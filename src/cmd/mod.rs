@@ -1,17 +1,23 @@
 //! One module per command: each turns its arguments into a [`Config`], runs a source through
 //! the pipeline (see [`crate::pipeline`]), and hands the outcome and its verifications to
-//! [`emit`].
+//! [`emit`]. `audit` and `report` hand theirs, one per repository, to [`report_cmd::emit`];
+//! `triage` and `datastore` only edit a datastore. Beside them: [`progress`] and [`shard`].
 
+pub(crate) mod audit;
 pub(crate) mod baseline;
+pub(crate) mod datastore;
 pub(crate) mod generate;
 pub(crate) mod history;
 pub(crate) mod hook;
 pub(crate) mod pre_push;
 pub(crate) mod progress;
+pub(crate) mod report_cmd;
 pub(crate) mod respond;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod shard;
 pub(crate) mod staged;
+pub(crate) mod triage;
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -105,8 +111,11 @@ pub(crate) fn place_report(
 /// Writes the report to standard output, or atomically to `--output` (see [`fsio`]: the user
 /// named the file, so it may be anywhere, but a symlink there is replaced, not followed).
 fn write_report(config: &Config, outcome: &ScanOutcome, verifications: &Verifications) -> Result<()> {
-    let write =
-        |out: &mut dyn Write| report::write(config.format, outcome, verifications, &config.rules, &config.report, out);
+    write_output(config, |out| report::write(config.format, outcome, verifications, &config.rules, &config.report, out))
+}
+
+/// Writes a report with `write` to standard output, or atomically to `--output`.
+fn write_output(config: &Config, write: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let (target, result) = match &config.output {
         Some(path) => (path.display().to_string(), fsio::write_atomic(path, &Named::ByUser, 0o666, write)),
         None => ("<stdout>".to_string(), write(&mut BufWriter::new(io::stdout().lock()))),

@@ -87,7 +87,7 @@ fn collect(args: &RespondArgs, global: &GlobalArgs) -> Result<(Config, ScanOutco
         let repo = history::open(Some(&roots[0]))?;
         let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
         let config = Config::resolve(global, &anchor)?;
-        let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None)?;
+        let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None, None)?;
         return Ok((config, outcome));
     }
     let config = Config::resolve(global, &roots[0])?;

@@ -230,7 +230,7 @@ fn remediation(rule: &Rule, rules: &RuleSet) -> String {
 /// as `\u` escapes. serde_json writes them raw, which is valid JSON but reaches a terminal as
 /// a control sequence (U+009B is CSI); they occur only inside strings, where the escape
 /// stands for the same character.
-fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_json(value: &impl serde::Serialize, pretty: bool, out: &mut dyn Write) -> io::Result<()> {
     let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) }?;
     let mut plain = 0;
     for (at, c) in text.char_indices().filter(|(_, c)| ('\u{7f}'..='\u{9f}').contains(c)) {

@@ -1,7 +1,9 @@
 //! End-to-end tests: the real binary on temporary trees and git repositories.
 
+mod audit;
 mod ci;
 mod ci_formats;
+mod datastore;
 mod encodings;
 mod harness;
 mod history;

@@ -47,7 +47,7 @@ pub use describe::{describe, rfc3339, summary, Attribution};
 pub use exposure::{exposure, Exposure, LastCommit, OnlyOn, Status};
 pub use limit::path_within;
 pub use plan::plan;
-pub use read::Blobs;
+pub use read::{Blobs, Known};
 pub use summary::Summary;
 pub use walk::enumerate;
 
@@ -142,6 +142,19 @@ pub struct Enumeration {
     pub gitlinks: u64,
     /// Objects that could not be read, named.
     pub errors: Vec<String>,
+    /// Where the walk met the known blobs to recall (see [`Known`]), which were not read.
+    pub recalled: Vec<Sighting>,
+}
+
+/// Where the walk met a blob first: the path and commit a scan of it would report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The blob.
+    pub blob: Oid,
+    /// Its path in `commit`'s tree.
+    pub path: String,
+    /// The commit that introduced it.
+    pub commit: Oid,
 }
 
 /// Opens the repository at or above `path` (default: the current directory).

@@ -2,14 +2,19 @@
 //! batches of items through a bounded channel to the driver's pool, where each thread holds
 //! its own `git2::Repository` (it is `Send`, not `Sync`) and reads a blob only when it scans
 //! it: memory holds blob ids and counts, never the blobs.
+//!
+//! With [`Known`] blobs (an incremental scan, see `crate::datastore`), the blobs an earlier
+//! run scanned are not sent to the scanners at all: the walk still counts their places, and the
+//! sightings of those the caller asked to recall are handed back in [`Enumeration::recalled`].
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
 use git2::{Oid, Repository};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use super::{enumerate, Counters, Enumeration, Item, Plan};
+use super::{enumerate, Counters, Enumeration, Item, Plan, Sighting};
 use crate::error::{Plain, RepoHint, Result};
 use crate::source::git::{read_blob, reopen, BlobRead};
 use crate::source::{Origin, SkipReason, Skipped, Source, Visitor};
@@ -32,6 +37,45 @@ pub struct Blobs<'a> {
     pub counters: &'a Counters,
     /// Blobs larger than this are skipped, named.
     pub max_file_size: u64,
+    /// Blobs already scanned, not to read again (`None`: read every blob).
+    pub known: Option<&'a Known>,
+}
+
+/// Blobs an earlier run scanned under the same rules, and what this run read besides.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Blob ids not to read again.
+    pub ids: HashSet<Oid>,
+    /// Of those, the ones whose sighting (path and commit) the caller wants back, to re-join
+    /// what the earlier run found in them.
+    pub recall: HashSet<Oid>,
+    /// The blobs this run read and scanned whole (not skipped, not failed).
+    read: Mutex<Vec<Oid>>,
+}
+
+impl Known {
+    /// Blobs `ids` not to read again, of which `recall` are handed back when met.
+    pub fn new(ids: HashSet<Oid>, recall: HashSet<Oid>) -> Self {
+        Known { ids, recall, read: Mutex::default() }
+    }
+
+    /// The blobs this run read and scanned whole.
+    pub fn into_read(self) -> Vec<Oid> {
+        self.read.into_inner().expect("no reader panics while holding the lock")
+    }
+
+    /// Whether to send `item` to the scanners; a known blob that is to be recalled is pushed
+    /// to `recalled`.
+    fn wants(&self, item: &Item, recalled: &mut Vec<Sighting>) -> bool {
+        let Item::Blob { id, path, commit } = item else { return true };
+        if !self.ids.contains(id) {
+            return true;
+        }
+        if self.recall.contains(id) {
+            recalled.push(Sighting { blob: *id, path: path.clone(), commit: *commit });
+        }
+        false
+    }
 }
 
 impl Source for Blobs<'_> {
@@ -51,14 +95,18 @@ impl Source for Blobs<'_> {
             threads::spawn_scoped(scope, "the history scanner", || {
                 pool.install(|| {
                     receiver.into_iter().par_bridge().for_each_init(
-                        || (Reader::new(git_dir, self.max_file_size), visitors()),
+                        || (Reader::new(git_dir, self.max_file_size, self.known), visitors()),
                         |(reader, visitor), batch| batch.into_iter().for_each(|item| reader.read(item, visitor)),
                     )
                 })
             })?;
             // A send fails only if the scanners are gone, which the scope join reports.
             let mut batch = Vec::with_capacity(BATCH);
-            let enumeration = enumerate(self.repo, self.plan, self.counters, |item| {
+            let mut recalled = Vec::new();
+            let mut enumeration = enumerate(self.repo, self.plan, self.counters, |item| {
+                if self.known.is_some_and(|known| !known.wants(&item, &mut recalled)) {
+                    return;
+                }
                 batch.push(item);
                 if batch.len() == BATCH {
                     drop(sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
@@ -67,21 +115,23 @@ impl Source for Blobs<'_> {
             drop(sender.send(batch));
             // Closing the channel ends the scanners' loop.
             drop(sender);
+            enumeration.recalled = recalled;
             Ok(enumeration)
         })
     }
 }
 
 /// One scanner thread's repository, or why it could not be opened.
-struct Reader {
+struct Reader<'k> {
     repo: std::result::Result<Repository, String>,
     max_file_size: u64,
+    known: Option<&'k Known>,
 }
 
-impl Reader {
-    fn new(git_dir: &Path, max_file_size: u64) -> Self {
+impl<'k> Reader<'k> {
+    fn new(git_dir: &Path, max_file_size: u64, known: Option<&'k Known>) -> Self {
         let repo = reopen(git_dir).map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string());
-        Reader { repo, max_file_size }
+        Reader { repo, max_file_size, known }
     }
 
     /// Hands an item's bytes to `visitor`: a blob read from the object database, or a message.
@@ -107,7 +157,12 @@ impl Reader {
         };
         let read = read_blob(&odb, id, self.max_file_size);
         match read {
-            Ok(BlobRead::Read(blob)) => visitor.blob(blob.data(), || origin),
+            Ok(BlobRead::Read(blob)) => {
+                visitor.blob(blob.data(), || origin);
+                if let Some(known) = self.known {
+                    known.read.lock().expect("no reader panics while holding the lock").push(id);
+                }
+            }
             Ok(BlobRead::TooLarge(size)) => {
                 visitor.skip(Skipped { path: skipped_name(&origin).into(), reason: SkipReason::TooLarge { size } })
             }
@@ -151,7 +206,7 @@ mod tests {
         let commit = repo.commit(Some("HEAD"), &signature, &signature, "add", &tree, &[]).unwrap();
         let plan = plan(&repo, &Selection::default()).unwrap();
         let pool = threads::pool(2).unwrap();
-        let source = Blobs { repo: &repo, plan: &plan, counters: &Counters::default(), max_file_size: 10 };
+        let source = Blobs { repo: &repo, plan: &plan, counters: &Counters::default(), max_file_size: 10, known: None };
         let (enumeration, read, mut seen) = Recorder::run(|visitors| source.feed(Some(&pool), visitors));
         seen.sort();
         assert_eq!(seen, ["<commit message>", "small"]);

@@ -1,0 +1,270 @@
+//! The datastore: one SQLite file (WAL mode, schema in [`schema`]) that remembers, per
+//! repository, which blobs were scanned under which rules version and what they held, the
+//! findings of the latest scan, and the triage of each fingerprint.
+//!
+//! It makes history scans incremental: a run asks for the blobs already scanned under the
+//! current [`rules_version`] ([`Datastore::known`]), the history source does not read them,
+//! and their stored findings are re-joined at the sightings the walk met
+//! ([`Datastore::recall`]), so the report is the one a full scan would give. A repository's
+//! results are written in one transaction ([`Datastore::record`]): a run killed midway leaves
+//! the file as it was before that repository, and the next run redoes only that repository.
+//!
+//! Secrets are stored redacted unless the user asks (`--store-secrets`). The file's path is
+//! always the user's, never chosen by a scanned repository.
+
+mod incremental;
+mod merge;
+mod schema;
+mod stored;
+mod triage;
+mod version;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use git2::Oid;
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+use crate::source::history::{Known, Sighting};
+use crate::source::Origin;
+pub(crate) use incremental::Incremental;
+pub(crate) use stored::Stored;
+pub(crate) use triage::{Status, Triage};
+pub(crate) use version::rules_version;
+
+/// How long a writer waits for another process's write to finish before failing.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An open datastore.
+#[derive(Debug)]
+pub(crate) struct Datastore {
+    conn: Connection,
+    path: PathBuf,
+    store_secrets: bool,
+}
+
+/// A repository's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RepoId(i64);
+
+/// What one scan of a repository leaves in the datastore.
+#[derive(Debug)]
+pub(crate) struct Scan<'a> {
+    /// The rules version it ran under.
+    pub rules_version: &'a str,
+    /// The blobs it read and scanned whole.
+    pub read: &'a [Oid],
+    /// What the scanner found in them, before attribution and filters.
+    pub raw: &'a [Finding],
+    /// The findings it reported.
+    pub reported: &'a [Finding],
+}
+
+impl Datastore {
+    /// Opens (creating it if needed) the datastore at `path` and brings its schema up to date.
+    /// With `store_secrets`, findings recorded from now on keep their secret in the clear.
+    pub(crate) fn open(path: &Path, store_secrets: bool) -> Result<Self> {
+        let failed = |source| Error::Datastore { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(failed)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(failed)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(failed)?;
+        schema::migrate(&mut conn)
+            .map_err(|message| Error::Usage(format!("datastore {}: {message}", path.display())))?;
+        Ok(Datastore { conn, path: path.to_path_buf(), store_secrets })
+    }
+
+    /// Opens the datastore at `path`, which must exist (commands that only read or annotate
+    /// it should not create an empty one by a typo).
+    pub(crate) fn open_existing(path: &Path) -> Result<Self> {
+        std::fs::metadata(path).map_err(|source| Error::Path { path: path.to_path_buf(), source })?;
+        Datastore::open(path, false)
+    }
+
+    fn failed(&self, source: rusqlite::Error) -> Error {
+        Error::Datastore { path: self.path.clone(), source }
+    }
+
+    /// The row of the repository named `name` (its canonical path or URL), added if new.
+    pub(crate) fn repository(&self, name: &str) -> Result<RepoId> {
+        self.conn
+            .execute("INSERT INTO repository (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [name])
+            .and_then(|_| self.conn.query_row("SELECT id FROM repository WHERE name = ?1", [name], |row| row.get(0)))
+            .map(RepoId)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// The blobs of `repo` scanned under `rules_version`, those that held findings to recall.
+    pub(crate) fn known(&self, repo: RepoId, rules_version: &str) -> Result<Known> {
+        let ids =
+            self.blob_ids("SELECT id FROM blob WHERE repository = ?1 AND rules_version = ?2", repo, rules_version)?;
+        let recall = self.blob_ids(
+            "SELECT DISTINCT blob FROM blob_finding WHERE repository = ?1 AND rules_version = ?2",
+            repo,
+            rules_version,
+        )?;
+        Ok(Known::new(ids, recall))
+    }
+
+    fn blob_ids(&self, sql: &str, repo: RepoId, rules_version: &str) -> Result<HashSet<Oid>> {
+        let read = || -> rusqlite::Result<HashSet<Oid>> {
+            let mut statement = self.conn.prepare(sql)?;
+            let rows = statement.query_map(params![repo.0, rules_version], |row| row.get::<_, Vec<u8>>(0))?;
+            let mut ids = HashSet::new();
+            for row in rows {
+                ids.extend(Oid::from_bytes(&row?).ok());
+            }
+            Ok(ids)
+        };
+        read().map_err(|e| self.failed(e))
+    }
+
+    /// The findings stored for the blobs `recalled`, each at the path and commit it was met.
+    pub(crate) fn recall(
+        &self,
+        repo: RepoId,
+        rules_version: &str,
+        recalled: &[Sighting],
+        rules: &RuleSet,
+    ) -> Result<Vec<Finding>> {
+        let read = || -> rusqlite::Result<Vec<Finding>> {
+            let mut statement = self.conn.prepare(
+                "SELECT finding FROM blob_finding WHERE repository = ?1 AND rules_version = ?2 AND blob = ?3",
+            )?;
+            let mut findings = Vec::new();
+            for Sighting { blob, path, commit } in recalled {
+                let rows = statement
+                    .query_map(params![repo.0, rules_version, blob.as_bytes()], |row| row.get::<_, String>(0))?;
+                for row in rows {
+                    let stored: Option<Stored> = serde_json::from_str(&row?).ok();
+                    findings.extend(stored.and_then(|stored| stored.at(path, *commit).finding(rules)));
+                }
+            }
+            Ok(findings)
+        };
+        read().map_err(|e| self.failed(e))
+    }
+
+    /// Records a scan of `repo`, in one transaction: the blobs it read and what they held
+    /// (kept for later runs under the same rules version; other versions' are dropped), and
+    /// the findings it reported, replacing the previous scan's.
+    pub(crate) fn record(&mut self, repo: RepoId, scan: &Scan) -> Result<()> {
+        let store_secrets = self.store_secrets;
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            // Immediate: take the write lock (waiting for another writer) before reading.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM blob WHERE repository = ?1 AND rules_version <> ?2",
+                params![repo.0, scan.rules_version],
+            )?;
+            tx.execute(
+                "DELETE FROM blob_finding WHERE repository = ?1 AND rules_version <> ?2",
+                params![repo.0, scan.rules_version],
+            )?;
+            {
+                let mut blob =
+                    tx.prepare("INSERT OR IGNORE INTO blob (repository, rules_version, id) VALUES (?1, ?2, ?3)")?;
+                for id in scan.read {
+                    blob.execute(params![repo.0, scan.rules_version, id.as_bytes()])?;
+                }
+                let mut found = tx.prepare(
+                    "INSERT INTO blob_finding (repository, rules_version, blob, finding) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for finding in scan.raw {
+                    let Origin::Blob { blob, .. } = &finding.provenance.origin else { continue };
+                    if let Some(stored) = Stored::of(finding, store_secrets) {
+                        found.execute(params![repo.0, scan.rules_version, blob.as_bytes(), to_json(&stored)])?;
+                    }
+                }
+            }
+            replace_reported(&tx, repo, scan.reported, store_secrets)?;
+            tx.execute(
+                "UPDATE repository SET scanned_at = ?2, rules_version = ?3 WHERE id = ?1",
+                params![repo.0, now(), scan.rules_version],
+            )?;
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| Error::Datastore { path: self.path.clone(), source: e })
+    }
+}
+
+/// A repository's latest scan, as stored.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    /// Its name (canonical path or URL).
+    pub name: String,
+    /// The findings that scan reported (rows a hand-edited file made unreadable are left out).
+    pub findings: Vec<Stored>,
+}
+
+impl Datastore {
+    /// Every repository with a recorded scan, by name, with the findings it reported.
+    pub(crate) fn recorded(&self) -> Result<Vec<Recorded>> {
+        let read = || -> rusqlite::Result<Vec<Recorded>> {
+            let mut repos =
+                self.conn.prepare("SELECT id, name FROM repository WHERE scanned_at IS NOT NULL ORDER BY name")?;
+            let mut findings = self.conn.prepare("SELECT finding FROM finding WHERE repository = ?1")?;
+            let rows: Vec<(i64, String)> =
+                repos.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let mut recorded = Vec::new();
+            for (id, name) in rows {
+                let texts: Vec<String> =
+                    findings.query_map([id], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+                let findings = texts.iter().filter_map(|text| serde_json::from_str(text).ok()).collect();
+                recorded.push(Recorded { name, findings });
+            }
+            Ok(recorded)
+        };
+        read().map_err(|e| self.failed(e))
+    }
+}
+
+/// Replaces the reported findings of `repo` with `reported`.
+fn replace_reported(
+    tx: &rusqlite::Transaction,
+    repo: RepoId,
+    reported: &[Finding],
+    store_secrets: bool,
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM finding WHERE repository = ?1", [repo.0])?;
+    let mut insert = tx.prepare("INSERT INTO finding (repository, fingerprint, finding) VALUES (?1, ?2, ?3)")?;
+    for stored in reported.iter().filter_map(|finding| Stored::of(finding, store_secrets)) {
+        insert.execute(params![repo.0, stored.fingerprint(), to_json(&stored)])?;
+    }
+    Ok(())
+}
+
+fn to_json(stored: &Stored) -> String {
+    serde_json::to_string(stored).expect("a stored finding is plain data")
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_scan_is_known_and_recalled_under_its_rules_version_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let mut store = Datastore::open(&path, false).unwrap();
+        let repo = store.repository("/r").unwrap();
+        assert_eq!(store.repository("/r").unwrap(), repo);
+        let (a, b) = (Oid::from_bytes(&[1; 20]).unwrap(), Oid::from_bytes(&[2; 20]).unwrap());
+        store.record(repo, &Scan { rules_version: "v1", read: &[a, b], raw: &[], reported: &[] }).unwrap();
+        let known = Datastore::open(&path, false).unwrap().known(repo, "v1").unwrap();
+        assert_eq!(known.ids, HashSet::from([a, b]));
+        assert!(known.recall.is_empty());
+        assert!(store.known(repo, "v2").unwrap().ids.is_empty());
+        store.record(repo, &Scan { rules_version: "v2", read: &[a], raw: &[], reported: &[] }).unwrap();
+        assert!(store.known(repo, "v1").unwrap().ids.is_empty(), "other versions' blobs are dropped");
+    }
+}

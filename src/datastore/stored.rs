@@ -1,0 +1,194 @@
+//! A finding as the datastore holds it: everything a report shows, with the secret redacted
+//! unless the user asked to store secrets (`--store-secrets`). Read back, it becomes a
+//! [`Finding`] again, built by its rule, so reports of stored findings are those of a scan.
+
+use std::sync::Arc;
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::lines::Position;
+use crate::rules::RuleSet;
+use crate::source::{CommitInfo, Origin, Provenance};
+
+/// A finding, stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Stored {
+    rule: String,
+    fingerprint: String,
+    redacted: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    prefix_len: usize,
+    origin: StoredOrigin,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    members: Vec<String>,
+    position: [usize; 4],
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    structure: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decoded: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    commit: Option<StoredCommit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    occurrences: Option<usize>,
+}
+
+/// Where in history a stored finding is (object ids in hex).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredOrigin {
+    Blob { path: String, blob: String, commit: String },
+    CommitMessage { commit: String },
+    TagMessage { name: String, tag: String },
+}
+
+/// The commit a stored finding is attributed to, as reports show it (already redacted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredCommit {
+    id: String,
+    author: String,
+    email: String,
+    date: String,
+    summary: String,
+}
+
+impl Stored {
+    /// `finding` as stored; `None` for a finding outside history (no git object to name).
+    /// The secret is kept only with `store_secret`.
+    pub(crate) fn of(finding: &Finding, store_secret: bool) -> Option<Self> {
+        let origin = match &finding.provenance.origin {
+            Origin::Blob { path, blob, commit } => {
+                StoredOrigin::Blob { path: path.clone(), blob: blob.to_string(), commit: commit.to_string() }
+            }
+            Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
+            Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
+            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
+                return None
+            }
+        };
+        let p = finding.position;
+        Some(Stored {
+            rule: finding.rule_id.clone(),
+            fingerprint: finding.fingerprint.clone(),
+            redacted: finding.redacted_secret(),
+            secret: store_secret.then(|| finding.secret.clone()),
+            prefix_len: finding.prefix_len,
+            origin,
+            members: finding.provenance.members.clone(),
+            position: [p.line, p.column, p.end_line, p.end_column],
+            structure: finding.structure,
+            decoded: finding.decoded.clone(),
+            commit: finding.commit.as_deref().map(StoredCommit::of),
+            occurrences: finding.occurrences,
+        })
+    }
+
+    /// The fingerprint.
+    pub(crate) fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The same finding met at another sighting of its blob: `path` in `commit`.
+    pub(crate) fn at(mut self, path: &str, commit: Oid) -> Self {
+        if let StoredOrigin::Blob { path: at, commit: by, .. } = &mut self.origin {
+            *at = path.to_string();
+            *by = commit.to_string();
+        }
+        self
+    }
+
+    /// The finding again, built by its rule in `rules`; `None` if no rule there has its id or
+    /// an object id does not parse (a file edited by hand).
+    pub(crate) fn finding(&self, rules: &RuleSet) -> Option<Finding> {
+        let rule = rules.find(&self.rule)?;
+        let secret = self.secret.clone().unwrap_or_else(|| stand_in(&self.redacted, self.prefix_len));
+        let provenance = Provenance { origin: self.origin.origin()?, members: self.members.clone() };
+        let [line, column, end_line, end_column] = self.position;
+        let position = Position { line, column, end_line, end_column };
+        let mut finding = Finding::new(rule, secret.as_bytes(), self.prefix_len, provenance, position);
+        finding.fingerprint = self.fingerprint.clone();
+        finding.structure = self.structure;
+        finding.decoded = self.decoded.clone();
+        finding.commit = self.commit.as_ref().map(|commit| Arc::new(commit.info()));
+        finding.occurrences = self.occurrences;
+        Some(finding)
+    }
+}
+
+impl StoredOrigin {
+    fn origin(&self) -> Option<Origin> {
+        let oid = |hex: &str| Oid::from_str(hex).ok();
+        Some(match self {
+            StoredOrigin::Blob { path, blob, commit } => {
+                Origin::Blob { path: path.clone(), blob: oid(blob)?, commit: oid(commit)? }
+            }
+            StoredOrigin::CommitMessage { commit } => Origin::CommitMessage { commit: oid(commit)? },
+            StoredOrigin::TagMessage { name, tag } => Origin::TagMessage { name: name.clone(), tag: oid(tag)? },
+        })
+    }
+}
+
+impl StoredCommit {
+    fn of(info: &CommitInfo) -> Self {
+        let CommitInfo { id, author, email, date, summary } = info.clone();
+        StoredCommit { id, author, email, date, summary }
+    }
+
+    fn info(&self) -> CommitInfo {
+        let StoredCommit { id, author, email, date, summary } = self.clone();
+        CommitInfo { id, author, email, date, summary }
+    }
+}
+
+/// A stand-in for a secret that was not stored, which redacts to the stored `redacted` form
+/// (family prefix, `…`, and the last four characters when the secret was long enough to show
+/// them). It is never the secret: a report with `--show-secrets` shows it as it is.
+fn stand_in(redacted: &str, prefix_len: usize) -> String {
+    let prefix = redacted.get(..prefix_len).unwrap_or("");
+    let tail = redacted[prefix.len()..].trim_start_matches('…');
+    if tail.is_empty() {
+        format!("{prefix}…")
+    } else {
+        format!("{prefix}{}{tail}", "…".repeat(12))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::redact;
+    use crate::scan::tests::project_key;
+
+    #[test]
+    fn a_stand_in_redacts_to_the_stored_form() {
+        let key = project_key();
+        for (secret, prefix_len) in [(key.as_str(), 8), ("short-one", 6), ("abcdefghijklmnopqrstuvwxyz", 0)] {
+            let redacted = redact(secret, prefix_len);
+            let stand_in = stand_in(&redacted, prefix_len);
+            assert_eq!(redact(&stand_in, prefix_len), redacted);
+            assert_ne!(stand_in, secret);
+        }
+    }
+
+    #[test]
+    fn a_finding_stored_without_its_secret_reads_back_the_same_but_for_the_secret() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.find("openai-api-key").unwrap();
+        let origin = Origin::Blob { path: "app/.env".into(), blob: Oid::zero(), commit: Oid::zero() };
+        let position = Position { line: 2, column: 5, end_line: 2, end_column: 60 };
+        let mut finding = Finding::new(rule, project_key().as_bytes(), 8, Provenance::new(origin), position);
+        finding.occurrences = Some(3);
+        finding.commit = Some(Arc::new(CommitInfo { id: "c0ffee".into(), ..CommitInfo::default() }));
+        let stored = Stored::of(&finding, false).unwrap();
+        let json = serde_json::to_string(&stored).unwrap();
+        assert!(!json.contains(&project_key()), "{json}");
+        let back: Stored = serde_json::from_str(&json).unwrap();
+        let again = back.finding(&rules).unwrap();
+        assert_eq!(again.redacted_secret(), finding.redacted_secret());
+        assert_eq!(Finding { secret: finding.secret.clone(), ..again }, finding);
+        let kept = Stored::of(&finding, true).unwrap().finding(&rules).unwrap();
+        assert_eq!(kept, finding);
+    }
+}
