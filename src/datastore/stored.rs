@@ -33,6 +33,9 @@ pub(crate) struct Stored {
     commit: Option<StoredCommit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     occurrences: Option<usize>,
+    /// The finding's line with every secret on it redacted, as reports show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
 }
 
 /// Where in history a stored finding is (object ids in hex).
@@ -82,6 +85,7 @@ impl Stored {
             decoded: finding.decoded.clone(),
             commit: finding.commit.as_deref().map(StoredCommit::of),
             occurrences: finding.occurrences,
+            context: finding.context.clone(),
         })
     }
 
@@ -113,6 +117,7 @@ impl Stored {
         finding.decoded = self.decoded.clone();
         finding.commit = self.commit.as_ref().map(|commit| Arc::new(commit.info()));
         finding.occurrences = self.occurrences;
+        finding.context = self.context.clone();
         Some(finding)
     }
 }
