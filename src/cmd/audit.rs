@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::history::{check_verify, repository_name, scan_history};
+use super::datastore::{check_verify, repository_name};
+use super::history::scan_history;
 use super::report_cmd::{self, Audited};
 use super::shard::Shard;
 use crate::cli::{AuditArgs, GlobalArgs};

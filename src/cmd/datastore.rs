@@ -1,11 +1,16 @@
 //! `keyhound datastore merge OUT IN...`: the datastores of several shards combined (see
-//! [`crate::datastore`]'s merge).
+//! [`crate::datastore`]'s merge); and the `--datastore` option of `history` and `audit`.
 
-use crate::cli::DatastoreAction;
+use std::path::Path;
+
+use crate::cli::{DatastoreAction, DatastoreArgs};
 use crate::cmd::say;
+use crate::config::Config;
 use crate::datastore::Datastore;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
+use crate::source::history::Selection;
+use crate::wording::count;
 
 /// Runs the command.
 pub(crate) fn run(action: &DatastoreAction) -> Result<ExitStatus> {
@@ -15,9 +20,9 @@ pub(crate) fn run(action: &DatastoreAction) -> Result<ExitStatus> {
     for input in inputs {
         let merged = store.merge_from(input)?;
         let line = format!(
-            "merged {}: {} repositor(ies) taken, {} kept (as new or newer in {})",
+            "merged {}: {} taken, {} kept (as new or newer in {})",
             input.display(),
-            merged.taken,
+            count(merged.taken, "repository", "repositories"),
             merged.kept,
             out.display()
         );
@@ -25,4 +30,35 @@ pub(crate) fn run(action: &DatastoreAction) -> Result<ExitStatus> {
         let _ = say(&mut stderr, &line);
     }
     Ok(ExitStatus::Clean)
+}
+
+/// The datastore `--datastore` names, opened; refused with a part of history (what it records
+/// is a repository's whole history).
+pub(crate) fn open_datastore(
+    args: &DatastoreArgs,
+    selection: &Selection,
+    config: &Config,
+) -> Result<Option<Datastore>> {
+    let Some(path) = &args.datastore else { return Ok(None) };
+    if selection.path.is_some() {
+        return Err(Error::Usage("--datastore records a whole history: give the repository, not a path in it".into()));
+    }
+    check_verify(args, config)?;
+    Datastore::open(path, args.store_secrets).map(Some)
+}
+
+/// Refuses `--verify` with a datastore that holds no secrets: the findings of blobs not read
+/// again carry only a redacted form, which no provider can check.
+pub(crate) fn check_verify(args: &DatastoreArgs, config: &Config) -> Result<()> {
+    if config.verify.is_some() && !args.store_secrets {
+        return Err(Error::Usage(
+            "--verify with a datastore needs --store-secrets (the datastore keeps secrets redacted otherwise)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The name a repository is recorded under: its canonical path.
+pub(crate) fn repository_name(root: &Path) -> String {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).display().to_string()
 }
