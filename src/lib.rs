@@ -19,6 +19,11 @@
 //! report (text | json | jsonl | sarif | github | junit | codequality | gitlab | csv) → ExitStatus
 //! ```
 //!
+//! Beside that flow: [`datastore`] records what a history scan read and found (`--datastore`,
+//! `audit`), so a re-run reads only new blobs; [`respond`] takes a scan's findings through
+//! identify, usage, revoke and purge; `source::remote` clones a URL safely for `history` and
+//! `audit`.
+//!
 //! A new source is one file under [`source`] implementing [`source::Source`] (plus its
 //! `Origin` variant); a new report format one file under [`report`] and a [`report::Format`]
 //! variant; a new `--verify` provider an entry in `verify::providers`.
