@@ -18,7 +18,7 @@ use crate::respond::api::Api;
 use crate::respond::leak::{self, Blamer};
 use crate::respond::report::{self, Purge};
 use crate::respond::{self as steps, purge, Settings};
-use crate::source::history::{self, Selection};
+use crate::source::history::Selection;
 use crate::source::stdin::Targets;
 use crate::source::worktree::WalkOptions;
 use crate::verify::options::BaseUrl;
@@ -84,9 +84,10 @@ fn settings(args: &RespondArgs) -> Result<Settings> {
 fn collect(args: &RespondArgs, global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     if args.history {
-        let repo = history::open(Some(&roots[0]))?;
-        let anchor = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-        let config = Config::resolve(global, &anchor)?;
+        let (repo, anchor) = super::history::open(Some(&roots[0]))?;
+        let mut config = Config::resolve(global, &anchor)?;
+        // The summary counts what history reads: blobs.
+        config.report.command = crate::report::Command::History;
         let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None, None)?;
         return Ok((config, outcome));
     }
