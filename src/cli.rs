@@ -125,7 +125,7 @@ fn long_version() -> &'static str {
 /// and `history` take every group; the other commands fill in the groups they take and leave
 /// the rest at their defaults. [`crate::config::Config::resolve`] reads this.
 #[derive(Debug, Args, Clone, Default)]
-pub struct GlobalArgs {
+pub struct CommandOptions {
     /// Which rules apply.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -140,10 +140,15 @@ pub struct GlobalArgs {
     pub verify: VerifyArgs,
 }
 
-impl GlobalArgs {
+impl CommandOptions {
     /// The options of a command that takes no `--verify`.
-    pub fn without_verify(rules: &RuleArgs, report: &ReportArgs, scan: &ScanOptions) -> GlobalArgs {
-        GlobalArgs { rules: rules.clone(), report: report.clone(), scan: scan.clone(), verify: VerifyArgs::default() }
+    pub fn without_verify(rules: &RuleArgs, report: &ReportArgs, scan: &ScanOptions) -> CommandOptions {
+        CommandOptions {
+            rules: rules.clone(),
+            report: report.clone(),
+            scan: scan.clone(),
+            verify: VerifyArgs::default(),
+        }
     }
 }
 
@@ -353,7 +358,7 @@ pub struct ScanArgs {
     pub progress: bool,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
-    pub options: GlobalArgs,
+    pub options: CommandOptions,
 }
 
 /// `keyhound history`.
@@ -406,7 +411,7 @@ pub struct HistoryArgs {
     pub store: DatastoreArgs,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
-    pub options: GlobalArgs,
+    pub options: CommandOptions,
 }
 
 /// How `keyhound history` lists what it found.
@@ -460,7 +465,7 @@ pub struct AuditArgs {
     pub store: DatastoreArgs,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
-    pub options: GlobalArgs,
+    pub options: CommandOptions,
 }
 
 /// A finding's triage status, as `--status` filters on it.
@@ -560,8 +565,8 @@ pub struct RespondArgs {
 
 impl RespondArgs {
     /// The options `respond` takes; not `--verify`, whose checks it makes itself.
-    pub fn options(&self) -> GlobalArgs {
-        GlobalArgs::without_verify(&self.rules, &self.report, &self.scan)
+    pub fn options(&self) -> CommandOptions {
+        CommandOptions::without_verify(&self.rules, &self.report, &self.scan)
     }
 }
 
@@ -587,8 +592,8 @@ pub struct StagedArgs {
 
 impl StagedArgs {
     /// The options `staged` takes; never `--verify`.
-    pub fn options(&self) -> GlobalArgs {
-        GlobalArgs::without_verify(&self.rules, &self.report, &self.scan)
+    pub fn options(&self) -> CommandOptions {
+        CommandOptions::without_verify(&self.rules, &self.report, &self.scan)
     }
 }
 
@@ -647,7 +652,7 @@ mod tests {
     }
 
     /// The options of a `scan` command line.
-    fn scan_options(args: &[&str]) -> GlobalArgs {
+    fn scan_options(args: &[&str]) -> CommandOptions {
         match parse(args).unwrap().command {
             Command::Scan(scan) => scan.options,
             other => panic!("not a scan: {other:?}"),

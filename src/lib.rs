@@ -90,7 +90,7 @@ pub(crate) mod wording;
 pub use error::{Error, Result};
 pub use exit::ExitStatus;
 
-use cli::{Cli, Command, GlobalArgs, ReportArgs};
+use cli::{Cli, Command, CommandOptions, ReportArgs};
 
 /// Sets the process-wide options `cli`'s command needs. `main` calls it once, before [`run`].
 ///
@@ -117,11 +117,12 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Scan(args) => cmd::scan::run(args, &args.options),
         Command::Rules { action, rules } => {
-            cmd::rules::run(action, &GlobalArgs { rules: rules.clone(), ..GlobalArgs::default() })
+            cmd::rules::run(action, &CommandOptions { rules: rules.clone(), ..CommandOptions::default() })
         }
         Command::Baseline { action, rules, scan, output } => {
             let report = ReportArgs { output: output.clone(), ..ReportArgs::default() };
-            let options = GlobalArgs { rules: rules.clone(), report, scan: scan.clone(), ..GlobalArgs::default() };
+            let options =
+                CommandOptions { rules: rules.clone(), report, scan: scan.clone(), ..CommandOptions::default() };
             cmd::baseline::run(action, &options)
         }
         Command::Staged(args) => cmd::staged::run(args, &args.options()),

@@ -15,7 +15,7 @@ use super::datastore::{check_verify, repository_name};
 use super::history::scan_history;
 use super::report_cmd::{self, Audited};
 use super::shard::Shard;
-use crate::cli::{AuditArgs, GlobalArgs};
+use crate::cli::{AuditArgs, CommandOptions};
 use crate::config::Config;
 use crate::datastore::{Datastore, Incremental};
 use crate::error::{Error, Result};
@@ -38,8 +38,8 @@ enum Target {
 }
 
 /// Runs the command.
-pub(crate) fn run(args: &AuditArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let mut config = Config::resolve(global, Path::new("."))?;
+pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
+    let mut config = Config::resolve(chosen, Path::new("."))?;
     report_cmd::check_format(config.format)?;
     check_verify(&args.store, &config)?;
     let mut targets = listed(args)?;

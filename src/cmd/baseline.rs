@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{BaselineAction, GlobalArgs};
+use crate::cli::{BaselineAction, CommandOptions};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -24,14 +24,14 @@ use crate::verify::Verifications;
 use crate::wording::count;
 
 /// Runs the command.
-pub(crate) fn run(action: &BaselineAction, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(action: &BaselineAction, chosen: &CommandOptions) -> Result<ExitStatus> {
     match action {
-        BaselineAction::Create { paths, history } => create(paths, *history, global),
+        BaselineAction::Create { paths, history } => create(paths, *history, chosen),
     }
 }
 
-fn create(paths: &[PathBuf], history: bool, global: &GlobalArgs) -> Result<ExitStatus> {
-    let (config, outcome) = if history { scan_history(paths, global)? } else { scan_tree(paths, global)? };
+fn create(paths: &[PathBuf], history: bool, chosen: &CommandOptions) -> Result<ExitStatus> {
+    let (config, outcome) = if history { scan_history(paths, chosen)? } else { scan_tree(paths, chosen)? };
     let (file, named) = destination(&config);
     let baseline = Baseline::of(&file, &outcome.findings);
     fsio::write_atomic(&file, &named, 0o666, |out| out.write_all(baseline.render().as_bytes()))
@@ -47,9 +47,9 @@ fn create(paths: &[PathBuf], history: bool, global: &GlobalArgs) -> Result<ExitS
 }
 
 /// Scans the tree under `paths` as `scan` does.
-fn scan_tree(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
+fn scan_tree(paths: &[PathBuf], chosen: &CommandOptions) -> Result<(Config, ScanOutcome)> {
     let targets = Targets::of(paths, None)?;
-    let config = Config::resolve_without_baseline(global, &targets.anchor)?;
+    let config = Config::resolve_without_baseline(chosen, &targets.anchor)?;
     let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
     let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;
     Ok((config, outcome))
@@ -57,12 +57,12 @@ fn scan_tree(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanOutc
 
 /// Scans the whole history of the repository at the one path in `paths` (default: the
 /// current directory's) as `history` does.
-fn scan_history(paths: &[PathBuf], global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
+fn scan_history(paths: &[PathBuf], chosen: &CommandOptions) -> Result<(Config, ScanOutcome)> {
     if paths.len() > 1 {
         return Err(Error::Usage("baseline create --history takes one repository".into()));
     }
     let (repo, anchor) = super::history::open(paths.first().map(PathBuf::as_path))?;
-    let mut config = Config::resolve_without_baseline(global, &anchor)?;
+    let mut config = Config::resolve_without_baseline(chosen, &anchor)?;
     config.report.command = report::Command::History;
     let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None, None)?;
     Ok((config, outcome))

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{GlobalArgs, StatusFilter, StoredReportArgs};
+use crate::cli::{CommandOptions, StatusFilter, StoredReportArgs};
 use crate::config::Config;
 use crate::datastore::{Datastore, Status, Triage};
 use crate::error::{Error, Result};
@@ -31,8 +31,8 @@ pub(crate) struct Audited {
 
 /// Runs the command.
 pub(crate) fn run(args: &StoredReportArgs) -> Result<ExitStatus> {
-    let global = GlobalArgs { report: args.report.clone(), ..GlobalArgs::default() };
-    let config = Config::resolve(&global, Path::new("."))?;
+    let chosen = CommandOptions { report: args.report.clone(), ..CommandOptions::default() };
+    let config = Config::resolve(&chosen, Path::new("."))?;
     check_format(config.format)?;
     let store = Datastore::open_existing(&args.datastore)?;
     let mut unreadable = 0;

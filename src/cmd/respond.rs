@@ -6,7 +6,7 @@
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{GlobalArgs, RespondArgs};
+use crate::cli::{CommandOptions, RespondArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::Visible;
@@ -29,10 +29,10 @@ use crate::wording::count;
 pub(crate) const ADMIN_KEY_ENV: &str = "OPENAI_ADMIN_KEY";
 
 /// Runs the command.
-pub(crate) fn run(args: &RespondArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    refuse_options(global)?;
+pub(crate) fn run(args: &RespondArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
+    refuse_options(chosen)?;
     let settings = settings(args)?;
-    let (config, outcome) = collect(args, global)?;
+    let (config, outcome) = collect(args, chosen)?;
     let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     let mut blamer = Blamer::new(&start);
     let leaks = leak::group(&outcome.findings, &config.rules, &mut |finding| blamer.date(finding));
@@ -55,11 +55,11 @@ pub(crate) fn run(args: &RespondArgs, global: &GlobalArgs) -> Result<ExitStatus>
 }
 
 /// `respond` prints no secret and writes text or JSON only.
-fn refuse_options(global: &GlobalArgs) -> Result<()> {
-    if global.report.show_secrets {
+fn refuse_options(chosen: &CommandOptions) -> Result<()> {
+    if chosen.report.show_secrets {
         return Err(Error::Usage("`keyhound respond` never shows secrets: drop --show-secrets".into()));
     }
-    match global.report.format {
+    match chosen.report.format {
         None | Some(Format::Text | Format::Json) => Ok(()),
         Some(_) => Err(Error::Usage("`keyhound respond` writes --format text or json".into())),
     }
@@ -81,17 +81,17 @@ fn settings(args: &RespondArgs) -> Result<Settings> {
 /// Runs the scan `respond` acts on — the working tree under the paths, or with `--history`
 /// the history of the repository holding the first one — through the commands' own scan
 /// functions, with no progress display.
-fn collect(args: &RespondArgs, global: &GlobalArgs) -> Result<(Config, ScanOutcome)> {
+fn collect(args: &RespondArgs, chosen: &CommandOptions) -> Result<(Config, ScanOutcome)> {
     let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     if args.history {
         let (repo, anchor) = super::history::open(Some(&roots[0]))?;
-        let mut config = Config::resolve(global, &anchor)?;
+        let mut config = Config::resolve(chosen, &anchor)?;
         // The summary counts what history reads: blobs.
         config.report.command = crate::report::Command::History;
         let outcome = super::history::scan_history(&repo, &Selection::default(), &config, None, None)?;
         return Ok((config, outcome));
     }
-    let config = Config::resolve(global, &roots[0])?;
+    let config = Config::resolve(chosen, &roots[0])?;
     let targets = Targets::of(&roots, None)?;
     let options = WalkOptions { respect_ignore_files: true, max_file_size: config.max_file_size };
     let outcome = super::scan::scan_targets(&targets, &options, &config, None)?;

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::{GlobalArgs, RulesAction};
+use crate::cli::{CommandOptions, RulesAction};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::escape::visible;
@@ -14,15 +14,15 @@ use crate::rules::{RuleSet, RuleSource};
 use crate::wording::count;
 
 /// Runs the command.
-pub(crate) fn run(action: &RulesAction, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(action: &RulesAction, chosen: &CommandOptions) -> Result<ExitStatus> {
     match action {
-        RulesAction::List => list(global),
-        RulesAction::Check { files } => check(files, global),
+        RulesAction::List => list(chosen),
+        RulesAction::Check { files } => check(files, chosen),
     }
 }
 
-fn list(global: &GlobalArgs) -> Result<ExitStatus> {
-    let config = Config::resolve_without_baseline(global, &PathBuf::from("."))?;
+fn list(chosen: &CommandOptions) -> Result<ExitStatus> {
+    let config = Config::resolve_without_baseline(chosen, &PathBuf::from("."))?;
     let mut out = io::stdout().lock();
     let write = |out: &mut io::StdoutLock, line: String| writeln!(out, "{line}");
     let mut result = write(&mut out, format!("{:<32} {:<9} {:<10} {}", "ID", "SEVERITY", "CONFIDENCE", "DESCRIPTION"));
@@ -40,9 +40,9 @@ fn list(global: &GlobalArgs) -> Result<ExitStatus> {
     }
 }
 
-fn check(files: &[PathBuf], global: &GlobalArgs) -> Result<ExitStatus> {
+fn check(files: &[PathBuf], chosen: &CommandOptions) -> Result<ExitStatus> {
     let rules = if files.is_empty() {
-        let config = Config::resolve_without_baseline(global, &PathBuf::from("."))?;
+        let config = Config::resolve_without_baseline(chosen, &PathBuf::from("."))?;
         config.rules.compile_all()?;
         config.rules
     } else {

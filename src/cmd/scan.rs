@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::progress;
-use crate::cli::{GlobalArgs, ScanArgs};
+use crate::cli::{CommandOptions, ScanArgs};
 use crate::config::Config;
 use crate::driver::Driver;
 use crate::error::Result;
@@ -18,10 +18,10 @@ use crate::source::worktree::{Walk, WalkOptions};
 use crate::source::SourceStats;
 
 /// Runs the command.
-pub(crate) fn run(args: &ScanArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &ScanArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
     let targets = Targets::of(&args.paths, args.stdin_name.as_deref())?;
     let anchor = targets.anchor.clone();
-    let mut config = Config::resolve(global, &anchor)?;
+    let mut config = Config::resolve(chosen, &anchor)?;
     let repository = || crate::source::git::locate(&anchor).ok().flatten().map(|location| location.root);
     super::place_report(&mut config, report::Command::Scan, std::env::current_dir().ok().as_deref(), repository);
     let options = WalkOptions { respect_ignore_files: !args.no_ignore, max_file_size: config.max_file_size };

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use git2::Repository;
 
-use crate::cli::{GlobalArgs, StagedArgs};
+use crate::cli::{CommandOptions, StagedArgs};
 use crate::config::Config;
 use crate::driver::Driver;
 use crate::error::Result;
@@ -34,15 +34,15 @@ use crate::wording::count;
 pub(crate) const DEFAULT_CONFIDENCE: Confidence = Confidence::Medium;
 
 /// Runs the command.
-pub(crate) fn run(args: &StagedArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &StagedArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
     let started = Instant::now();
     let repo = staged::open(args.repo.as_deref())?;
     // A hook reports to a person at a terminal: a config file's `format` is meant for CI.
-    let mut global = global.clone();
-    global.rules.confidence = Some(global.rules.confidence.unwrap_or(DEFAULT_CONFIDENCE));
-    global.report.format = Some(global.report.format.unwrap_or(Format::Text));
+    let mut chosen = chosen.clone();
+    chosen.rules.confidence = Some(chosen.rules.confidence.unwrap_or(DEFAULT_CONFIDENCE));
+    chosen.report.format = Some(chosen.report.format.unwrap_or(Format::Text));
     let anchor = repo.workdir().unwrap_or(Path::new("."));
-    let mut config = Config::resolve(&global, anchor)?;
+    let mut config = Config::resolve(&chosen, anchor)?;
     super::place_report(&mut config, report::Command::Staged, repo.workdir(), || Some(anchor.to_path_buf()));
     config.report.fix_follows = true;
     let changes = staged::changes(&repo)?;

@@ -12,7 +12,7 @@ use regex::Regex;
 use super::settings::{AllowlistSettings, Located, Settings};
 use super::{find_config_file, find_repo_file, read_config_file, Config, CONFIG_ENV};
 use crate::archive;
-use crate::cli::{ColorChoice, GlobalArgs, ScanOptions, VerifyArgs};
+use crate::cli::{ColorChoice, CommandOptions, ScanOptions, VerifyArgs};
 use crate::echo;
 use crate::error::{Error, Result};
 use crate::filter::baseline::Baseline;
@@ -30,18 +30,18 @@ impl Config {
     /// Resolves the options for a command whose target is `anchor` (a scanned path or a
     /// repository), where `.keyhound.toml` is looked for unless `--config` (or `KEYHOUND_CONFIG`)
     /// names one.
-    pub(crate) fn resolve(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+    pub(crate) fn resolve(args: &CommandOptions, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, true)
     }
 
     /// Like [`Config::resolve`], but the baseline (`--baseline` or the config file's) is only
     /// named in [`Config::baseline_file`], not read or applied: for `baseline create`, which
     /// writes it, and for commands that report no findings (`rules`).
-    pub(crate) fn resolve_without_baseline(args: &GlobalArgs, anchor: &Path) -> Result<Config> {
+    pub(crate) fn resolve_without_baseline(args: &CommandOptions, anchor: &Path) -> Result<Config> {
         Self::resolve_with(args, anchor, false)
     }
 
-    fn resolve_with(args: &GlobalArgs, anchor: &Path, apply_baseline: bool) -> Result<Config> {
+    fn resolve_with(args: &CommandOptions, anchor: &Path, apply_baseline: bool) -> Result<Config> {
         let named_config = args.rules.config.clone().or_else(config_from_env);
         let config_path = named_config.clone().or_else(|| find_config_file(anchor));
         let base = config_path.as_deref().map(directory_of);
@@ -199,7 +199,7 @@ fn config_error(path: Option<&Path>, error: Error) -> Error {
 }
 
 fn load_rules(
-    args: &GlobalArgs,
+    args: &CommandOptions,
     settings: &Settings,
     config_path: Option<&Path>,
     base: Option<&Path>,
@@ -241,8 +241,8 @@ mod tests {
     use crate::config::CONFIG_FILE_NAME;
     use std::fs;
 
-    fn with_config(path: impl Into<PathBuf>) -> GlobalArgs {
-        let mut args = GlobalArgs::default();
+    fn with_config(path: impl Into<PathBuf>) -> CommandOptions {
+        let mut args = CommandOptions::default();
         args.rules.config = Some(path.into());
         args
     }
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn confidence_floor_drops_weaker_rules() {
-        let mut args = GlobalArgs::default();
+        let mut args = CommandOptions::default();
         args.rules.confidence = Some(Confidence::High);
         let config = Config::resolve(&args, Path::new(".")).unwrap();
         assert!(config.rules.rules().iter().all(|rule| rule.spec.confidence == Confidence::High));

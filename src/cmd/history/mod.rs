@@ -15,7 +15,7 @@ use git2::Repository;
 
 use super::datastore::{open_datastore, repository_name};
 use super::progress;
-use crate::cli::{GlobalArgs, GroupBy, HistoryArgs};
+use crate::cli::{CommandOptions, GroupBy, HistoryArgs};
 use crate::config::Config;
 use crate::datastore::Incremental;
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ use scan::scan;
 pub(crate) use scan::scan_history;
 
 /// Runs the command.
-pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
     let url = args.repo.as_deref().map(remote_url).transpose()?.flatten();
     if url.is_none() && (args.clone_dir.is_some() || args.keep_clone) {
         return Err(Error::Usage("--clone-dir and --keep-clone apply to a repository URL only".into()));
@@ -42,7 +42,7 @@ pub(crate) fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<ExitStatus>
         Some(_) => (PathBuf::from("."), None),
         None => (workdir_anchor, repo.workdir()),
     };
-    let mut config = Config::resolve(global, &anchor)?;
+    let mut config = Config::resolve(chosen, &anchor)?;
     let root = clone.is_none().then(|| anchor.clone());
     super::place_report(&mut config, report::Command::History, base, || root);
     config.report.fix_follows = args.pre_push;
