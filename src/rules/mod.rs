@@ -365,9 +365,10 @@ impl Rule {
     pub fn remediation_for(&self, file: Option<&str>, in_history: bool) -> String {
         let variants = &self.spec.remediation_by_context;
         let secrets_file = file.filter(|file| crate::paths::is_secrets_file(file));
+        // In history the key was committed: revoking comes first, whatever the file.
         match (secrets_file, &variants.secrets_file, &variants.history) {
-            (Some(file), Some(text), _) => text.replace(PATH_PLACEHOLDER, &crate::paths::shell_quoted(file)),
             (_, _, Some(text)) if in_history => text.clone(),
+            (Some(file), Some(text), _) => text.replace(PATH_PLACEHOLDER, &crate::paths::shell_quoted(file)),
             _ => self.spec.remediation.clone(),
         }
     }
@@ -692,7 +693,8 @@ mod tests {
             "{base}[rule.remediation_by_context]\nsecrets-file='git rm --cached {{path}}'\nhistory='rewrite'\n"
         );
         let rules = parse_rule_file(&text, "t.toml").unwrap();
-        assert_eq!(rules[0].remediation_for(Some("my dir/.env"), true), "git rm --cached 'my dir/.env'");
+        assert_eq!(rules[0].remediation_for(Some("my dir/.env"), false), "git rm --cached 'my dir/.env'");
+        assert_eq!(rules[0].remediation_for(Some("my dir/.env"), true), "rewrite", "in history, revoking comes first");
         assert_eq!(rules[0].remediation_for(Some("app.py"), true), "rewrite");
         assert_eq!(rules[0].remediation_for(Some("app.py"), false), "revoke");
         assert_eq!(rules[0].remediation_for(None, false), "revoke");
