@@ -140,15 +140,26 @@ pub struct CommandOptions {
     pub verify: VerifyArgs,
 }
 
-impl CommandOptions {
-    /// The options of a command that takes no `--verify`.
-    pub fn without_verify(rules: &RuleArgs, report: &ReportArgs, scan: &ScanOptions) -> CommandOptions {
-        CommandOptions {
-            rules: rules.clone(),
-            report: report.clone(),
-            scan: scan.clone(),
-            verify: VerifyArgs::default(),
-        }
+/// The options of a command that scans but never asks a provider (`staged`, `respond`): the
+/// rules, report and scan groups, no `--verify`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OfflineOptions {
+    /// Which rules.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The report.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// How to scan.
+    #[command(flatten)]
+    pub scan: ScanOptions,
+}
+
+impl OfflineOptions {
+    /// These groups, with `--verify` off.
+    pub fn options(&self) -> CommandOptions {
+        let OfflineOptions { rules, report, scan } = self.clone();
+        CommandOptions { rules, report, scan, verify: VerifyArgs::default() }
     }
 }
 
@@ -552,22 +563,9 @@ pub struct RespondArgs {
     /// Send GitHub revocations here instead of https://api.github.com (same rules).
     #[arg(long, value_name = "URL")]
     pub github_base_url: Option<String>,
-    /// Which rules.
+    /// Its options; not `--verify`, whose checks it makes itself.
     #[command(flatten)]
-    pub rules: RuleArgs,
-    /// The report.
-    #[command(flatten)]
-    pub report: ReportArgs,
-    /// How to scan.
-    #[command(flatten)]
-    pub scan: ScanOptions,
-}
-
-impl RespondArgs {
-    /// The options `respond` takes; not `--verify`, whose checks it makes itself.
-    pub fn options(&self) -> CommandOptions {
-        CommandOptions::without_verify(&self.rules, &self.report, &self.scan)
-    }
+    pub offline: OfflineOptions,
 }
 
 /// `keyhound staged`.
@@ -579,22 +577,9 @@ pub struct StagedArgs {
     /// Also block on secrets that HEAD already contains.
     #[arg(long)]
     pub strict: bool,
-    /// Which rules.
+    /// Its options; never `--verify` (hooks stay offline).
     #[command(flatten)]
-    pub rules: RuleArgs,
-    /// The report.
-    #[command(flatten)]
-    pub report: ReportArgs,
-    /// How to scan.
-    #[command(flatten)]
-    pub scan: ScanOptions,
-}
-
-impl StagedArgs {
-    /// The options `staged` takes; never `--verify`.
-    pub fn options(&self) -> CommandOptions {
-        CommandOptions::without_verify(&self.rules, &self.report, &self.scan)
-    }
+    pub offline: OfflineOptions,
 }
 
 /// `keyhound hook …`.

@@ -125,10 +125,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
                 CommandOptions { rules: rules.clone(), report, scan: scan.clone(), ..CommandOptions::default() };
             cmd::baseline::run(action, &options)
         }
-        Command::Staged(args) => cmd::staged::run(args, &args.options()),
+        Command::Staged(args) => cmd::staged::run(args, &args.offline.options()),
         Command::Hook { action } => cmd::hook::run(action),
         Command::History(args) => cmd::history::run(args, &args.options),
-        Command::Respond(args) => cmd::respond::run(args, &args.options()),
+        Command::Respond(args) => cmd::respond::run(args, &args.offline.options()),
         Command::Audit(args) => cmd::audit::run(args, &args.options),
         Command::Triage(args) => cmd::triage::run(args),
         Command::Report(args) => cmd::report_cmd::run(args),
