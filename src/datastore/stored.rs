@@ -30,7 +30,7 @@ pub(crate) struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     decoded: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    commit: Option<StoredCommit>,
+    commit: Option<CommitInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     occurrences: Option<usize>,
     /// The finding's line with every secret on it redacted, as reports show it.
@@ -45,16 +45,6 @@ enum StoredOrigin {
     Blob { path: String, blob: String, commit: String },
     CommitMessage { commit: String },
     TagMessage { name: String, tag: String },
-}
-
-/// The commit a stored finding is attributed to, as reports show it (already redacted).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StoredCommit {
-    id: String,
-    author: String,
-    email: String,
-    date: String,
-    summary: String,
 }
 
 impl Stored {
@@ -83,7 +73,7 @@ impl Stored {
             position: [p.line, p.column, p.end_line, p.end_column],
             structure: finding.structure,
             decoded: finding.decoded.clone(),
-            commit: finding.commit.as_deref().map(StoredCommit::of),
+            commit: finding.commit.as_deref().cloned(),
             occurrences: finding.occurrences,
             context: finding.context.clone(),
         })
@@ -115,7 +105,7 @@ impl Stored {
         finding.fingerprint = self.fingerprint.clone();
         finding.structure = self.structure;
         finding.decoded = self.decoded.clone();
-        finding.commit = self.commit.as_ref().map(|commit| Arc::new(commit.info()));
+        finding.commit = self.commit.clone().map(Arc::new);
         finding.occurrences = self.occurrences;
         finding.context = self.context.clone();
         Some(finding)
@@ -132,18 +122,6 @@ impl StoredOrigin {
             StoredOrigin::CommitMessage { commit } => Origin::CommitMessage { commit: oid(commit)? },
             StoredOrigin::TagMessage { name, tag } => Origin::TagMessage { name: name.clone(), tag: oid(tag)? },
         })
-    }
-}
-
-impl StoredCommit {
-    fn of(info: &CommitInfo) -> Self {
-        let CommitInfo { id, author, email, date, summary } = info.clone();
-        StoredCommit { id, author, email, date, summary }
-    }
-
-    fn info(&self) -> CommitInfo {
-        let StoredCommit { id, author, email, date, summary } = self.clone();
-        CommitInfo { id, author, email, date, summary }
     }
 }
 

@@ -17,10 +17,11 @@
 use std::fmt;
 
 use git2::Oid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The commit a finding from history is attributed to, as reports show it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// The commit a finding from history is attributed to, as reports show it (and the
+/// datastore keeps it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     /// Full commit id (hex).
     pub id: String,
