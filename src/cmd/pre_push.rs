@@ -3,9 +3,10 @@
 //! [`blocked::push_lines`]), which takes where the pushed branch ends and which commits are
 //! roots, read from the repository.
 
+use std::collections::HashMap;
 use std::io;
 
-use git2::{Oid, Repository};
+use git2::{Oid, Repository, Sort};
 
 use crate::finding::Finding;
 use crate::report::blocked::{self, Culprit, Rewrite};
@@ -28,17 +29,32 @@ fn rewrite(repo: &Repository, range: &str, findings: &[Finding]) -> Option<Rewri
     let tip = spec.to().or(spec.from())?.peel_to_commit().ok()?.id();
     let head = repo.head().ok().and_then(|head| head.peel_to_commit().ok()).map(|commit| commit.id());
     let mut culprits = culprits(repo, findings);
-    // Oldest first: a commit that descends from another comes after it.
-    culprits.sort_by(|(a, _), (b, _)| match (repo.graph_descendant_of(*a, *b), repo.graph_descendant_of(*b, *a)) {
-        (Ok(true), _) => std::cmp::Ordering::Greater,
-        (_, Ok(true)) => std::cmp::Ordering::Less,
-        _ => std::cmp::Ordering::Equal,
-    });
+    // Oldest first: a commit that descends from another comes after it. The rank is a
+    // position in one topological walk, a total order (comparing pairs by ancestry is not:
+    // unrelated commits would be "equal" to both ends of a chain).
+    let order = topological_order(repo, range, tip);
+    culprits.sort_by_key(|(id, _)| (order.get(id).copied().unwrap_or(usize::MAX), *id));
     Some(Rewrite {
         culprits: culprits.into_iter().map(|(_, culprit)| culprit).collect(),
         tip: tip.to_string(),
         head_is_tip: head == Some(tip),
     })
+}
+
+/// The position of each commit of `range` (ending at `tip`) in a walk that lists parents
+/// before children; empty if the walk cannot be made.
+fn topological_order(repo: &Repository, range: &str, tip: Oid) -> HashMap<Oid, usize> {
+    let walk = || -> Result<HashMap<Oid, usize>, git2::Error> {
+        let mut walk = repo.revwalk()?;
+        if range.contains("..") {
+            walk.push_range(range)?;
+        } else {
+            walk.push(tip)?;
+        }
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+        walk.enumerate().map(|(place, id)| id.map(|id| (id, place))).collect()
+    };
+    walk().unwrap_or_default()
 }
 
 /// Each commit the findings are attributed to, once, with the paths of its findings.
@@ -63,4 +79,33 @@ fn culprits(repo: &Repository, findings: &[Finding]) -> Vec<(Oid, Culprit)> {
         }
     }
     culprits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit of one file on `parents`, at HEAD.
+    fn commit(repo: &Repository, name: &str, parents: &[Oid]) -> Oid {
+        let mut builder = repo.treebuilder(None).unwrap();
+        builder.insert(name, repo.blob(name.as_bytes()).unwrap(), 0o100644).unwrap();
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let parents: Vec<git2::Commit> = parents.iter().map(|id| repo.find_commit(*id).unwrap()).collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        let signature = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_714_564_800, 0)).unwrap();
+        repo.commit(Some("HEAD"), &signature, &signature, name, &tree, &parents).unwrap()
+    }
+
+    #[test]
+    fn parents_rank_before_children_and_a_range_holds_only_its_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, "a", &[]);
+        let second = commit(&repo, "b", &[first]);
+        let third = commit(&repo, "c", &[second]);
+        let whole = topological_order(&repo, &third.to_string(), third);
+        assert!(whole[&first] < whole[&second] && whole[&second] < whole[&third]);
+        let range = topological_order(&repo, &format!("{first}..{third}"), third);
+        assert!(!range.contains_key(&first) && range[&second] < range[&third]);
+    }
 }
