@@ -32,6 +32,30 @@ use crate::scan::FindingSink;
 use crate::source::SourceStats;
 use crate::verify::{self, Verifications, Verified, VerifyOptions};
 
+/// What a scan collected, before the filters: the scanner's findings (with what it dropped and
+/// counted inside blobs), what the source read and skipped, and, for a history scan grouped by
+/// secret, what history knows of every secret found. A datastore keeps this for an unchanged
+/// history (filters may change between runs; what was collected does not).
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    /// The scanner's findings, drops and counts.
+    pub sink: FindingSink,
+    /// What the source read and skipped.
+    pub stats: SourceStats,
+    /// What history knows of each secret found, reported or not.
+    pub secrets: Option<group::Secrets>,
+}
+
+impl Collected {
+    /// Filters, sorts and counts (see [`ScanOutcome::new`]); keeps what history knows of the
+    /// secrets still reported. The caller times the scan.
+    pub(crate) fn filter(self, filters: &Filters) -> ScanOutcome {
+        let mut outcome = ScanOutcome::new(self.sink, filters, self.stats, Duration::ZERO);
+        outcome.secrets = self.secrets.map(|secrets| secrets.reported(filters, &outcome.findings));
+        outcome
+    }
+}
+
 /// The result of a scan of any source, ready for the reporters.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ScanOutcome {

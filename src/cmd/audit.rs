@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::pipeline;
-use crate::source::history::Selection;
+use crate::source::history::{self, Selection};
 use crate::source::remote::{self, CloneOptions, ClonedRepo, RemoteUrl};
 
 /// The datastore `audit` writes when `--datastore` names none.
@@ -182,8 +182,9 @@ fn audit_one(
         let located = Located::of(target)?;
         let (repo, root) = super::history::open(Some(&located.path))?;
         let name = located.url.unwrap_or_else(|| repository_name(&root));
-        let incremental = Incremental::start(store, &name, config)?;
-        let mut outcome = scan_history(&repo, &Selection::default(), config, None, Some(incremental))?;
+        let selection = Selection::default();
+        let incremental = Incremental::start(store, &name, config, history::tips(&repo, &selection), false)?;
+        let mut outcome = scan_history(&repo, &selection, config, None, Some(incremental))?;
         let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
         Ok((name, (outcome, verifications)))
     };

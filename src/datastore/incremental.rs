@@ -1,11 +1,14 @@
 //! One incremental history scan of one repository: what the datastore already knows going in
-//! ([`Incremental::start`]), the findings of the blobs not read again ([`Incremental::recall`]),
-//! and what this run adds coming out ([`Incremental::finish`], one transaction).
+//! ([`Incremental::start`]): the whole answer when the history is unchanged
+//! ([`Incremental::unchanged`]), else the blobs not to read again and the findings of those
+//! the walk meets ([`Incremental::recall`]); and what this run adds coming out
+//! ([`Incremental::finish`], one transaction).
 
-use super::{rules_version, Datastore, RepoId, Scan};
+use super::{rules_version, Datastore, RepoId, Scan, Snapshot};
 use crate::config::Config;
 use crate::error::Result;
 use crate::finding::Finding;
+use crate::pipeline::Collected;
 use crate::source::history::{Known, Sighting};
 
 /// A history scan of one repository that reads only blobs the datastore does not hold.
@@ -14,16 +17,44 @@ pub(crate) struct Incremental<'s> {
     store: &'s mut Datastore,
     repo: RepoId,
     rules_version: String,
+    /// The digest of the history's refs and selection, when there is one to trust.
+    tips: Option<String>,
+    /// The recorded scan's results, when they answer for this history.
+    unchanged: Option<Collected>,
     known: Known,
 }
 
 impl<'s> Incremental<'s> {
-    /// Starts a scan of the repository named `name` with `config`'s rules and options.
-    pub(crate) fn start(store: &'s mut Datastore, name: &str, config: &Config) -> Result<Self> {
+    /// Starts a scan of the repository named `name` with `config`'s rules and options, of the
+    /// history whose digest is `tips` (see `crate::source::history::tips`); `grouped`, the
+    /// report needs what history knows of each secret.
+    pub(crate) fn start(
+        store: &'s mut Datastore,
+        name: &str,
+        config: &Config,
+        tips: Option<String>,
+        grouped: bool,
+    ) -> Result<Self> {
         let rules_version = rules_version(&config.rules, &config.expand, config.max_file_size);
         let repo = store.repository(name)?;
-        let known = store.known(repo, &rules_version)?;
-        Ok(Incremental { store, repo, rules_version, known })
+        let snapshot = match &tips {
+            Some(tips) => store.snapshot(repo, &rules_version, tips)?,
+            None => None,
+        };
+        let unchanged = snapshot
+            .filter(|snapshot| !grouped || snapshot.has_secrets())
+            .and_then(|snapshot| snapshot.collected(&config.rules))
+            .map(|collected| Collected { secrets: collected.secrets.filter(|_| grouped), ..collected });
+        let known = match unchanged {
+            Some(_) => Known::default(),
+            None => store.known(repo, &rules_version)?,
+        };
+        Ok(Incremental { store, repo, rules_version, tips, unchanged, known })
+    }
+
+    /// The recorded scan's results, when nothing they depend on changed: taken once.
+    pub(crate) fn unchanged(&mut self) -> Option<Collected> {
+        self.unchanged.take()
     }
 
     /// The blobs not to read again.
@@ -36,11 +67,23 @@ impl<'s> Incremental<'s> {
         self.store.recall(self.repo, &self.rules_version, recalled, &config.rules)
     }
 
-    /// Records the blobs this run read, the `raw` findings the scanner made in them, and the
-    /// `reported` findings.
-    pub(crate) fn finish(self, raw: &[Finding], reported: &[Finding]) -> Result<()> {
-        let Incremental { store, repo, rules_version, known } = self;
+    /// What to keep of `collected` to answer for this history later; `None` when it cannot
+    /// (no digest to trust, an incomplete scan).
+    pub(crate) fn snapshot(&self, collected: &Collected) -> Option<Snapshot> {
+        self.tips.as_ref().and_then(|_| Snapshot::of(collected, self.store.store_secrets))
+    }
+
+    /// Records the blobs this run read, the `raw` findings the scanner made in them, the
+    /// `snapshot` of what it collected, and the `reported` findings.
+    pub(crate) fn finish(self, raw: &[Finding], snapshot: Option<Snapshot>, reported: &[Finding]) -> Result<()> {
+        let Incremental { store, repo, rules_version, tips, known, .. } = self;
         let read = known.into_read();
-        store.record(repo, &Scan { rules_version: &rules_version, read: &read, raw, reported })
+        let snapshot = tips.as_deref().zip(snapshot.as_ref());
+        store.record(repo, &Scan { rules_version: &rules_version, read: &read, raw, reported, snapshot })
+    }
+
+    /// Records the `reported` findings of an answer from [`Incremental::unchanged`].
+    pub(crate) fn finish_unchanged(self, reported: &[Finding]) -> Result<()> {
+        self.store.record_unchanged(self.repo, &self.rules_version, reported)
     }
 }

@@ -72,7 +72,7 @@ fn merge_attached(conn: &mut Connection) -> std::result::Result<Merged, MergeErr
         }
         tx.execute("INSERT INTO main.repository (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [&name])?;
         let to: i64 = tx.query_row("SELECT id FROM main.repository WHERE name = ?1", [&name], |row| row.get(0))?;
-        for table in ["blob", "blob_finding", "finding"] {
+        for table in ["blob", "blob_finding", "finding", "snapshot"] {
             tx.execute(&format!("DELETE FROM main.{table} WHERE repository = ?1"), [to])?;
         }
         tx.execute(
@@ -85,6 +85,10 @@ fn merge_attached(conn: &mut Connection) -> std::result::Result<Merged, MergeErr
         )?;
         tx.execute(
             "INSERT INTO main.finding SELECT ?1, fingerprint, finding FROM src.finding WHERE repository = ?2",
+            [to, from],
+        )?;
+        tx.execute(
+            "INSERT INTO main.snapshot SELECT ?1, rules_version, tips, collected FROM src.snapshot WHERE repository = ?2",
             [to, from],
         )?;
         tx.execute(
@@ -114,7 +118,7 @@ mod tests {
         let mut store = Datastore::open(&path, false).unwrap();
         let id = store.repository(repo).unwrap();
         let read = [Oid::from_bytes(&[blob; 20]).unwrap()];
-        store.record(id, &Scan { rules_version: "v", read: &read, raw: &[], reported: &[] }).unwrap();
+        store.record(id, &Scan { rules_version: "v", read: &read, raw: &[], reported: &[], snapshot: None }).unwrap();
         path
     }
 

@@ -5,7 +5,9 @@
 //! It makes history scans incremental: a run asks for the blobs already scanned under the
 //! current [`rules_version`] ([`Datastore::known`]), the history source does not read them,
 //! and their stored findings are re-joined at the sightings the walk met
-//! ([`Datastore::recall`]), so the report is the one a full scan would give. A repository's
+//! ([`Datastore::recall`]), so the report is the one a full scan would give. When nothing a
+//! scan depends on changed since the last one (the same refs, selection and rules version),
+//! the recorded [`Snapshot`] answers without a walk ([`Datastore::snapshot`]). A repository's
 //! results are written in one transaction ([`Datastore::record`]): a run killed midway leaves
 //! the file as it was before that repository, and the next run redoes only that repository.
 //!
@@ -15,6 +17,7 @@
 mod incremental;
 mod merge;
 mod schema;
+mod snapshot;
 mod stored;
 mod triage;
 mod version;
@@ -32,6 +35,7 @@ use crate::rules::RuleSet;
 use crate::source::history::{Known, Sighting};
 use crate::source::Origin;
 pub(crate) use incremental::Incremental;
+pub(crate) use snapshot::Snapshot;
 pub(crate) use stored::Stored;
 pub(crate) use triage::{Status, Triage};
 pub(crate) use version::rules_version;
@@ -62,6 +66,9 @@ pub(crate) struct Scan<'a> {
     pub raw: &'a [Finding],
     /// The findings it reported.
     pub reported: &'a [Finding],
+    /// What it collected, to answer for the same history later: the digest of its refs and
+    /// selection, and the snapshot.
+    pub snapshot: Option<(&'a str, &'a Snapshot)>,
 }
 
 impl Datastore {
@@ -72,6 +79,10 @@ impl Datastore {
         let mut conn = Connection::open(path).map_err(failed)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(failed)?;
+        // With WAL, NORMAL syncs at checkpoints, not at every commit: a killed run still leaves
+        // every committed repository; a power cut may lose the last few, which the next run
+        // scans again. A commit per repository then costs no disk flush.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(failed)?;
         schema::migrate(&mut conn)
             .map_err(|message| Error::Usage(format!("datastore {}: {message}", path.display())))?;
@@ -181,15 +192,57 @@ impl Datastore {
                     }
                 }
             }
+            tx.execute("DELETE FROM snapshot WHERE repository = ?1", [repo.0])?;
+            if let Some((tips, snapshot)) = scan.snapshot {
+                tx.execute(
+                    "INSERT INTO snapshot (repository, rules_version, tips, collected) VALUES (?1, ?2, ?3, ?4)",
+                    params![repo.0, scan.rules_version, tips, to_json(snapshot)],
+                )?;
+            }
             replace_reported(&tx, repo, scan.reported, store_secrets)?;
-            tx.execute(
-                "UPDATE repository SET scanned_at = ?2, rules_version = ?3 WHERE id = ?1",
-                params![repo.0, now(), scan.rules_version],
-            )?;
+            mark_scanned(&tx, repo, scan.rules_version)?;
             tx.commit()
         };
         write(&mut self.conn).map_err(|e| Error::Datastore { path: self.path.clone(), source: e })
     }
+
+    /// The snapshot of `repo`'s latest scan, if it was made under `rules_version` of the
+    /// history whose digest is `tips` (a row a hand-edited file made unreadable is none).
+    pub(crate) fn snapshot(&self, repo: RepoId, rules_version: &str, tips: &str) -> Result<Option<Snapshot>> {
+        let collected = self
+            .conn
+            .query_row(
+                "SELECT collected FROM snapshot WHERE repository = ?1 AND rules_version = ?2 AND tips = ?3",
+                params![repo.0, rules_version, tips],
+                |row| row.get::<_, String>(0),
+            )
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(|e| self.failed(e))?;
+        Ok(collected.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// Records that `repo`'s history, unchanged, was answered for by its snapshot under
+    /// `rules_version`, with `reported` findings (the filters may have changed).
+    pub(crate) fn record_unchanged(&mut self, repo: RepoId, rules_version: &str, reported: &[Finding]) -> Result<()> {
+        let store_secrets = self.store_secrets;
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            replace_reported(&tx, repo, reported, store_secrets)?;
+            mark_scanned(&tx, repo, rules_version)?;
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| Error::Datastore { path: self.path.clone(), source: e })
+    }
+}
+
+/// Stamps `repo`'s latest scan with the time and its rules version.
+fn mark_scanned(tx: &rusqlite::Transaction, repo: RepoId, rules_version: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE repository SET scanned_at = ?2, rules_version = ?3 WHERE id = ?1",
+        params![repo.0, now(), rules_version],
+    )
+    .map(drop)
 }
 
 /// A repository's latest scan, as stored.
@@ -238,8 +291,8 @@ fn replace_reported(
     Ok(())
 }
 
-fn to_json(stored: &Stored) -> String {
-    serde_json::to_string(stored).expect("a stored finding is plain data")
+fn to_json(stored: &impl serde::Serialize) -> String {
+    serde_json::to_string(stored).expect("what the datastore stores is plain data")
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -259,12 +312,14 @@ mod tests {
         let repo = store.repository("/r").unwrap();
         assert_eq!(store.repository("/r").unwrap(), repo);
         let (a, b) = (Oid::from_bytes(&[1; 20]).unwrap(), Oid::from_bytes(&[2; 20]).unwrap());
-        store.record(repo, &Scan { rules_version: "v1", read: &[a, b], raw: &[], reported: &[] }).unwrap();
+        store
+            .record(repo, &Scan { rules_version: "v1", read: &[a, b], raw: &[], reported: &[], snapshot: None })
+            .unwrap();
         let known = Datastore::open(&path, false).unwrap().known(repo, "v1").unwrap();
         assert_eq!(known.ids, HashSet::from([a, b]));
         assert!(known.recall.is_empty());
         assert!(store.known(repo, "v2").unwrap().ids.is_empty());
-        store.record(repo, &Scan { rules_version: "v2", read: &[a], raw: &[], reported: &[] }).unwrap();
+        store.record(repo, &Scan { rules_version: "v2", read: &[a], raw: &[], reported: &[], snapshot: None }).unwrap();
         assert!(store.known(repo, "v1").unwrap().ids.is_empty(), "other versions' blobs are dropped");
     }
 }

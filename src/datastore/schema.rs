@@ -39,6 +39,14 @@ const MIGRATIONS: &[&str] = &[
          note TEXT,
          updated_at INTEGER NOT NULL
      );",
+    // 2: each repository's latest scan as collected, before filters, with the digest of the
+    // refs and selection it depended on: the answer for an unchanged history.
+    "CREATE TABLE snapshot (
+         repository INTEGER PRIMARY KEY REFERENCES repository(id) ON DELETE CASCADE,
+         rules_version TEXT NOT NULL,
+         tips TEXT NOT NULL,
+         collected TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this keyhound writes.
@@ -80,7 +88,7 @@ mod tests {
         assert_eq!(version(&conn).unwrap(), VERSION);
         let tables: i64 =
             conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |row| row.get(0)).unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 6);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(crate) mod inline;
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 pub(crate) use allowlist::Allowlist;
 use baseline::Baseline;
 use ignore_file::IgnoreFile;
@@ -34,7 +36,8 @@ use crate::finding::Finding;
 use crate::paths::{forward_slashes, relative_to};
 
 /// Why a finding was not reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum DropReason {
     /// A `keyhound:allow` comment on its line.
     InlineAllow,

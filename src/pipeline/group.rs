@@ -7,10 +7,11 @@
 //! findings stay one per location for the formats CI systems place (SARIF, Code Quality, …).
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use git2::Oid;
 
+use crate::filter::Filters;
 use crate::finding::Finding;
 use crate::source::history::{Exposure, Status};
 use crate::verify::Verifications;
@@ -25,6 +26,19 @@ pub(crate) struct Secrets {
     /// Findings the blobs of reported ones make at their other paths (renames, copies):
     /// further locations, not reported on their own.
     pub copies: Vec<Finding>,
+}
+
+impl Secrets {
+    /// What is known of the secrets of `reported`: their exposure, and the copies `filters`
+    /// keep.
+    pub(crate) fn reported(self, filters: &Filters, reported: &[Finding]) -> Secrets {
+        let kept: HashSet<&str> = reported.iter().map(|finding| finding.fingerprint.as_str()).collect();
+        let Secrets { mut exposure, order, copies } = self;
+        exposure.retain(|fingerprint, _| kept.contains(fingerprint.as_str()));
+        let mut copies = filters.apply(copies, Vec::new()).kept;
+        copies.retain(|copy| kept.contains(copy.fingerprint.as_str()));
+        Secrets { exposure, order, copies }
+    }
 }
 
 /// One distinct secret and every place it was reported at.

@@ -52,11 +52,13 @@ pub trait Source {
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Result;
 use crate::size::human_bytes;
 
 /// Why a file was not scanned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SkipReason {
     /// Larger than the size limit.
     TooLarge {
@@ -80,7 +82,7 @@ impl fmt::Display for SkipReason {
 }
 
 /// A file that was not scanned, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     /// The file.
     pub path: PathBuf,
@@ -89,7 +91,7 @@ pub struct Skipped {
 }
 
 /// What a source read and what it passed over.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct SourceStats {
     /// Blobs (files) handed to the scanner.
     pub blobs: u64,
@@ -114,7 +116,7 @@ pub struct SourceStats {
 }
 
 /// What was scanned inside blobs: archive members and decoded text.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NestedStats {
     /// Archive members scanned.
     pub members: u64,

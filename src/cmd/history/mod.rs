@@ -63,7 +63,7 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
         // A clone is recorded under its URL (credentials redacted): the same from run to run.
         Some(store) => {
             let name = url.as_ref().map_or_else(|| repository_name(&anchor), ToString::to_string);
-            Some(Incremental::start(store, &name, &config)?)
+            Some(Incremental::start(store, &name, &config, history::tips(&repo, &selection), grouped)?)
         }
         None => None,
     };

@@ -2,11 +2,10 @@
 //! already holds, attribute, count occurrences, keep the earliest per file, summarise, and,
 //! grouped by secret, find where each secret is today.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use git2::{Oid, Repository};
+use git2::Repository;
 
 use crate::cmd::progress;
 use crate::config::Config;
@@ -17,8 +16,8 @@ use crate::error::Result;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::pipeline::group::Secrets;
-use crate::pipeline::ScanOutcome;
-use crate::source::history::{self, Blobs, Counters, Plan, Selection, Summary};
+use crate::pipeline::{Collected, ScanOutcome};
+use crate::source::history::{self, Blobs, Counters, Selection, Summary};
 
 /// Scans the selected history of `repo` with the configured rules and allowlists; with an
 /// `incremental` scan, only the blobs the datastore does not hold are read, the stored
@@ -44,15 +43,57 @@ pub(super) fn scan(
     incremental: Option<Incremental>,
 ) -> Result<ScanOutcome> {
     let started = Instant::now();
+    let outcome = match incremental {
+        Some(incremental) => scan_incremental(repo, selection, config, progress, grouped, incremental)?,
+        None => collect(repo, selection, config, progress, grouped, None)?.0.filter(&config.filters),
+    };
+    Ok(ScanOutcome { elapsed: started.elapsed(), ..outcome })
+}
+
+/// With a datastore: its answer for an unchanged history, else a scan of the blobs it does not
+/// hold with the findings of the others re-joined; recorded either way.
+fn scan_incremental(
+    repo: &Repository,
+    selection: &Selection,
+    config: &Config,
+    progress: Option<progress::Display>,
+    grouped: bool,
+    mut incremental: Incremental,
+) -> Result<ScanOutcome> {
+    if let Some(collected) = incremental.unchanged() {
+        let outcome = collected.filter(&config.filters);
+        incremental.finish_unchanged(&outcome.findings)?;
+        return Ok(outcome);
+    }
+    let (collected, raw) = collect(repo, selection, config, progress, grouped, Some(&incremental))?;
+    let snapshot = incremental.snapshot(&collected);
+    let outcome = collected.filter(&config.filters);
+    incremental.finish(&raw, snapshot, &outcome.findings)?;
+    Ok(outcome)
+}
+
+/// Plans, drives (enumerates and scans), re-joins what a datastore already holds, attributes,
+/// counts occurrences, keeps the earliest per file and summarises; grouped, also finds where
+/// each secret is today. Returns what was collected and, with a datastore, the scanner's
+/// findings in the blobs it read (what the datastore records of them).
+fn collect(
+    repo: &Repository,
+    selection: &Selection,
+    config: &Config,
+    progress: Option<progress::Display>,
+    grouped: bool,
+    incremental: Option<&Incremental>,
+) -> Result<(Collected, Vec<Finding>)> {
+    let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let matcher = Matcher::new(config.rules.clone());
     let driver = Driver::new(&matcher, &config.expand, config.threads);
     let counters = Counters::default();
-    let known = incremental.as_ref().map(Incremental::known);
+    let known = incremental.map(Incremental::known);
     let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size, known };
     let line = || progress_line(&counters, driver.counters(), started);
     let Scanned { mut sink, read, mut output } = progress::while_running(progress, line, || driver.drive(blobs))??;
-    let raw: Vec<Finding> = match &incremental {
+    let raw: Vec<Finding> = match incremental {
         Some(incremental) => {
             let raw = sink.findings.iter().filter(|finding| !finding.provenance.origin.is_message()).cloned().collect();
             sink.findings.extend(incremental.recall(&output.recalled, config)?);
@@ -62,51 +103,20 @@ pub(super) fn scan(
     };
     let mut unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
     count_occurrences(&mut sink.findings, &output.places);
-    let held = grouped.then(|| Held {
-        blobs: blobs_by_secret(&sink.findings),
-        copies: copies(&sink.findings, &std::mem::take(&mut output.copies), &plan.commits),
+    let secrets = grouped.then(|| {
+        let mut copies = copies(&sink.findings, &std::mem::take(&mut output.copies), &plan.commits);
+        unattributed.extend(attribute(&mut copies, repo, &mut driver.scanner()));
+        Secrets {
+            exposure: history::exposure(repo, &plan.commits, &blobs_by_secret(&sink.findings)),
+            order: plan.commits.iter().enumerate().map(|(place, id)| (*id, place)).collect(),
+            copies,
+        }
     });
     sink.findings = earliest_per_file(std::mem::take(&mut sink.findings), &plan.commits);
     let mut stats = Summary { plan: &plan, selection, enumeration: output }.stats();
     stats.merge(read);
-    let secrets = held.map(|mut held| {
-        unattributed.extend(attribute(&mut held.copies, repo, &mut driver.scanner()));
-        held.copies = config.filters.apply(held.copies, Vec::new()).kept;
-        held
-    });
     stats.errors.extend(unattributed);
-    let mut outcome = ScanOutcome::new(sink, &config.filters, stats, started.elapsed());
-    if let Some(held) = secrets {
-        outcome.secrets = Some(held.secrets(repo, &plan, &outcome.findings));
-        outcome.elapsed = started.elapsed();
-    }
-    if let Some(incremental) = incremental {
-        incremental.finish(&raw, &outcome.findings)?;
-    }
-    Ok(outcome)
-}
-
-/// What a scan grouped by secret keeps of the findings before keeping the earliest per file.
-struct Held {
-    /// The blobs holding each secret.
-    blobs: HashMap<String, Vec<Oid>>,
-    /// The findings at the other paths of the blobs holding one.
-    copies: Vec<Finding>,
-}
-
-impl Held {
-    /// What history knows of each `reported` secret: where it is today, the order of the
-    /// plan's commits, and its copies.
-    fn secrets(mut self, repo: &Repository, plan: &Plan, reported: &[Finding]) -> Secrets {
-        let kept: HashSet<&str> = reported.iter().map(|finding| finding.fingerprint.as_str()).collect();
-        self.blobs.retain(|fingerprint, _| kept.contains(fingerprint.as_str()));
-        self.copies.retain(|copy| kept.contains(copy.fingerprint.as_str()));
-        Secrets {
-            exposure: history::exposure(repo, &plan.commits, &self.blobs),
-            order: plan.commits.iter().enumerate().map(|(place, id)| (*id, place)).collect(),
-            copies: self.copies,
-        }
-    }
+    Ok((Collected { sink, stats, secrets }, raw))
 }
 
 /// The progress line: where the walk and the scan are.

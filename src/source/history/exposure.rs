@@ -12,12 +12,12 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use git2::{ObjectType, Oid, Repository};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rfc3339;
 
 /// Where a secret is today.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exposure {
     /// `present` (some tip's tree holds it), `removed` (none does, history still does) or
     /// `message` (only in commit or tag messages: history holds it until rewritten).
@@ -35,7 +35,7 @@ pub struct Exposure {
 }
 
 /// Whether a secret is still at a tip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Some tip's tree holds it.
@@ -47,7 +47,7 @@ pub enum Status {
 }
 
 /// The kind of every ref holding a secret that `HEAD` does not hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnlyOn {
     /// Local refs whose tips are not in `HEAD`'s history (and perhaps remote-tracking ones).
@@ -57,7 +57,7 @@ pub enum OnlyOn {
 }
 
 /// The newest scanned commit holding a removed secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastCommit {
     /// Full commit id (hex).
     pub id: String,

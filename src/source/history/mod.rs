@@ -22,7 +22,8 @@
 //! The steps, each a module: [`plan()`] resolves the selection into commits and tags,
 //! [`enumerate()`] walks them on the calling thread, [`Blobs`] streams what it hands out to
 //! the driver's pool, [`describe()`] reads who made what holds findings, [`exposure()`] which
-//! tips hold it today, and [`Summary`] words what was scanned. Which finding of a secret to report, and how many places hold it, is decided
+//! tips hold it today, and [`Summary`] words what was scanned; [`tips()`] digests what a scan's
+//! result depends on besides the objects, so a datastore can tell an unchanged history. Which finding of a secret to report, and how many places hold it, is decided
 //! over findings, beside the driver (`crate::driver::history`).
 
 use std::collections::HashMap;
@@ -41,6 +42,7 @@ mod limit;
 mod plan;
 mod read;
 mod summary;
+mod tips;
 mod walk;
 
 pub use describe::{describe, rfc3339, summary, Attribution};
@@ -49,6 +51,7 @@ pub use limit::path_within;
 pub use plan::plan;
 pub use read::{Blobs, Known};
 pub use summary::Summary;
+pub use tips::tips;
 pub use walk::enumerate;
 
 /// Which part of history to scan.

@@ -1,0 +1,129 @@
+//! What a history scan's result depends on besides the objects themselves, in one digest: every
+//! ref and what it points to, `HEAD`, the stash's entries, the files that change which commits
+//! a walk meets (shallow boundary, grafts, alternates), and the selection. Objects are named by
+//! their content, so two scans of a repository with the same digest meet the same commits,
+//! trees, blobs and tips: a datastore that recorded the first can answer for the second
+//! without reading anything.
+
+use std::io::Read;
+use std::path::Path;
+
+use git2::Repository;
+use sha2::{Digest, Sha256};
+
+use super::Selection;
+
+/// The largest shallow, grafts or alternates file taken into the digest; a larger one means
+/// there is no digest (the scan runs in full).
+const MAX_STATE_FILE: u64 = 1 << 20;
+
+/// The digest of what a scan of `selection` in `repo` depends on besides object contents
+/// (64 hex digits); `None` when there is none to trust: a selection that reads objects no ref
+/// reaches (they come and go without any ref changing), a path, or refs that cannot be read.
+pub fn tips(repo: &Repository, selection: &Selection) -> Option<String> {
+    if selection.unreachable || selection.path.is_some() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    let mut add = |field: &[u8]| {
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field);
+    };
+    add(b"keyhound-tips-v1");
+    add(format!("{:?}/{}", selection.range, selection.exclude_remotes).as_bytes());
+    let mut refs = refs(repo)?;
+    refs.sort();
+    for (name, target) in &refs {
+        add(name);
+        add(target);
+    }
+    for file in ["shallow", "info/grafts", "objects/info/alternates"] {
+        add(file.as_bytes());
+        add(&state_file(&repo.commondir().join(file))?);
+    }
+    Some(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Every ref (`HEAD` included) with its target: an object id, or the name a symbolic ref
+/// points to; then the stash's older entries, which live only in its reflog.
+fn refs(repo: &Repository) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut refs = Vec::new();
+    for reference in repo.references().ok()?.chain(std::iter::once(repo.find_reference("HEAD"))) {
+        let reference = reference.ok()?;
+        let target = match (reference.target(), reference.symbolic_target_bytes()) {
+            (Some(id), _) => id.as_bytes().to_vec(),
+            (None, Some(name)) => [b"ref: ", name].concat(),
+            (None, None) => return None,
+        };
+        refs.push((reference.name_bytes().to_vec(), target));
+    }
+    if let Ok(reflog) = repo.reflog("refs/stash") {
+        for (index, entry) in reflog.iter().enumerate() {
+            refs.push((format!("stash@{{{index}}}").into_bytes(), entry.id_new().as_bytes().to_vec()));
+        }
+    }
+    Some(refs)
+}
+
+/// The file's bytes (empty when there is none); `None` when it cannot be read or is too large
+/// to take in.
+fn state_file(path: &Path) -> Option<Vec<u8>> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(_) => return None,
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_STATE_FILE + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_STATE_FILE).then_some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::{Oid, Signature};
+
+    fn commit(repo: &Repository, file: &str) -> Oid {
+        std::fs::write(repo.workdir().unwrap().join(file), file).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new(file)).unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = Signature::now("t", "t@example.com").unwrap();
+        let parent = repo.head().ok().map(|head| head.peel_to_commit().unwrap());
+        let parents: Vec<_> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, "c", &tree, &parents).unwrap()
+    }
+
+    #[test]
+    fn the_digest_changes_with_any_ref_head_or_selection_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let whole = Selection::default();
+        let first = commit(&repo, "a");
+        let before = tips(&repo, &whole).unwrap();
+        assert_eq!(tips(&repo, &whole), Some(before.clone()), "the same repository, the same digest");
+        let range = Selection { range: Some("HEAD".into()), ..Selection::default() };
+        assert_ne!(tips(&repo, &range), Some(before.clone()));
+        repo.branch("side", &repo.find_commit(first).unwrap(), false).unwrap();
+        let branched = tips(&repo, &whole).unwrap();
+        assert_ne!(branched, before, "a new branch");
+        repo.set_head("refs/heads/side").unwrap();
+        let moved = tips(&repo, &whole).unwrap();
+        assert_ne!(moved, branched, "HEAD on another branch");
+        commit(&repo, "b");
+        assert_ne!(tips(&repo, &whole).unwrap(), moved, "a new commit");
+        std::fs::write(repo.path().join("shallow"), first.to_string()).unwrap();
+        assert_ne!(tips(&repo, &whole), Some(moved), "a shallow boundary");
+    }
+
+    #[test]
+    fn objects_no_ref_reaches_and_paths_have_no_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit(&repo, "a");
+        assert!(tips(&repo, &Selection { unreachable: true, ..Selection::default() }).is_none());
+        assert!(tips(&repo, &Selection { path: Some("a".into()), ..Selection::default() }).is_none());
+        std::fs::write(repo.path().join("shallow"), vec![b'0'; MAX_STATE_FILE as usize + 1]).unwrap();
+        assert!(tips(&repo, &Selection::default()).is_none(), "a state file too large to take in");
+    }
+}
