@@ -20,6 +20,7 @@ mod hooks;
 mod scan;
 mod staged;
 mod stdin;
+mod unchanged;
 mod ux;
 mod verify;
 mod way_forward;
