@@ -17,7 +17,7 @@ use super::report_cmd::{self, Audited};
 use super::shard::Shard;
 use crate::cli::{AuditArgs, CommandOptions};
 use crate::config::Config;
-use crate::datastore::{Datastore, Incremental};
+use crate::datastore::{Datastore, Incremental, Scope};
 use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
@@ -51,7 +51,13 @@ pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatu
     config.threads = (config.threads / jobs).max(1);
     let path = args.store.datastore.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATASTORE));
     let triages = Datastore::open(&path, args.store.store_secrets)?.triages()?;
-    let audited = audit_all(&targets, jobs, &config, &path, args.store.store_secrets);
+    let audit = Audit {
+        config: &config,
+        datastore: &path,
+        store_secrets: args.store.store_secrets,
+        scope: Scope::new(&config, None, false),
+    };
+    let audited = audit_all(&targets, jobs, &audit);
     report_cmd::emit(&config, audited, &triages, &args.status, None)
 }
 
@@ -127,23 +133,28 @@ fn is_repository(dir: &Path) -> bool {
     is_dir(dir.join(".git")) || (dir.join("HEAD").is_file() && is_dir(dir.join("objects")) && is_dir(dir.join("refs")))
 }
 
-/// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore.
-fn audit_all(
-    targets: &[(String, Target)],
-    jobs: usize,
-    config: &Config,
-    path: &Path,
+/// What every repository of an audit shares.
+struct Audit<'a> {
+    config: &'a Config,
+    /// The datastore's path.
+    datastore: &'a Path,
     store_secrets: bool,
-) -> Vec<Audited> {
+    /// The scope of every repository's scan, but for its own digest.
+    scope: Scope,
+}
+
+/// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore.
+fn audit_all(targets: &[(String, Target)], jobs: usize, audit: &Audit) -> Vec<Audited> {
+    let config = audit.config;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::with_capacity(targets.len()));
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
-                let mut store = Datastore::open(path, store_secrets).map_err(|e| e.to_string());
+                let mut store = Datastore::open(audit.datastore, audit.store_secrets).map_err(|e| e.to_string());
                 while let Some((name, target)) = targets.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let result = match &mut store {
-                        Ok(store) => audit_one(target, config, store),
+                        Ok(store) => audit_one(target, audit, store),
                         Err(e) => Err(e.clone()),
                     };
                     let (name, result) = match result {
@@ -171,11 +182,8 @@ fn progress(config: &Config, name: &str, count: usize, total: usize) {
 type Scanned = (crate::pipeline::ScanOutcome, crate::verify::Verifications);
 
 /// Scans one repository's whole history into the datastore; returns its name and outcome.
-fn audit_one(
-    target: &Target,
-    config: &Config,
-    store: &mut Datastore,
-) -> std::result::Result<(String, Scanned), String> {
+fn audit_one(target: &Target, audit: &Audit, store: &mut Datastore) -> std::result::Result<(String, Scanned), String> {
+    let config = audit.config;
     // A clone lives in a temporary directory until the scan is done; its repository is
     // recorded under its URL (credentials redacted), the same from one audit to the next.
     let mut scan = || -> Result<(String, Scanned)> {
@@ -183,7 +191,8 @@ fn audit_one(
         let (repo, root) = super::history::open(Some(&located.path))?;
         let name = located.url.unwrap_or_else(|| repository_name(&root));
         let selection = Selection::default();
-        let incremental = Incremental::start(store, &name, config, history::tips(&repo, &selection), false)?;
+        let scope = Scope { tips: history::tips(&repo, &selection), ..audit.scope.clone() };
+        let incremental = Incremental::start(store, &name, scope, config)?;
         let mut outcome = scan_history(&repo, &selection, config, None, Some(incremental))?;
         let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
         Ok((name, (outcome, verifications)))

@@ -11,6 +11,25 @@ use crate::finding::Finding;
 use crate::pipeline::Collected;
 use crate::source::history::{Known, Sighting};
 
+/// What an incremental scan's results depend on besides the repository's objects.
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    /// The rules version ([`rules_version`], computed once per run).
+    pub rules_version: String,
+    /// The digest of the history's refs and selection (`crate::source::history::tips`), when
+    /// there is one to trust.
+    pub tips: Option<String>,
+    /// Whether the report needs what history knows of each secret.
+    pub grouped: bool,
+}
+
+impl Scope {
+    /// The scope of a run with `config`'s rules and options, of a history whose digest is `tips`.
+    pub(crate) fn new(config: &Config, tips: Option<String>, grouped: bool) -> Self {
+        Scope { rules_version: rules_version(&config.rules, &config.expand, config.max_file_size), tips, grouped }
+    }
+}
+
 /// A history scan of one repository that reads only blobs the datastore does not hold.
 #[derive(Debug)]
 pub(crate) struct Incremental<'s> {
@@ -25,17 +44,12 @@ pub(crate) struct Incremental<'s> {
 }
 
 impl<'s> Incremental<'s> {
-    /// Starts a scan of the repository named `name` with `config`'s rules and options, of the
-    /// history whose digest is `tips` (see `crate::source::history::tips`); `grouped`, the
-    /// report needs what history knows of each secret.
-    pub(crate) fn start(
-        store: &'s mut Datastore,
-        name: &str,
-        config: &Config,
-        tips: Option<String>,
-        grouped: bool,
-    ) -> Result<Self> {
-        let rules_version = rules_version(&config.rules, &config.expand, config.max_file_size);
+    /// Starts a scan of the repository named `name` in `scope`, with `config`'s rules.
+    pub(crate) fn start(store: &'s mut Datastore, name: &str, scope: Scope, config: &Config) -> Result<Self> {
+        let Scope { rules_version, tips, grouped } = scope;
+        // Findings recorded without their secret cannot be recorded with it: a datastore that
+        // is to keep secrets reads every blob again.
+        let rules_version = if store.store_secrets { format!("{rules_version}+secrets") } else { rules_version };
         let repo = store.repository(name)?;
         let snapshot = match &tips {
             Some(tips) => store.snapshot(repo, &rules_version, tips)?,

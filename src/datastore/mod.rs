@@ -34,7 +34,7 @@ use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::source::history::{Known, Sighting};
 use crate::source::Origin;
-pub(crate) use incremental::Incremental;
+pub(crate) use incremental::{Incremental, Scope};
 pub(crate) use snapshot::Snapshot;
 pub(crate) use stored::Stored;
 pub(crate) use triage::{Status, Triage};
@@ -223,9 +223,16 @@ impl Datastore {
     }
 
     /// Records that `repo`'s history, unchanged, was answered for by its snapshot under
-    /// `rules_version`, with `reported` findings (the filters may have changed).
+    /// `rules_version`, with `reported` findings. Writes only when they differ from the
+    /// findings recorded (the filters changed): an unchanged answer leaves the file as it was.
     pub(crate) fn record_unchanged(&mut self, repo: RepoId, rules_version: &str, reported: &[Finding]) -> Result<()> {
         let store_secrets = self.store_secrets;
+        let mut stored: Vec<String> =
+            reported.iter().filter_map(|finding| Stored::of(finding, store_secrets)).map(|s| to_json(&s)).collect();
+        stored.sort_unstable();
+        if self.reported_json(repo)? == stored {
+            return Ok(());
+        }
         let write = |conn: &mut Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             replace_reported(&tx, repo, reported, store_secrets)?;
@@ -233,6 +240,20 @@ impl Datastore {
             tx.commit()
         };
         write(&mut self.conn).map_err(|e| Error::Datastore { path: self.path.clone(), source: e })
+    }
+}
+
+impl Datastore {
+    /// The recorded findings of `repo`'s latest scan, as stored, sorted.
+    fn reported_json(&self, repo: RepoId) -> Result<Vec<String>> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let mut statement = self.conn.prepare("SELECT finding FROM finding WHERE repository = ?1")?;
+            let mut rows: Vec<String> =
+                statement.query_map([repo.0], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+            rows.sort_unstable();
+            Ok(rows)
+        };
+        read().map_err(|e| self.failed(e))
     }
 }
 

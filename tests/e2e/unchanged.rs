@@ -91,3 +91,18 @@ fn new_rules_or_options_scan_again() {
     let range = history(&env, Some(&db), &["--format", "json", "--range", "HEAD~1..HEAD"]);
     assert!(!range.stderr.contains(UNCHANGED), "{}", range.stderr);
 }
+
+#[test]
+fn a_datastore_asked_to_keep_secrets_reads_again_what_it_recorded_without_them() {
+    let mut keys = FakeKeys::new(305);
+    let env = repo_with_keys(&mut keys);
+    let db = TestEnv::new();
+    history(&env, Some(&db), &["--format", "json"]).expect_code(1);
+    let kept = history(&env, Some(&db), &["--format", "json", "--store-secrets", "--show-secrets"]);
+    assert!(!kept.stderr.contains(UNCHANGED) && !kept.stderr.contains("(0 blobs"), "{}", kept.stderr);
+    let key = FakeKeys::new(305).project_key();
+    assert!(kept.findings().iter().any(|f| f["secret"] == key.as_str()), "{}", kept.stdout);
+    let path = db.path().join("k.db");
+    let report = env.run(&["report", "--datastore", path.to_str().unwrap(), "--format", "json", "--show-secrets"]);
+    assert!(report.stdout.contains(&key), "{}", report.stdout);
+}

@@ -17,7 +17,7 @@ use super::datastore::{open_datastore, repository_name};
 use super::progress;
 use crate::cli::{CommandOptions, GroupBy, HistoryArgs};
 use crate::config::Config;
-use crate::datastore::Incremental;
+use crate::datastore::{Incremental, Scope};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::pipeline;
@@ -63,7 +63,8 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
         // A clone is recorded under its URL (credentials redacted): the same from run to run.
         Some(store) => {
             let name = url.as_ref().map_or_else(|| repository_name(&anchor), ToString::to_string);
-            Some(Incremental::start(store, &name, &config, history::tips(&repo, &selection), grouped)?)
+            let scope = Scope::new(&config, history::tips(&repo, &selection), grouped);
+            Some(Incremental::start(store, &name, scope, &config)?)
         }
         None => None,
     };

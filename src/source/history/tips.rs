@@ -5,13 +5,13 @@
 //! trees, blobs and tips: a datastore that recorded the first can answer for the second
 //! without reading anything.
 
-use std::io::Read;
 use std::path::Path;
 
 use git2::Repository;
 use sha2::{Digest, Sha256};
 
 use super::Selection;
+use crate::fsio;
 
 /// The largest shallow, grafts or alternates file taken into the digest; a larger one means
 /// there is no digest (the scan runs in full).
@@ -65,17 +65,15 @@ fn refs(repo: &Repository) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     Some(refs)
 }
 
-/// The file's bytes (empty when there is none); `None` when it cannot be read or is too large
-/// to take in.
+/// The file's bytes (empty when there is none); `None` when it cannot be read, is not a
+/// regular file, or is too large to take in. Opened without blocking: the repository may have
+/// put a FIFO there.
 fn state_file(path: &Path) -> Option<Vec<u8>> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
-        Err(_) => return None,
-    };
-    let mut bytes = Vec::new();
-    file.take(MAX_STATE_FILE + 1).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 <= MAX_STATE_FILE).then_some(bytes)
+    match fsio::open_for_reading(path, true) {
+        Ok(file) => fsio::read_opened(file, MAX_STATE_FILE).ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Vec::new()),
+        Err(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -125,5 +123,16 @@ mod tests {
         assert!(tips(&repo, &Selection { path: Some("a".into()), ..Selection::default() }).is_none());
         std::fs::write(repo.path().join("shallow"), vec![b'0'; MAX_STATE_FILE as usize + 1]).unwrap();
         assert!(tips(&repo, &Selection::default()).is_none(), "a state file too large to take in");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_for_a_state_file_gives_no_digest_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit(&repo, "a");
+        let fifo = repo.path().join("info/grafts");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(tips(&repo, &Selection::default()).is_none());
     }
 }
