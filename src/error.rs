@@ -66,9 +66,11 @@ pub enum Error {
         /// libgit2's error.
         source: git2::Error,
     },
-    /// A remote repository could not be cloned.
-    #[error("could not clone {}: {}", Visible(url), Visible(reason))]
-    Clone {
+    /// git could not clone a remote repository, or list its refs.
+    #[error("could not {doing} {}: {}", Visible(url), Visible(reason))]
+    Remote {
+        /// What keyhound was doing: "clone", "list the refs of".
+        doing: &'static str,
         /// The URL, credentials redacted.
         url: String,
         /// Why, in plain words.

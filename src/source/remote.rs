@@ -1,7 +1,9 @@
 //! Remote repositories: a bare mirror cloned through the system's `git` into a directory of
-//! keyhound's own, scanned as a local repository, then removed (unless kept).
+//! keyhound's own, scanned as a local repository, then removed (unless kept); and what a
+//! remote advertises, listed without cloning ([`advertised`]), to tell an unchanged one.
 //!
-//! The remote is the attacker, so the clone runs nothing it supplies:
+//! The remote is the attacker, so git runs nothing it supplies (one builder, in `git`, sets up
+//! every git command here, the clone and the ref listing alike):
 //! - `clone --mirror` is bare: no checkout, so no filters, no `post-checkout` hook, no
 //!   submodules; `--template=` copies no hooks from a template directory and
 //!   `core.hooksPath=/dev/null` runs none of the user's on the new repository either;
@@ -12,7 +14,9 @@
 //! - a remote sends objects and refs, never configuration: the clone's config is written by
 //!   git. The user's own configuration (system and global) stays in force, so their credential
 //!   helpers and `ssh` setup work; `GIT_TERMINAL_PROMPT=0` makes a missing credential an error
-//!   instead of a prompt that would hang a batch run;
+//!   instead of a prompt that would hang a batch run. git runs in `/`, so the configuration of
+//!   a repository the current directory happens to be in (an unpacked archive's `.git/config`
+//!   may set `core.sshCommand`) is never read;
 //! - arguments go to git as argv, never through a shell, after `--`;
 //! - `--clone-timeout` bounds the clone: on expiry git's whole process group (`git-remote-*`,
 //!   `ssh`) is killed. git runs in a session of its own, without the terminal, so nothing it
@@ -21,47 +25,29 @@
 //! Errors say in plain words what went wrong ("authentication required", "repository not
 //! found", "timed out after 600 s"), from git's standard error (the only channel git has),
 //! with credentials redacted and control characters escaped where they are shown.
+//!
+//! A temporary clone outlives no keyhound, even a killed one: the next clone removes it
+//! (`temporary`).
 
-use std::io::Read;
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod advertised;
+mod git;
+mod temporary;
 mod url;
 
+pub use advertised::{advertised, Advertised};
 pub use url::{redact, RemoteUrl};
 
 /// How long a clone may take unless told otherwise (`--clone-timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// git's standard error kept for the error message (the rest is progress).
-const STDERR_KEPT: usize = 64 * 1024;
-
-/// The configuration every clone runs with (see the module docs).
-const SAFE_CONFIG: [&str; 7] = [
-    "protocol.allow=never",
-    "protocol.https.allow=always",
-    "protocol.ssh.allow=always",
-    "protocol.git.allow=always",
-    "protocol.file.allow=always",
-    "core.hooksPath=/dev/null",
-    "submodule.recurse=false",
-];
-
-/// Environment variables that would point git at another repository, another object store or
-/// other protocols than the clone names (set when keyhound runs inside a git hook or alias).
-const CLEARED_ENV: [&str; 8] = [
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_ALLOW_PROTOCOL",
-    "GIT_TEMPLATE_DIR",
-];
+/// `git clone` and its options (see the module docs).
+const CLONE: [&str; 5] = ["clone", "--mirror", "--no-hardlinks", "--template=", "--quiet"];
 
 /// How to clone.
 #[derive(Debug, Clone)]
@@ -88,6 +74,11 @@ pub struct ClonedRepo {
     /// What to remove on drop (`None`: kept). For a temporary directory, the directory
     /// holding the clone.
     remove: Option<PathBuf>,
+    /// A temporary clone's lock, held until the clone is removed: it tells a later keyhound
+    /// that this one is alive (see `temporary`).
+    _lock: Option<File>,
+    /// Warnings from making the temporary directory.
+    warnings: Vec<String>,
 }
 
 impl ClonedRepo {
@@ -100,212 +91,124 @@ impl ClonedRepo {
     pub fn is_kept(&self) -> bool {
         self.remove.is_none()
     }
+
+    /// Warnings for the summary: temporary clones a killed keyhound left that could not be
+    /// removed, or a directory of clones that is not private to the user.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
 }
 
 impl Drop for ClonedRepo {
     fn drop(&mut self) {
         if let Some(dir) = &self.remove {
-            // Nothing to report to: the scan's outcome is already decided. A leftover
-            // temporary directory is the operating system's to clean.
+            // Nothing to report to: the scan's outcome is already decided. A temporary clone
+            // left behind is removed by the next keyhound that clones.
             drop(std::fs::remove_dir_all(dir));
         }
     }
 }
 
 /// Clones `url` as a bare mirror (see the module docs for what makes it safe) into
-/// `options.dir` or a new temporary directory. The clone is removed when the returned value is
-/// dropped, unless `options.keep`; on failure nothing is left behind.
+/// `options.dir` or a new temporary directory (see `temporary`). The clone is removed when
+/// the returned value is dropped, unless `options.keep`; on failure nothing is left behind.
 pub fn clone_mirror(url: &RemoteUrl, options: &CloneOptions) -> Result<ClonedRepo> {
-    let (path, remove) = match &options.dir {
+    let mut cloned = match &options.dir {
         Some(dir) => {
             if dir.symlink_metadata().is_ok() {
                 return Err(Error::Usage(format!("--clone-dir {}: already exists", dir.display())));
             }
-            (dir.clone(), dir.clone())
+            ClonedRepo { path: dir.clone(), remove: Some(dir.clone()), _lock: None, warnings: Vec::new() }
         }
         None => {
-            let temp = tempfile::Builder::new()
-                .prefix("keyhound-clone-")
-                .tempdir()
-                .map_err(|source| Error::Path { path: std::env::temp_dir(), source })?;
-            let holder = temp.keep();
-            (holder.join("repo.git"), holder)
+            let scratch = temporary::make(options.keep)?;
+            let path = scratch.dir.join("repo.git");
+            ClonedRepo { path, remove: Some(scratch.dir), _lock: scratch.lock, warnings: scratch.warnings }
         }
     };
     // From here on, a failed clone removes what it left.
-    let mut cloned = ClonedRepo { path, remove: Some(remove) };
-    run_git(url, &cloned.path, options.timeout)?;
+    let dest = std::path::absolute(&cloned.path).map_err(|source| Error::Path { path: cloned.path.clone(), source })?;
+    let operation = git::Operation { doing: "clone", args: &CLONE, after: Some(&dest), keep_stdout: None };
+    git::run_git(url, &operation, options.timeout)?;
     if options.keep {
         cloned.remove = None;
     }
     Ok(cloned)
 }
 
-/// Runs `git clone --mirror` of `url` into `dest`, bounded by `timeout`.
-fn run_git(url: &RemoteUrl, dest: &Path, timeout: Duration) -> Result<()> {
-    let failed = |reason: String| Error::Clone { url: url.shown().to_string(), reason };
-    let mut child = clone_command(url, dest)
-        .spawn()
-        .map_err(|e| failed(format!("cannot run git ({e}); is git installed and on PATH?")))?;
-    let stderr = child.stderr.take().expect("stderr is piped");
-    // Not scoped: after a timeout, a process that escaped the killed group could hold the pipe.
-    let reader = std::thread::Builder::new().name("git stderr".into()).spawn(move || read_kept(stderr));
-    let reader = reader.map_err(|e| {
-        kill_group(&mut child);
-        drop(child.wait());
-        Error::Threads { what: "a thread to read git's errors".into(), reason: e.to_string() }
-    })?;
-    match wait_bounded(&mut child, timeout) {
-        None => Err(failed(format!("timed out after {} s", timeout.as_secs()))),
-        Some(status) if status.success() => Ok(()),
-        Some(_) => {
-            let text = reader.join().unwrap_or_default();
-            Err(failed(reason(&url.redact_in(&String::from_utf8_lossy(&text)))))
-        }
-    }
-}
-
-/// The clone's command line: argv only, the user's git configuration, the remote's none.
-fn clone_command(url: &RemoteUrl, dest: &Path) -> Command {
-    let mut command = Command::new("git");
-    for setting in SAFE_CONFIG {
-        command.args(["-c", setting]);
-    }
-    command.args(["clone", "--mirror", "--no-hardlinks", "--template=", "--quiet", "--"]);
-    command.arg(url.raw()).arg(dest);
-    for name in CLEARED_ENV {
-        command.env_remove(name);
-    }
-    command.env("GIT_TERMINAL_PROMPT", "0").env("GCM_INTERACTIVE", "never");
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-    #[cfg(unix)]
-    detach(&mut command);
-    command
-}
-
-/// Runs the command in a session of its own: a process group [`kill_group`] can kill whole,
-/// and no controlling terminal, so that `ssh` fails at once where it would prompt (a host key
-/// to confirm, a key's passphrase with no agent) instead of stopping in the background until
-/// the timeout.
-#[cfg(unix)]
-fn detach(command: &mut Command) {
-    let new_session = || match unsafe { libc::setsid() } {
-        -1 => Err(std::io::Error::last_os_error()),
-        _ => Ok(()),
-    };
-    // SAFETY: setsid(2) is async-signal-safe, and the closure allocates nothing, as a
-    // pre-exec hook in the forked child must.
-    unsafe { std::os::unix::process::CommandExt::pre_exec(command, new_session) };
-}
-
-/// The first [`STDERR_KEPT`] bytes of git's standard error, read to its end.
-fn read_kept(mut pipe: impl Read) -> Vec<u8> {
-    let mut kept = Vec::new();
-    drop((&mut pipe).take(STDERR_KEPT as u64).read_to_end(&mut kept));
-    drop(std::io::copy(&mut pipe, &mut std::io::sink()));
-    kept
-}
-
-/// Waits for `child`; after `timeout`, kills its process group and returns `None`.
-fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(20)),
-            _ => break,
-        }
-    }
-    kill_group(child);
-    drop(child.wait());
-    None
-}
-
-/// Kills `child` and every process it started (they share its process group).
-#[cfg(unix)]
-fn kill_group(child: &mut Child) {
-    let group = libc::pid_t::try_from(child.id()).expect("process ids fit pid_t");
-    // SAFETY: kill(2) takes no pointers; the negative id names the group the child leads
-    // (its own session, see `detach`), which holds only git and what git started.
-    unsafe { libc::kill(-group, libc::SIGKILL) };
-}
-
-#[cfg(not(unix))]
-fn kill_group(child: &mut Child) {
-    drop(child.kill());
-}
-
-/// git's standard error (already redacted) in plain words: a known cause, else git's last
-/// `fatal:` or `error:` line, control characters escaped.
-fn reason(stderr: &str) -> String {
-    let lower = stderr.to_ascii_lowercase();
-    let known = [
-        (
-            &[
-                "authentication failed",
-                "could not read username",
-                "could not read password",
-                "permission denied (publickey",
-            ][..],
-            "authentication required",
-        ),
-        (
-            &["repository not found", "does not appear to be a git repository", "not found", "does not exist"][..],
-            "repository not found",
-        ),
-        (&["could not resolve host", "name or service not known"][..], "host not found"),
-        (&["failed to connect", "connection refused", "couldn't connect"][..], "could not connect to the host"),
-    ];
-    if let Some((_, plain)) = known.iter().find(|(signs, _)| signs.iter().any(|sign| lower.contains(sign))) {
-        return (*plain).to_string();
-    }
-    let last = stderr.lines().rev().find(|line| line.starts_with("fatal:") || line.starts_with("error:"));
-    match last.or_else(|| stderr.lines().rev().find(|line| !line.trim().is_empty())) {
-        Some(line) => format!("git said: {}", crate::escape::visible(line.trim())),
-        None => "git failed and said nothing".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn git_errors_map_to_plain_causes() {
-        let cases = [
-            ("fatal: Authentication failed for 'https://h/r/'", "authentication required"),
-            ("fatal: could not read Username for 'https://h': terminal prompts disabled", "authentication required"),
-            (
-                "git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.",
-                "authentication required",
-            ),
-            ("remote: Repository not found.\nfatal: repository 'https://h/r/' not found", "repository not found"),
-            ("fatal: '/srv/none' does not appear to be a git repository", "repository not found"),
-            ("fatal: unable to access 'https://h/': Could not resolve host: h", "host not found"),
-            ("fatal: unable to access 'https://h:1/': Failed to connect to h port 1", "could not connect to the host"),
-        ];
-        for (stderr, plain) in cases {
-            assert_eq!(reason(stderr), plain, "{stderr}");
-        }
+    const LONG: Duration = Duration::from_secs(120);
+
+    /// A repository with one commit on `main`, and its `file://` URL.
+    fn repository() -> (tempfile::TempDir, git2::Repository, RemoteUrl) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        repo.set_head("refs/heads/main").unwrap();
+        commit(&repo, "first");
+        let url = RemoteUrl::classify(&format!("file://{}", dir.path().display())).unwrap().unwrap();
+        (dir, repo, url)
+    }
+
+    fn commit(repo: &git2::Repository, message: &str) -> git2::Oid {
+        let signature = git2::Signature::now("t", "t@example.com").unwrap();
+        let tree = repo.find_tree(repo.index().unwrap().write_tree().unwrap()).unwrap();
+        let parent = repo.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).unwrap()
     }
 
     #[test]
-    fn other_errors_quote_git_escaped() {
-        let stderr = "Cloning…\nfatal: protocol error: bad line length\x1b[2J\n";
-        assert_eq!(reason(stderr), "git said: fatal: protocol error: bad line length\\e[2J");
-        assert_eq!(reason(""), "git failed and said nothing");
+    fn the_digest_changes_with_a_new_commit_or_head_moving_only() {
+        let (_dir, repo, url) = repository();
+        let first = advertised(&url, LONG).unwrap();
+        assert_eq!(advertised(&url, LONG).unwrap(), first, "the same remote, another digest");
+        assert_eq!(first.refs(), 2, "HEAD and main");
+        commit(&repo, "second");
+        let second = advertised(&url, LONG).unwrap();
+        assert_ne!(second, first, "a new commit left the digest as it was");
+        let tip = repo.head().unwrap().peel_to_commit().unwrap();
+        repo.branch("other", &tip, false).unwrap();
+        let branched = advertised(&url, LONG).unwrap();
+        assert_ne!(branched, second);
+        repo.set_head("refs/heads/other").unwrap();
+        assert_ne!(advertised(&url, LONG).unwrap(), branched, "HEAD moved, the digest did not");
     }
 
     #[test]
-    fn the_clone_runs_with_the_safe_configuration_and_argv() {
-        let url = RemoteUrl::classify("https://u:tok@h/r").unwrap().unwrap();
-        let command = clone_command(&url, Path::new("dest"));
-        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args[..2], ["-c", "protocol.allow=never"]);
-        assert!(args.contains(&"core.hooksPath=/dev/null".to_string()));
-        assert_eq!(args[args.len() - 3..], ["--", "https://u:tok@h/r", "dest"]);
-        let env: Vec<_> = command.get_envs().map(|(k, v)| (k.to_string_lossy().into_owned(), v.is_some())).collect();
-        assert!(env.contains(&("GIT_ALLOW_PROTOCOL".to_string(), false)));
-        assert!(env.contains(&("GIT_TERMINAL_PROMPT".to_string(), true)));
+    fn a_missing_repository_is_a_plain_error_with_credentials_redacted() {
+        let (dir, _repo, _) = repository();
+        let missing = format!("file://keyhound-user:tok3n@localhost{}/none", dir.path().display());
+        let url = RemoteUrl::classify(&missing).unwrap().unwrap();
+        let error = advertised(&url, LONG).unwrap_err().to_string();
+        let expected = format!(
+            "could not list the refs of file://***@localhost{}/none: repository not found",
+            dir.path().display()
+        );
+        assert_eq!(error, expected);
+        assert!(!error.contains("tok3n") && !error.contains("keyhound-user"), "{error}");
+    }
+
+    #[test]
+    fn a_remote_that_never_answers_times_out() {
+        // The kernel completes the connection into the backlog; nothing ever reads or answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("git://127.0.0.1:{}/r.git", listener.local_addr().unwrap().port());
+        let error = advertised(&RemoteUrl::classify(&url).unwrap().unwrap(), Duration::from_secs(1)).unwrap_err();
+        assert_eq!(error.to_string(), format!("could not list the refs of {url}: timed out after 1 s"));
+    }
+
+    #[test]
+    fn a_temporary_clone_is_locked_while_it_lives_and_removed_with_it() {
+        let (_dir, _repo, url) = repository();
+        let clone = clone_mirror(&url, &CloneOptions::default()).unwrap();
+        assert!(clone.path().join("HEAD").is_file(), "no mirror at {}", clone.path().display());
+        let holder = clone.path().parent().unwrap().to_path_buf();
+        let lock = File::open(holder.join("lock")).unwrap();
+        assert!(matches!(lock.try_lock(), Err(std::fs::TryLockError::WouldBlock)), "the clone's lock is free");
+        drop(clone);
+        assert!(!holder.exists(), "the clone was left behind");
     }
 }

@@ -3,11 +3,11 @@
 //! `--unreachable`.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{git_command, run_bounded, FakeKeys, Run, TestEnv};
+use crate::harness::{git_command, run_bounded, FakeKeys, Run, TestEnv, HANG};
 
 /// A repository with a fake key committed in `app/.env`, and the key.
 fn repo_with_key() -> (TestEnv, String) {
@@ -23,17 +23,35 @@ fn file_url(path: &Path) -> String {
     format!("file://{}", path.to_str().expect("temp paths are UTF-8"))
 }
 
-/// `keyhound ARGS` run in `place` with its own empty temporary directory and no global git
-/// configuration; returns the run and whether that temporary directory is empty afterwards.
+/// `keyhound ARGS` run in `place` with its own temporary directory and no global git
+/// configuration; returns the run and whether no clone is left in that temporary directory.
 fn keyhound(place: &TestEnv, args: &[&str]) -> (Run, bool) {
+    let mut command = keyhound_command(place);
+    command.args(args);
+    let run = run_bounded(&mut command);
+    (run, left_in(&place.path().join("tmp")).is_empty())
+}
+
+/// A `keyhound` command in `place` with `place/tmp` for its temporary directory and no global
+/// git configuration.
+fn keyhound_command(place: &TestEnv) -> Command {
     let tmp = place.path().join("tmp");
     std::fs::create_dir_all(&tmp).expect("mkdir tmp");
     let global = place.write("gitconfig", "");
     let mut command = place.keyhound();
-    command.args(args).env("TMPDIR", &tmp).env("GIT_CONFIG_GLOBAL", global);
-    let run = run_bounded(&mut command);
-    let empty = std::fs::read_dir(&tmp).expect("read tmp").next().is_none();
-    (run, empty)
+    command.env("TMPDIR", &tmp).env("GIT_CONFIG_GLOBAL", global);
+    command
+}
+
+/// What is in the temporary directory `tmp` besides the (empty) directory of clones itself:
+/// the clones left, and anything else.
+fn left_in(tmp: &Path) -> Vec<PathBuf> {
+    let list = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir).expect("read tmp").map(|entry| entry.expect("an entry").path()).collect()
+    };
+    let is_parent =
+        |path: &Path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("keyhound-clones-"));
+    list(tmp).into_iter().flat_map(|path| if is_parent(&path) { list(&path) } else { vec![path] }).collect()
 }
 
 /// The JSON findings' paths.
@@ -235,6 +253,73 @@ fn unsupported_urls_are_refused_before_git_runs() {
         run.expect_code(2);
         assert!(!place.path().join("ran").exists());
     }
+}
+
+/// A `git` in `place/bin` that runs the real one, then, after a clone, marks `place/cloned` and
+/// waits until its parent (keyhound) is gone: a keyhound running it is still running, its clone
+/// made, until the test kills it.
+#[cfg(unix)]
+fn git_that_waits_after_cloning(place: &TestEnv) -> PathBuf {
+    let paths = std::env::var_os("PATH").expect("PATH is set");
+    let real = std::env::split_paths(&paths).map(|dir| dir.join("git")).find(|git| git.is_file()).expect("git on PATH");
+    let script = format!(
+        "#!/bin/sh\n'{}' \"$@\" || exit $?\nfor arg; do [ \"$arg\" = clone ] || continue\n  touch '{}'\n  \
+         while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.1; done\ndone\n",
+        real.display(),
+        place.path().join("cloned").display()
+    );
+    let git = place.write("bin/git", script);
+    make_executable(&[&git]);
+    let mut path = vec![place.path().join("bin")];
+    path.extend(std::env::split_paths(&paths));
+    std::env::join_paths(path).expect("a PATH").into()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_clone_left_by_a_killed_keyhound_is_removed_by_the_next_run() {
+    let (source, _) = repo_with_key();
+    let url = file_url(source.path());
+    let place = TestEnv::new();
+    let tmp = place.path().join("tmp");
+    let mut first = keyhound_command(&place);
+    first.args(["history", "--clone-timeout", "120", &url]).env("PATH", git_that_waits_after_cloning(&place));
+    let mut first = first.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("starts");
+    let started = Instant::now();
+    while !place.path().join("cloned").exists() {
+        assert!(started.elapsed() < HANG, "the first keyhound did not clone within {HANG:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let clones = left_in(&tmp);
+    assert_eq!(clones.len(), 1, "{clones:?}");
+    assert!(clones[0].join("repo.git/HEAD").is_file(), "no clone in {}", clones[0].display());
+    // A second keyhound leaves the live one's clone alone.
+    let (run, _) = keyhound(&place, &["history", &url]);
+    run.expect_code(1);
+    assert_eq!(left_in(&tmp), clones, "a live keyhound's clone was removed");
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    assert_eq!(left_in(&tmp), clones, "the killed keyhound removed its clone");
+    let (run, removed) = keyhound(&place, &["history", &url]);
+    run.expect_code(1);
+    assert!(removed, "left behind: {:?}", left_in(&tmp));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_of_clones_others_may_write_in_is_neither_used_nor_swept() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let (source, _) = repo_with_key();
+    let place = TestEnv::new();
+    let uid = std::fs::metadata(place.path()).expect("stat").uid();
+    let parent = place.path().join(format!("tmp/keyhound-clones-{uid}"));
+    let stale = place.write(&format!("tmp/keyhound-clones-{uid}/clone-abc123/lock"), "");
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (run, _) = keyhound(&place, &["history", &file_url(source.path())]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("not a directory of this user that only this user may write in"), "{}", run.stderr);
+    assert!(stale.exists(), "a clone in a directory others may write in was removed");
+    assert_eq!(left_in(&place.path().join("tmp")), [stale.parent().expect("a parent")], "the clone was left behind");
 }
 
 #[test]

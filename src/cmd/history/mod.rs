@@ -71,6 +71,7 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
     let mut outcome = scan(&repo, &selection, &config, progress, grouped, incremental)?;
     if let (Some(url), Some(clone)) = (&url, &clone) {
         outcome.stats.notes.push(clone_note(url, clone));
+        outcome.stats.warnings.extend_from_slice(clone.warnings());
     }
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
     let status = super::emit(&config, &outcome, &verifications)?;
