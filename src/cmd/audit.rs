@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::datastore::{check_verify, repository_name};
-use super::history::scan_history;
+use super::datastore::check_verify;
+use super::history::{answer, scan_history, Answer, Target};
 use super::report_cmd::{self, Audited};
 use super::shard::Shard;
 use crate::cli::{AuditArgs, CommandOptions};
@@ -22,15 +22,15 @@ use crate::error::{Error, Result};
 use crate::escape::Visible;
 use crate::exit::ExitStatus;
 use crate::pipeline;
-use crate::source::history::{self, Selection};
-use crate::source::remote::{self, CloneOptions, ClonedRepo, RemoteUrl};
+use crate::source::history::Selection;
+use crate::source::remote::{self, CloneOptions, RemoteUrl};
 
 /// The datastore `audit` writes when `--datastore` names none.
 const DEFAULT_DATASTORE: &str = "keyhound.db";
 
 /// A repository to audit, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
+enum Listed {
     /// A repository on this machine.
     Local(PathBuf),
     /// A URL (or `user@host:path`) to clone.
@@ -62,11 +62,11 @@ pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatu
 }
 
 /// The repositories `--repos` lists or DIR holds, each with the name shards are chosen by.
-fn listed(args: &AuditArgs) -> Result<Vec<(String, Target)>> {
+fn listed(args: &AuditArgs) -> Result<Vec<(String, Listed)>> {
     let targets = match (&args.repos, &args.dir) {
         (Some(list), _) => parse_list(&read_list(list)?),
         (None, Some(dir)) => {
-            find_repositories(dir)?.into_iter().map(|path| (path.display().to_string(), Target::Local(path))).collect()
+            find_repositories(dir)?.into_iter().map(|path| (path.display().to_string(), Listed::Local(path))).collect()
         }
         (None, None) => Vec::new(),
     };
@@ -86,22 +86,22 @@ fn read_list(list: &Path) -> Result<String> {
 }
 
 /// One path or URL a line; blank lines and `#` comments left out; each listed once.
-fn parse_list(text: &str) -> Vec<(String, Target)> {
+fn parse_list(text: &str) -> Vec<(String, Listed)> {
     let mut seen = std::collections::HashSet::new();
     text.lines()
         .map(|line| line.split_once('#').map_or(line, |(before, _)| before).trim())
         .filter(|entry| !entry.is_empty() && seen.insert(entry.to_string()))
-        .map(|entry| (entry.to_string(), target(entry)))
+        .map(|entry| (entry.to_string(), classify(entry)))
         .collect()
 }
 
 /// A URL has a scheme (`https://`) or is scp-like (`git@host:org/repo`) and names no local path.
-fn target(entry: &str) -> Target {
+fn classify(entry: &str) -> Listed {
     let scp_like = entry.split_once(':').is_some_and(|(host, _)| host.contains('@') && !host.contains('/'));
     if entry.contains("://") || (scp_like && !Path::new(entry).exists()) {
-        Target::Remote(entry.to_string())
+        Listed::Remote(entry.to_string())
     } else {
-        Target::Local(PathBuf::from(entry))
+        Listed::Local(PathBuf::from(entry))
     }
 }
 
@@ -144,7 +144,7 @@ struct Audit<'a> {
 }
 
 /// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore.
-fn audit_all(targets: &[(String, Target)], jobs: usize, audit: &Audit) -> Vec<Audited> {
+fn audit_all(targets: &[(String, Listed)], jobs: usize, audit: &Audit) -> Vec<Audited> {
     let config = audit.config;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::with_capacity(targets.len()));
@@ -181,49 +181,41 @@ fn progress(config: &Config, name: &str, count: usize, total: usize) {
 
 type Scanned = (crate::pipeline::ScanOutcome, crate::verify::Verifications);
 
-/// Scans one repository's whole history into the datastore; returns its name and outcome.
-fn audit_one(target: &Target, audit: &Audit, store: &mut Datastore) -> std::result::Result<(String, Scanned), String> {
+/// Scans one repository's whole history into the datastore, or takes the datastore's answer
+/// when its history is unchanged (a remote one is then not cloned); returns its name and
+/// outcome.
+fn audit_one(target: &Listed, audit: &Audit, store: &mut Datastore) -> std::result::Result<(String, Scanned), String> {
     let config = audit.config;
-    // A clone lives in a temporary directory until the scan is done; its repository is
-    // recorded under its URL (credentials redacted), the same from one audit to the next.
     let mut scan = || -> Result<(String, Scanned)> {
-        let located = Located::of(target)?;
-        let (repo, root) = super::history::open(Some(&located.path))?;
-        let name = located.url.unwrap_or_else(|| repository_name(&root));
+        let target = located(target)?;
+        let name = target.name();
         let selection = Selection::default();
-        let scope = Scope { tips: history::tips(&repo, &selection), ..audit.scope.clone() };
-        let incremental = Incremental::start(store, &name, scope, config)?;
-        let mut outcome = scan_history(&repo, &selection, config, None, Some(incremental))?;
+        let scope = Scope { tips: target.tips(&selection, remote::DEFAULT_TIMEOUT)?, ..audit.scope.clone() };
+        let mut outcome = match answer(Incremental::start(store, &name, scope, config)?, config)? {
+            Answer::Unchanged(outcome) => outcome,
+            Answer::Scan(incremental) => {
+                // A clone lives in a temporary directory until the scan is done.
+                let options = CloneOptions { dir: None, keep: false, timeout: remote::DEFAULT_TIMEOUT };
+                let (repo, clone) = target.into_repository(&options)?;
+                let mut outcome = scan_history(&repo, &selection, config, None, Some(incremental))?;
+                outcome.stats.warnings.extend(clone.iter().flat_map(|(_, clone)| clone.warnings()).cloned());
+                outcome
+            }
+        };
         let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
         Ok((name, (outcome, verifications)))
     };
     scan().map_err(|e| e.to_string())
 }
 
-/// Where a target's repository is: on this machine, or in a clone kept until the scan is
-/// done.
-struct Located {
-    path: PathBuf,
-    /// A remote's URL as it may be shown (credentials redacted).
-    url: Option<String>,
-    /// The clone, removed when this is dropped.
-    _clone: Option<ClonedRepo>,
-}
-
-impl Located {
-    /// A local target as it is; a remote one cloned, safely (see [`remote`]).
-    fn of(target: &Target) -> Result<Located> {
-        match target {
-            Target::Local(path) => Ok(Located { path: path.clone(), url: None, _clone: None }),
-            Target::Remote(url) => {
-                let Some(remote) = RemoteUrl::classify(url)? else {
-                    return Err(Error::Usage(format!("{}: not a repository URL", Visible(url))));
-                };
-                let options = CloneOptions { dir: None, keep: false, timeout: remote::DEFAULT_TIMEOUT };
-                let clone = remote::clone_mirror(&remote, &options)?;
-                Ok(Located { path: clone.path().to_path_buf(), url: Some(remote.to_string()), _clone: Some(clone) })
-            }
-        }
+/// A listed repository, opened if local; a remote one must be a URL.
+fn located(target: &Listed) -> Result<Target> {
+    match target {
+        Listed::Local(path) => Target::of(Some(path), false),
+        Listed::Remote(url) => match RemoteUrl::classify(url)? {
+            Some(remote) => Ok(Target::Remote(remote)),
+            None => Err(Error::Usage(format!("{}: not a repository URL", Visible(url)))),
+        },
     }
 }
 
@@ -235,13 +227,13 @@ mod tests {
     fn a_list_holds_paths_and_urls_without_comments_blanks_or_repeats() {
         let text = "# fleet\n/srv/a\n\n  https://example.com/o/r.git  # main\ngit@example.com:o/s.git\n/srv/a\n";
         let listed = parse_list(text);
-        let targets: Vec<&Target> = listed.iter().map(|(_, target)| target).collect();
+        let targets: Vec<&Listed> = listed.iter().map(|(_, target)| target).collect();
         assert_eq!(
             targets,
             [
-                &Target::Local("/srv/a".into()),
-                &Target::Remote("https://example.com/o/r.git".into()),
-                &Target::Remote("git@example.com:o/s.git".into()),
+                &Listed::Local("/srv/a".into()),
+                &Listed::Remote("https://example.com/o/r.git".into()),
+                &Listed::Remote("git@example.com:o/s.git".into()),
             ]
         );
     }

@@ -106,3 +106,50 @@ fn a_datastore_asked_to_keep_secrets_reads_again_what_it_recorded_without_them()
     let report = env.run(&["report", "--datastore", path.to_str().unwrap(), "--format", "json", "--show-secrets"]);
     assert!(report.stdout.contains(&key), "{}", report.stdout);
 }
+
+/// `file://` URL of a repository.
+fn file_url(env: &TestEnv) -> String {
+    format!("file://{}", env.path().to_str().expect("temp paths are UTF-8"))
+}
+
+/// Moves the remote's objects away: a clone fails from then on, listing its refs does not.
+fn break_objects(env: &TestEnv) {
+    let objects = env.path().join(".git/objects");
+    std::fs::rename(&objects, env.path().join("objects.away")).unwrap();
+    std::fs::create_dir(&objects).unwrap();
+}
+
+#[test]
+fn an_unchanged_remote_is_answered_from_its_advertised_refs_without_a_clone() {
+    let remote = repo_with_keys(&mut FakeKeys::new(306));
+    let (place, db) = (TestEnv::new(), TestEnv::new());
+    let url = file_url(&remote);
+    let first = history(&place, Some(&db), &["--format", "json", &url]);
+    first.expect_code(1);
+    let head = remote.git(&["rev-parse", "HEAD"]);
+    break_objects(&remote);
+    let again = history(&place, Some(&db), &["--format", "json", &url]);
+    again.expect_code(1);
+    assert!(again.stderr.contains(UNCHANGED) && again.stderr.contains("not cloned"), "{}", again.stderr);
+    assert_eq!(again.stdout, first.stdout);
+    // A new branch, written as git would (git itself refuses without the objects).
+    remote.write(".git/refs/heads/release", head);
+    let moved = history(&place, Some(&db), &["--format", "json", &url]);
+    moved.expect_code(2);
+    assert!(moved.stderr.contains("could not clone"), "a new ref is a new clone\n{}", moved.stderr);
+}
+
+#[test]
+fn a_re_audit_of_an_unchanged_remote_does_not_clone_it() {
+    let remote = repo_with_keys(&mut FakeKeys::new(307));
+    let place = TestEnv::new();
+    place.write("repos.txt", format!("{}\n", file_url(&remote)));
+    let audit = || place.run(&["audit", "--repos", "repos.txt", "--format", "json"]);
+    let first = audit();
+    first.expect_code(1);
+    break_objects(&remote);
+    let again = audit();
+    again.expect_code(1);
+    assert_eq!(again.stdout, first.stdout);
+    assert!(again.stderr.contains("0 failed"), "{}", again.stderr);
+}

@@ -6,8 +6,8 @@
 //! default) find where each secret is today; with `--pre-push`, a blocked push then says how
 //! to rewrite the commits that added the keys ([`super::pre_push`]).
 
-mod clone;
 mod scan;
+mod target;
 
 use std::path::{Path, PathBuf};
 
@@ -18,65 +18,85 @@ use super::progress;
 use crate::cli::{CommandOptions, GroupBy, HistoryArgs};
 use crate::config::Config;
 use crate::datastore::{Incremental, Scope};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::pipeline;
+use crate::pipeline::ScanOutcome;
 use crate::report;
 use crate::source::history::{self, Selection};
-use crate::source::remote;
-use clone::{clone_note, clone_options, remote_url};
 use scan::scan;
-pub(crate) use scan::scan_history;
+pub(crate) use scan::{answer, scan_history, Answer};
+pub(crate) use target::Target;
+use target::{clone_note, clone_options};
 
 /// Runs the command.
 pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
-    let url = args.repo.as_deref().map(remote_url).transpose()?.flatten();
-    if url.is_none() && (args.clone_dir.is_some() || args.keep_clone) {
-        return Err(Error::Usage("--clone-dir and --keep-clone apply to a repository URL only".into()));
-    }
-    let clone = url.as_ref().map(|url| remote::clone_mirror(url, &clone_options(args))).transpose()?;
-    let (repo, workdir_anchor) = open(clone.as_ref().map_or(args.repo.as_deref(), |clone| Some(clone.path())))?;
+    let target = Target::of(args.repo.as_deref(), args.clone_dir.is_some() || args.keep_clone)?;
     // A clone has no work tree to hold a `.keyhound.toml`: the user's is found from where they
     // run keyhound, never from a temporary directory's parents.
-    let (anchor, base) = match &clone {
-        Some(_) => (PathBuf::from("."), None),
-        None => (workdir_anchor, repo.workdir()),
+    let (anchor, base) = match &target {
+        Target::Local { repo, anchor } => (anchor.clone(), repo.workdir()),
+        Target::Remote(_) => (PathBuf::from("."), None),
     };
     let mut config = Config::resolve(chosen, &anchor)?;
-    let root = clone.is_none().then(|| anchor.clone());
+    let root = target.repo().is_some().then(|| anchor.clone());
     super::place_report(&mut config, report::Command::History, base, || root);
     config.report.fix_follows = args.pre_push;
-    let path = match (&clone, args.repo.as_deref()) {
-        (None, Some(given)) => history::path_within(&repo, given)?,
+    let selection = selection(args, target.repo())?;
+    let grouped = args.group_by == GroupBy::Secret;
+    let mut store = open_datastore(&args.store, &selection, &config)?;
+    let incremental = match &mut store {
+        Some(store) => {
+            let scope = Scope::new(&config, target.tips(&selection, clone_options(args).timeout)?, grouped);
+            match answer(Incremental::start(store, &target.name(), scope, &config)?, &config)? {
+                Answer::Unchanged(mut outcome) => {
+                    outcome.stats.notes.extend(target.url().map(|url| format!("{url}: not cloned")));
+                    return report(args, &config, outcome, target.repo(), &selection);
+                }
+                Answer::Scan(incremental) => Some(incremental),
+            }
+        }
+        None => None,
+    };
+    let (repo, clone) = target.into_repository(&clone_options(args))?;
+    let progress = progress::Display::choose(args.progress, config.quiet);
+    let mut outcome = scan(&repo, &selection, &config, progress, grouped, incremental)?;
+    if let Some((url, clone)) = &clone {
+        outcome.stats.notes.push(clone_note(url, clone));
+        outcome.stats.warnings.extend_from_slice(clone.warnings());
+    }
+    report(args, &config, outcome, Some(&repo), &selection)
+}
+
+/// The part of history the arguments select; a path in a local `repo` limits it.
+fn selection(args: &HistoryArgs, repo: Option<&Repository>) -> Result<Selection> {
+    let path = match (repo, args.repo.as_deref()) {
+        (Some(repo), Some(given)) => history::path_within(repo, given)?,
         _ => None,
     };
-    let selection = Selection {
+    Ok(Selection {
         range: args.range.clone().or_else(|| args.since.as_ref().map(|rev| format!("{rev}..HEAD"))),
         exclude_remotes: args.exclude_remotes,
         path,
         unreachable: args.unreachable,
-    };
-    let progress = progress::Display::choose(args.progress, config.quiet);
-    let grouped = args.group_by == GroupBy::Secret;
-    let mut store = open_datastore(&args.store, &selection, &config)?;
-    let incremental = match &mut store {
-        // A clone is recorded under its URL (credentials redacted): the same from run to run.
-        Some(store) => {
-            let name = url.as_ref().map_or_else(|| repository_name(&anchor), ToString::to_string);
-            let scope = Scope::new(&config, history::tips(&repo, &selection), grouped);
-            Some(Incremental::start(store, &name, scope, &config)?)
-        }
-        None => None,
-    };
-    let mut outcome = scan(&repo, &selection, &config, progress, grouped, incremental)?;
-    if let (Some(url), Some(clone)) = (&url, &clone) {
-        outcome.stats.notes.push(clone_note(url, clone));
-        outcome.stats.warnings.extend_from_slice(clone.warnings());
-    }
+    })
+}
+
+/// Verifies (with `--verify`), writes the report, and, for a blocked push, says how to
+/// rewrite the commits that added the keys.
+fn report(
+    args: &HistoryArgs,
+    config: &Config,
+    mut outcome: ScanOutcome,
+    repo: Option<&Repository>,
+    selection: &Selection,
+) -> Result<ExitStatus> {
     let verifications = pipeline::verify(&mut outcome, config.verify.as_ref());
-    let status = super::emit(&config, &outcome, &verifications)?;
-    if let (true, ExitStatus::Findings, false, Some(range)) = (args.pre_push, status, config.quiet, &selection.range) {
-        super::pre_push::explain(&repo, range, &outcome.findings);
+    let status = super::emit(config, &outcome, &verifications)?;
+    if let (true, ExitStatus::Findings, false, Some(range), Some(repo)) =
+        (args.pre_push, status, config.quiet, &selection.range, repo)
+    {
+        super::pre_push::explain(repo, range, &outcome.findings);
     }
     Ok(status)
 }

@@ -50,6 +50,25 @@ pub(super) fn scan(
     Ok(ScanOutcome { elapsed: started.elapsed(), ..outcome })
 }
 
+/// What a datastore says of a history before it is read.
+#[expect(clippy::large_enum_variant, reason = "one answer per repository, moved once")]
+pub(crate) enum Answer<'s> {
+    /// Nothing it depends on changed since the recorded scan: that scan's results, filtered
+    /// now, and recorded.
+    Unchanged(ScanOutcome),
+    /// It must be scanned (reading only the blobs the datastore does not hold).
+    Scan(Incremental<'s>),
+}
+
+/// The datastore's answer for an unchanged history, or the incremental scan to run.
+pub(crate) fn answer<'s>(mut incremental: Incremental<'s>, config: &Config) -> Result<Answer<'s>> {
+    let started = Instant::now();
+    let Some(collected) = incremental.unchanged() else { return Ok(Answer::Scan(incremental)) };
+    let outcome = collected.filter(&config.filters);
+    incremental.finish_unchanged(&outcome.findings)?;
+    Ok(Answer::Unchanged(ScanOutcome { elapsed: started.elapsed(), ..outcome }))
+}
+
 /// With a datastore: its answer for an unchanged history, else a scan of the blobs it does not
 /// hold with the findings of the others re-joined; recorded either way.
 fn scan_incremental(
@@ -58,13 +77,12 @@ fn scan_incremental(
     config: &Config,
     progress: Option<progress::Display>,
     grouped: bool,
-    mut incremental: Incremental,
+    incremental: Incremental,
 ) -> Result<ScanOutcome> {
-    if let Some(collected) = incremental.unchanged() {
-        let outcome = collected.filter(&config.filters);
-        incremental.finish_unchanged(&outcome.findings)?;
-        return Ok(outcome);
-    }
+    let incremental = match answer(incremental, config)? {
+        Answer::Unchanged(outcome) => return Ok(outcome),
+        Answer::Scan(incremental) => incremental,
+    };
     let (collected, raw) = collect(repo, selection, config, progress, grouped, Some(&incremental))?;
     let snapshot = incremental.snapshot(&collected);
     let outcome = collected.filter(&config.filters);

@@ -51,7 +51,7 @@ pub use limit::path_within;
 pub use plan::plan;
 pub use read::{Blobs, Known};
 pub use summary::Summary;
-pub use tips::tips;
+pub use tips::{remote_tips, tips};
 pub use walk::enumerate;
 
 /// Which part of history to scan.

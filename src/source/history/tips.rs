@@ -21,27 +21,54 @@ const MAX_STATE_FILE: u64 = 1 << 20;
 /// (64 hex digits); `None` when there is none to trust: a selection that reads objects no ref
 /// reaches (they come and go without any ref changing), a path, or refs that cannot be read.
 pub fn tips(repo: &Repository, selection: &Selection) -> Option<String> {
-    if selection.unreachable || selection.path.is_some() {
-        return None;
-    }
-    let mut hasher = Sha256::new();
-    let mut add = |field: &[u8]| {
-        hasher.update((field.len() as u64).to_le_bytes());
-        hasher.update(field);
-    };
-    add(b"keyhound-tips-v1");
-    add(format!("{:?}/{}", selection.range, selection.exclude_remotes).as_bytes());
+    let mut digest = Digested::of(selection)?;
     let mut refs = refs(repo)?;
     refs.sort();
     for (name, target) in &refs {
-        add(name);
-        add(target);
+        digest.add(name);
+        digest.add(target);
     }
     for file in ["shallow", "info/grafts", "objects/info/alternates"] {
-        add(file.as_bytes());
-        add(&state_file(&repo.commondir().join(file))?);
+        digest.add(file.as_bytes());
+        digest.add(&state_file(&repo.commondir().join(file))?);
     }
-    Some(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
+    Some(digest.hex())
+}
+
+/// [`tips`] for a remote repository, from the digest of the refs it `advertised` (see
+/// `crate::source::remote::advertised`): a mirror clone holds just those refs, so the same
+/// advertisement means the same clone to scan.
+pub fn remote_tips(advertised: &str, selection: &Selection) -> Option<String> {
+    let mut digest = Digested::of(selection)?;
+    digest.add(b"remote");
+    digest.add(advertised.as_bytes());
+    Some(digest.hex())
+}
+
+/// A digest being made: each field length-prefixed, so no two lists of fields feed the same
+/// bytes.
+struct Digested(Sha256);
+
+impl Digested {
+    /// The digest's start for `selection`; `None` for one no digest can stand for.
+    fn of(selection: &Selection) -> Option<Digested> {
+        if selection.unreachable || selection.path.is_some() {
+            return None;
+        }
+        let mut digest = Digested(Sha256::new());
+        digest.add(b"keyhound-tips-v1");
+        digest.add(format!("{:?}/{}", selection.range, selection.exclude_remotes).as_bytes());
+        Some(digest)
+    }
+
+    fn add(&mut self, field: &[u8]) {
+        self.0.update((field.len() as u64).to_le_bytes());
+        self.0.update(field);
+    }
+
+    fn hex(self) -> String {
+        self.0.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    }
 }
 
 /// Every ref (`HEAD` included) with its target: an object id, or the name a symbolic ref
@@ -121,6 +148,10 @@ mod tests {
         commit(&repo, "a");
         assert!(tips(&repo, &Selection { unreachable: true, ..Selection::default() }).is_none());
         assert!(tips(&repo, &Selection { path: Some("a".into()), ..Selection::default() }).is_none());
+        assert!(remote_tips("abc", &Selection { unreachable: true, ..Selection::default() }).is_none());
+        let whole = Selection::default();
+        assert_ne!(remote_tips("abc", &whole), tips(&repo, &whole));
+        assert_ne!(remote_tips("abc", &whole), remote_tips("abd", &whole));
         std::fs::write(repo.path().join("shallow"), vec![b'0'; MAX_STATE_FILE as usize + 1]).unwrap();
         assert!(tips(&repo, &Selection::default()).is_none(), "a state file too large to take in");
     }
