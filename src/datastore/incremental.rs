@@ -20,7 +20,8 @@ pub(crate) struct Incremental<'s> {
 impl<'s> Incremental<'s> {
     /// Starts a scan of the repository named `name` with `config`'s rules and options.
     pub(crate) fn start(store: &'s mut Datastore, name: &str, config: &Config) -> Result<Self> {
-        let rules_version = rules_version(&config.rules, &config.expand, config.max_file_size);
+        let rules_version =
+            rules_version(&config.rules, &config.expand, config.max_file_size, &config.filters.allowlist);
         let repo = store.repository(name)?;
         let known = store.known(repo, &rules_version)?;
         Ok(Incremental { store, repo, rules_version, known })

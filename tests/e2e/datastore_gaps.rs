@@ -1,0 +1,59 @@
+//! What an incremental history scan must still get right: an allowlist on secrets added after
+//! the first run.
+
+use crate::harness::{FakeKeys, Run, TestEnv};
+
+/// A repository with a key in `app/.env`, in its only commit.
+fn repo_with_key(key: &str) -> TestEnv {
+    let env = TestEnv::git_repo();
+    env.write("app/.env", format!("OPENAI_API_KEY={key}\n"));
+    env.write("README.md", "hello\n");
+    env.commit_all("first");
+    env
+}
+
+/// `keyhound history --format json --datastore DB ARGS` in the repository, the datastore
+/// outside it.
+fn history(env: &TestEnv, db: &TestEnv, extra: &[&str]) -> Run {
+    let path = db.path().join("k.db");
+    let mut args = vec!["history", "--format", "json", "--datastore", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+/// The `path` of each finding, sorted.
+fn paths(run: &Run) -> Vec<String> {
+    let mut paths: Vec<String> = run.findings().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn a_secret_allowlisted_after_the_first_run_is_not_reported_from_the_datastore() {
+    for store_secrets in [&[][..], &["--store-secrets"][..]] {
+        let key = FakeKeys::new(1801).project_key();
+        let (env, db) = (repo_with_key(&key), TestEnv::new());
+        history(&env, &db, store_secrets).expect_code(1);
+        env.write(".keyhound.toml", format!("[allowlist]\nregexes = ['^{key}$']\n"));
+        let run = history(&env, &db, store_secrets);
+        run.expect_code(0);
+        assert!(run.stderr.contains("allowlisted secret"), "{}", run.stderr);
+        // A stopword, in a part of the key a redacted form does not show.
+        env.write(".keyhound.toml", "[allowlist]\nstopwords = ['fake']\n");
+        history(&env, &db, store_secrets).expect_code(0);
+        std::fs::remove_file(env.path().join(".keyhound.toml")).unwrap();
+        assert_eq!(paths(&history(&env, &db, store_secrets)), ["app/.env"], "allowlist removed: reported again");
+    }
+}
+
+#[test]
+fn a_path_allowlisted_after_the_first_run_applies_without_a_rescan() {
+    let key = FakeKeys::new(1802).project_key();
+    let (env, db) = (repo_with_key(&key), TestEnv::new());
+    history(&env, &db, &[]).expect_code(1);
+    env.write(".keyhound.toml", "[allowlist]\npaths = ['app/**']\n");
+    let run = history(&env, &db, &[]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("allowlisted path"), "{}", run.stderr);
+    assert!(run.stderr.contains("(0 blobs, 0 B"), "no blob read again: {}", run.stderr);
+}
