@@ -42,9 +42,23 @@ pub(crate) struct Stored {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum StoredOrigin {
-    Blob { path: String, blob: String, commit: String },
-    CommitMessage { commit: String },
-    TagMessage { name: String, tag: String },
+    Blob {
+        path: String,
+        blob: String,
+        commit: String,
+    },
+    CommitMessage {
+        commit: String,
+    },
+    TagMessage {
+        name: String,
+        tag: String,
+    },
+    UnreachableMessage {
+        object: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+    },
 }
 
 impl Stored {
@@ -57,6 +71,9 @@ impl Stored {
             }
             Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
             Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
+            Origin::UnreachableMessage { object, tag } => {
+                StoredOrigin::UnreachableMessage { object: object.to_string(), tag: tag.clone() }
+            }
             Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
                 return None
             }
@@ -121,6 +138,9 @@ impl StoredOrigin {
             }
             StoredOrigin::CommitMessage { commit } => Origin::CommitMessage { commit: oid(commit)? },
             StoredOrigin::TagMessage { name, tag } => Origin::TagMessage { name: name.clone(), tag: oid(tag)? },
+            StoredOrigin::UnreachableMessage { object, tag } => {
+                Origin::UnreachableMessage { object: oid(object)?, tag: tag.clone() }
+            }
         })
     }
 }

@@ -1,5 +1,5 @@
 //! What an incremental history scan must still get right: an allowlist on secrets added after
-//! the first run.
+//! the first run, and the messages of commits and tags no ref reaches.
 
 use crate::harness::{FakeKeys, Run, TestEnv};
 
@@ -56,4 +56,42 @@ fn a_path_allowlisted_after_the_first_run_applies_without_a_rescan() {
     run.expect_code(0);
     assert!(run.stderr.contains("allowlisted path"), "{}", run.stderr);
     assert!(run.stderr.contains("(0 blobs, 0 B"), "no blob read again: {}", run.stderr);
+}
+
+#[test]
+fn a_key_in_an_amended_away_commit_message_is_found_as_unreachable() {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(1804).project_key();
+    env.write("README", "x\n");
+    let amended = env.commit_all(&format!("deploy with OPENAI_API_KEY={key}"));
+    env.git(&["commit", "-q", "--amend", "-m", "deploy"]);
+    env.run(&["history", "--format", "json"]).expect_code(0);
+    let run = env.run(&["history", "--unreachable", "--format", "json"]);
+    run.expect_code(1);
+    let findings = run.findings();
+    assert_eq!(paths(&run), ["<unreachable commit message>"]);
+    assert_eq!(findings[0]["commit"]["id"], amended.as_str());
+    assert!(run.stderr.contains("1 commit message"), "{}", run.stderr);
+    assert!(!run.stdout.contains(&key) && !run.stderr.contains(&key));
+    let text = env.run(&["history", "--unreachable"]);
+    text.expect_code(1);
+    assert!(text.stdout.contains("<unreachable commit message>"), "{}", text.stdout);
+    assert!(!text.stdout.contains(&key), "the commit's summary line is redacted");
+}
+
+#[test]
+fn a_key_in_a_deleted_tags_message_is_found_as_unreachable() {
+    let env = TestEnv::git_repo();
+    let key = FakeKeys::new(1805).project_key();
+    env.write("README", "x\n");
+    env.commit_all("first");
+    env.git(&["tag", "-a", "v1", "-m", &format!("release, OPENAI_API_KEY={key}")]);
+    let tagged = env.run(&["history", "--format", "json"]);
+    assert_eq!(paths(&tagged), ["<tag message: v1>"]);
+    env.git(&["tag", "-d", "v1"]);
+    env.run(&["history", "--format", "json"]).expect_code(0);
+    let run = env.run(&["history", "--unreachable", "--format", "json"]);
+    run.expect_code(1);
+    assert_eq!(paths(&run), ["<unreachable tag message: v1>"]);
+    assert!(run.stderr.contains("1 annotated tag message no ref reaches"), "{}", run.stderr);
 }

@@ -13,9 +13,10 @@
 //! and only in the commits that changed it, as `git log -- PATH` lists them.
 //!
 //! Commit messages and annotated tag messages (whole scans only) are handed out too. With
-//! [`Selection::unreachable`], so is every blob of the object database that no ref reaches,
-//! after the walk: those an unreachable commit's tree names at their path (an amended-away
-//! commit's key), then the rest with no path. Only object reads are used: no checkout,
+//! [`Selection::unreachable`], so is every object of the object database that no ref reaches,
+//! after the walk: each unreachable commit's message and the blobs its tree names, at their
+//! path (an amended-away commit's key), then the messages of unreachable annotated tags (a
+//! deleted tag's), then the remaining blobs with no path. Only object reads are used: no checkout,
 //! filters, diff drivers or hooks, so nothing a scanned repository's configuration names is
 //! ever run.
 //!
@@ -88,7 +89,8 @@ pub enum Item {
     Message {
         /// The message.
         text: Vec<u8>,
-        /// Which message ([`Origin::CommitMessage`] or [`Origin::TagMessage`]).
+        /// Which message ([`Origin::CommitMessage`], [`Origin::TagMessage`] or
+        /// [`Origin::UnreachableMessage`]).
         origin: Origin,
     },
 }
@@ -138,6 +140,10 @@ pub struct Enumeration {
     pub tag_messages: u64,
     /// Blobs no ref reaches handed out (`--unreachable`).
     pub unreachable_blobs: u64,
+    /// Messages of commits no ref reaches handed out (`--unreachable`).
+    pub unreachable_commit_messages: u64,
+    /// Messages of annotated tags no ref reaches handed out (`--unreachable`).
+    pub unreachable_tag_messages: u64,
     /// Distinct submodule commits (gitlinks) seen and not followed.
     pub gitlinks: u64,
     /// Objects that could not be read, named.
