@@ -394,7 +394,7 @@ pub struct HistoryArgs {
     /// Also scan every blob, and every commit and tag message, in the object database that no
     /// ref reaches (amended-away commits, deleted tags, dropped stashes, objects only the reflog
     /// holds), reported as "unreachable".
-    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes", "datastore"])]
+    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes"])]
     pub unreachable: bool,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
     #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "datastore"])]

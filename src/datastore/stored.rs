@@ -47,6 +47,11 @@ enum StoredOrigin {
         blob: String,
         commit: String,
     },
+    Unreachable {
+        blob: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
     CommitMessage {
         commit: String,
     },
@@ -65,19 +70,7 @@ impl Stored {
     /// `finding` as stored; `None` for a finding outside history (no git object to name).
     /// The secret is kept only with `store_secret`.
     pub(crate) fn of(finding: &Finding, store_secret: bool) -> Option<Self> {
-        let origin = match &finding.provenance.origin {
-            Origin::Blob { path, blob, commit } => {
-                StoredOrigin::Blob { path: path.clone(), blob: blob.to_string(), commit: commit.to_string() }
-            }
-            Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
-            Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
-            Origin::UnreachableMessage { object, tag } => {
-                StoredOrigin::UnreachableMessage { object: object.to_string(), tag: tag.clone() }
-            }
-            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
-                return None
-            }
-        };
+        let origin = StoredOrigin::of(&finding.provenance.origin)?;
         let p = finding.position;
         Some(Stored {
             rule: finding.rule_id.clone(),
@@ -101,11 +94,11 @@ impl Stored {
         &self.fingerprint
     }
 
-    /// The same finding met at another sighting of its blob: `path` in `commit`.
-    pub(crate) fn at(mut self, path: &str, commit: Oid) -> Self {
-        if let StoredOrigin::Blob { path: at, commit: by, .. } = &mut self.origin {
-            *at = path.to_string();
-            *by = commit.to_string();
+    /// The same finding met at another sighting of its blob, `origin`: another path and
+    /// commit, or no ref reaching it any more, or a ref reaching it now.
+    pub(crate) fn at(mut self, origin: &Origin) -> Self {
+        if let Some(at) = StoredOrigin::of(origin) {
+            self.origin = at;
         }
         self
     }
@@ -130,12 +123,31 @@ impl Stored {
 }
 
 impl StoredOrigin {
+    /// `origin` as stored; `None` for one outside history.
+    fn of(origin: &Origin) -> Option<Self> {
+        Some(match origin {
+            Origin::Blob { path, blob, commit } => {
+                StoredOrigin::Blob { path: path.clone(), blob: blob.to_string(), commit: commit.to_string() }
+            }
+            Origin::Unreachable { blob, path } => {
+                StoredOrigin::Unreachable { blob: blob.to_string(), path: path.clone() }
+            }
+            Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
+            Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
+            Origin::UnreachableMessage { object, tag } => {
+                StoredOrigin::UnreachableMessage { object: object.to_string(), tag: tag.clone() }
+            }
+            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) => return None,
+        })
+    }
+
     fn origin(&self) -> Option<Origin> {
         let oid = |hex: &str| Oid::from_str(hex).ok();
         Some(match self {
             StoredOrigin::Blob { path, blob, commit } => {
                 Origin::Blob { path: path.clone(), blob: oid(blob)?, commit: oid(commit)? }
             }
+            StoredOrigin::Unreachable { blob, path } => Origin::Unreachable { blob: oid(blob)?, path: path.clone() },
             StoredOrigin::CommitMessage { commit } => Origin::CommitMessage { commit: oid(commit)? },
             StoredOrigin::TagMessage { name, tag } => Origin::TagMessage { name: name.clone(), tag: oid(tag)? },
             StoredOrigin::UnreachableMessage { object, tag } => {
@@ -193,5 +205,40 @@ mod tests {
         assert_eq!(Finding { secret: finding.secret.clone(), ..again }, finding);
         let kept = Stored::of(&finding, true).unwrap().finding(&rules).unwrap();
         assert_eq!(kept, finding);
+    }
+
+    #[test]
+    fn every_origin_in_history_is_stored_and_a_blobs_finding_recalled_where_it_is_met() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.find("openai-api-key").unwrap();
+        let (blob, commit) = (Oid::from_bytes(&[1; 20]).unwrap(), Oid::from_bytes(&[2; 20]).unwrap());
+        let position = Position { line: 1, column: 1, end_line: 1, end_column: 2 };
+        let found = |origin| Finding::new(rule, project_key().as_bytes(), 8, Provenance::new(origin), position);
+        let unreachable = Origin::Unreachable { blob, path: Some("app/.env".into()) };
+        let origins = [
+            Origin::Blob { path: "app/.env".into(), blob, commit },
+            unreachable.clone(),
+            Origin::Unreachable { blob, path: None },
+            Origin::CommitMessage { commit },
+            Origin::TagMessage { name: "v1".into(), tag: commit },
+            Origin::UnreachableMessage { object: commit, tag: None },
+            Origin::UnreachableMessage { object: commit, tag: Some("v1".into()) },
+        ];
+        for origin in origins {
+            let stored: Stored = serde_json::from_str(&to_json(&found(origin.clone()))).unwrap();
+            assert_eq!(stored.finding(&rules).unwrap().provenance.origin, origin);
+        }
+        assert!(Stored::of(&found(Origin::File("app/.env".into())), false).is_none());
+        // Stored unreachable, met at a commit now (a branch made at it), and the other way.
+        let reached = Origin::Blob { path: "config/.env".into(), blob, commit };
+        let stored = Stored::of(&found(unreachable.clone()), false).unwrap();
+        let again = stored.at(&reached).finding(&rules).unwrap();
+        assert_eq!((again.provenance.origin, again.path.as_str()), (reached.clone(), "config/.env"));
+        let stored = Stored::of(&found(reached), false).unwrap();
+        assert_eq!(stored.at(&unreachable).finding(&rules).unwrap().provenance.origin, unreachable);
+    }
+
+    fn to_json(finding: &Finding) -> String {
+        serde_json::to_string(&Stored::of(finding, false).unwrap()).unwrap()
     }
 }

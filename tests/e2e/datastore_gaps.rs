@@ -1,5 +1,6 @@
 //! What an incremental history scan must still get right: an allowlist on secrets added after
-//! the first run, and the messages of commits and tags no ref reaches.
+//! the first run, `--unreachable` with `--datastore`, and the messages of commits and tags no
+//! ref reaches.
 
 use crate::harness::{FakeKeys, Run, TestEnv};
 
@@ -56,6 +57,46 @@ fn a_path_allowlisted_after_the_first_run_applies_without_a_rescan() {
     run.expect_code(0);
     assert!(run.stderr.contains("allowlisted path"), "{}", run.stderr);
     assert!(run.stderr.contains("(0 blobs, 0 B"), "no blob read again: {}", run.stderr);
+}
+
+/// A repository whose second commit, adding a key to `app/.env`, was amended away, with a
+/// key in a blob no commit names. Returns the amended-away commit.
+fn repo_with_unreachable_keys(env: &TestEnv, keys: &mut FakeKeys) -> String {
+    env.write("README", "x\n");
+    env.commit_all("first");
+    env.write("app/.env", format!("OPENAI_API_KEY={}\n", keys.project_key()));
+    let amended = env.commit_all("add config");
+    env.git(&["rm", "-q", "app/.env"]);
+    env.write("README", "y\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--amend", "-m", "second"]);
+    env.write("loose", format!("OPENAI_API_KEY={}\n", keys.project_key()));
+    env.git(&["hash-object", "-w", "loose"]);
+    std::fs::remove_file(env.path().join("loose")).unwrap();
+    amended
+}
+
+#[test]
+fn unreachable_findings_are_recalled_from_the_datastore() {
+    let (env, db) = (TestEnv::git_repo(), TestEnv::new());
+    let amended = repo_with_unreachable_keys(&env, &mut FakeKeys::new(1803));
+    let first = history(&env, &db, &["--unreachable"]);
+    first.expect_code(1);
+    assert_eq!(first.findings().len(), 2, "{}", first.stdout);
+    let again = history(&env, &db, &["--unreachable"]);
+    again.expect_code(1);
+    assert!(again.stderr.contains("(0 blobs, 0 B"), "no blob read again: {}", again.stderr);
+    assert_eq!(again.findings(), first.findings());
+    let db_path = db.path().join("k.db");
+    let stored = env.run(&["report", "--datastore", db_path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(stored.findings().len(), 2, "the report of the datastore holds them too: {}", stored.stdout);
+    // A branch makes the amended-away commit reachable: its key is met, known, at a commit.
+    env.git(&["branch", "kept", &amended]);
+    let reached = history(&env, &db, &["--group-by", "location"]);
+    reached.expect_code(1);
+    let without = env.run(&["history", "--format", "json", "--group-by", "location"]);
+    assert_eq!(reached.findings(), without.findings(), "as a scan without the datastore");
+    assert_eq!(reached.findings()[0]["commit"]["id"], amended.as_str());
 }
 
 #[test]

@@ -152,15 +152,14 @@ pub struct Enumeration {
     pub recalled: Vec<Sighting>,
 }
 
-/// Where the walk met a blob first: the path and commit a scan of it would report.
+/// Where the walk met a blob first: what a scan of it would report it as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
     /// The blob.
     pub blob: Oid,
-    /// Its path in `commit`'s tree.
-    pub path: String,
-    /// The commit that introduced it.
-    pub commit: Oid,
+    /// [`Origin::Blob`], at the path and in the commit that introduced it, or
+    /// [`Origin::Unreachable`].
+    pub origin: Origin,
 }
 
 /// Opens the repository at or above `path` (default: the current directory).
