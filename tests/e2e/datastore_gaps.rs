@@ -2,25 +2,8 @@
 //! the first run, `--unreachable` with `--datastore`, and the messages of commits and tags no
 //! ref reaches.
 
+use crate::datastore::{history, repo_with_key};
 use crate::harness::{FakeKeys, Run, TestEnv};
-
-/// A repository with a key in `app/.env`, in its only commit.
-fn repo_with_key(key: &str) -> TestEnv {
-    let env = TestEnv::git_repo();
-    env.write("app/.env", format!("OPENAI_API_KEY={key}\n"));
-    env.write("README.md", "hello\n");
-    env.commit_all("first");
-    env
-}
-
-/// `keyhound history --format json --datastore DB ARGS` in the repository, the datastore
-/// outside it.
-fn history(env: &TestEnv, db: &TestEnv, extra: &[&str]) -> Run {
-    let path = db.path().join("k.db");
-    let mut args = vec!["history", "--format", "json", "--datastore", path.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    env.run(&args)
-}
 
 /// The `path` of each finding, sorted.
 fn paths(run: &Run) -> Vec<String> {
