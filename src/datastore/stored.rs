@@ -20,6 +20,10 @@ pub(crate) struct Stored {
     redacted: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// The secret's length in characters, when the secret itself is not stored: reports of a
+    /// secret too short to show its last characters say how long it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chars: Option<usize>,
     prefix_len: usize,
     origin: StoredOrigin,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +81,7 @@ impl Stored {
             fingerprint: finding.fingerprint.clone(),
             redacted: finding.redacted_secret(),
             secret: store_secret.then(|| finding.secret.clone()),
+            chars: (!store_secret).then(|| finding.secret.chars().count()),
             prefix_len: finding.prefix_len,
             origin,
             members: finding.provenance.members.clone(),
@@ -107,7 +112,7 @@ impl Stored {
     /// an object id does not parse (a file edited by hand).
     pub(crate) fn finding(&self, rules: &RuleSet) -> Option<Finding> {
         let rule = rules.find(&self.rule)?;
-        let secret = self.secret.clone().unwrap_or_else(|| stand_in(&self.redacted, self.prefix_len));
+        let secret = self.secret.clone().unwrap_or_else(|| stand_in(&self.redacted, self.prefix_len, self.chars));
         let provenance = Provenance { origin: self.origin.origin()?, members: self.members.clone() };
         let [line, column, end_line, end_column] = self.position;
         let position = Position { line, column, end_line, end_column };
@@ -159,15 +164,16 @@ impl StoredOrigin {
 
 /// A stand-in for a secret that was not stored, which redacts to the stored `redacted` form
 /// (family prefix, `…`, and the last four characters when the secret was long enough to show
-/// them). It is never the secret: a report with `--show-secrets` shows it as it is.
-fn stand_in(redacted: &str, prefix_len: usize) -> String {
+/// them) and is as long as the secret, `chars`, when that is known. It is never the secret: a
+/// report with `--show-secrets` shows it as it is.
+fn stand_in(redacted: &str, prefix_len: usize, chars: Option<usize>) -> String {
     let prefix = redacted.get(..prefix_len).unwrap_or("");
     let tail = redacted[prefix.len()..].trim_start_matches('…');
-    if tail.is_empty() {
-        format!("{prefix}…")
-    } else {
-        format!("{prefix}{}{tail}", "…".repeat(12))
-    }
+    // Fewer hidden characters than these would redact to another form.
+    let fewest = if tail.is_empty() { 1 } else { 12 };
+    let shown = prefix.chars().count() + tail.chars().count();
+    let hidden = chars.map_or(fewest, |chars| chars.saturating_sub(shown).max(fewest));
+    format!("{prefix}{}{tail}", "…".repeat(hidden))
 }
 
 #[cfg(test)]
@@ -181,9 +187,12 @@ mod tests {
         let key = project_key();
         for (secret, prefix_len) in [(key.as_str(), 8), ("short-one", 6), ("abcdefghijklmnopqrstuvwxyz", 0)] {
             let redacted = redact(secret, prefix_len);
-            let stand_in = stand_in(&redacted, prefix_len);
-            assert_eq!(redact(&stand_in, prefix_len), redacted);
-            assert_ne!(stand_in, secret);
+            let chars = secret.chars().count();
+            for stand_in in [stand_in(&redacted, prefix_len, None), stand_in(&redacted, prefix_len, Some(chars))] {
+                assert_eq!(redact(&stand_in, prefix_len), redacted);
+                assert_ne!(stand_in, secret);
+            }
+            assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
         }
     }
 

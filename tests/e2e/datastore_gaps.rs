@@ -1,6 +1,6 @@
 //! What an incremental history scan must still get right: an allowlist on secrets added after
-//! the first run, `--unreachable` with `--datastore`, and the messages of commits and tags no
-//! ref reaches.
+//! the first run, `--unreachable` with `--datastore`, the messages of commits and tags no ref
+//! reaches, and the length of a recalled short secret.
 
 use crate::datastore::{history, repo_with_key};
 use crate::harness::{FakeKeys, Run, TestEnv};
@@ -119,4 +119,22 @@ fn a_key_in_a_deleted_tags_message_is_found_as_unreachable() {
     run.expect_code(1);
     assert_eq!(paths(&run), ["<unreachable tag message: v1>"]);
     assert!(run.stderr.contains("1 annotated tag message no ref reaches"), "{}", run.stderr);
+}
+
+#[test]
+fn a_recalled_secret_too_short_to_show_its_end_keeps_its_length() {
+    let (env, db) = (TestEnv::git_repo(), TestEnv::new());
+    let rule = "[[rule]]\nid = 'acme-pin'\ndescription = 'ACME pin'\nregex = '(?P<secret>acme_[a-z0-9]{8})'\n\
+                keywords = ['acme_']\n";
+    let rules = db.write("acme.toml", rule);
+    env.write("app.cfg", "pin = acme_7kq2m9xw\n");
+    env.commit_all("first");
+    let path = db.path().join("k.db");
+    let args = ["history", "--rules", rules.to_str().unwrap(), "--datastore", path.to_str().unwrap()];
+    let first = env.run(&args);
+    first.expect_code(1);
+    assert!(first.stdout.contains("acme-pin") && first.stdout.contains("(13 characters)"), "{}", first.stdout);
+    let again = env.run(&args);
+    assert!(again.stderr.contains("(0 blobs, 0 B"), "{}", again.stderr);
+    assert_eq!(again.stdout, first.stdout);
 }
