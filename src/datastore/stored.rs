@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::lines::Position;
+use crate::redact::MIN_LEN_TO_SHOW_TAIL;
 use crate::rules::RuleSet;
 use crate::source::{CommitInfo, Origin, Provenance};
 
@@ -164,15 +165,18 @@ impl StoredOrigin {
 
 /// A stand-in for a secret that was not stored, which redacts to the stored `redacted` form
 /// (family prefix, `…`, and the last four characters when the secret was long enough to show
-/// them) and is as long as the secret, `chars`, when that is known. It is never the secret: a
-/// report with `--show-secrets` shows it as it is.
+/// them). A secret too short to show them is reported with its length, so its stand-in is as
+/// long, `chars`, when that is known. It is never the secret: a report with `--show-secrets`
+/// shows it as it is.
 fn stand_in(redacted: &str, prefix_len: usize, chars: Option<usize>) -> String {
     let prefix = redacted.get(..prefix_len).unwrap_or("");
     let tail = redacted[prefix.len()..].trim_start_matches('…');
-    // Fewer hidden characters than these would redact to another form.
-    let fewest = if tail.is_empty() { 1 } else { 12 };
-    let shown = prefix.chars().count() + tail.chars().count();
-    let hidden = chars.map_or(fewest, |chars| chars.saturating_sub(shown).max(fewest));
+    let hidden = if tail.is_empty() {
+        // Bounded: a length read from a file, which is too short to show a tail.
+        chars.map_or(1, |chars| chars.saturating_sub(prefix.chars().count()).clamp(1, MIN_LEN_TO_SHOW_TAIL - 1))
+    } else {
+        12
+    };
     format!("{prefix}{}{tail}", "…".repeat(hidden))
 }
 
@@ -192,8 +196,12 @@ mod tests {
                 assert_eq!(redact(&stand_in, prefix_len), redacted);
                 assert_ne!(stand_in, secret);
             }
-            assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
+            if chars < prefix_len + MIN_LEN_TO_SHOW_TAIL {
+                assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
+            }
         }
+        let edited = stand_in("short…", 5, Some(usize::MAX));
+        assert_eq!(redact(&edited, 5), "short…", "a length edited into the file changes nothing shown");
     }
 
     #[test]

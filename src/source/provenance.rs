@@ -3,8 +3,7 @@
 //!
 //! A [`Provenance`] is an [`Origin`] (a work-tree file, a staged blob, a blob in the commit that
 //! introduced it, a blob no ref reaches, a commit or tag message, one no ref reaches, standard
-//! input) and the
-//! archive members opened inside it, outermost first. Members are a list beside the origin rather than a variant:
+//! input) and the archive members opened inside it, outermost first. Members are a list beside the origin rather than a variant:
 //! any origin can be an archive (a file, a staged blob, a blob in history, even standard
 //! input), so a `Member` variant would have to nest a whole provenance in each level, and
 //! every question about the origin (is it a message? which commit?) would first have to dig
