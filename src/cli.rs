@@ -391,9 +391,10 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = crate::source::remote::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub clone_timeout: u64,
-    /// Also scan every blob in the object database that no ref reaches (amended-away commits,
-    /// dropped stashes, objects only the reflog holds), reported as "unreachable".
-    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes", "datastore"])]
+    /// Also scan every blob, and every commit and tag message, in the object database that no
+    /// ref reaches (amended-away commits, deleted tags, dropped stashes, objects only the reflog
+    /// holds), reported as "unreachable".
+    #[arg(long, conflicts_with_all = ["range", "since", "exclude_remotes"])]
     pub unreachable: bool,
     /// Scan only what the commits in A..B introduced (`B` alone: B and its ancestors).
     #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "datastore"])]

@@ -14,7 +14,7 @@ pub(crate) struct SecretSpan {
 }
 
 /// Shortest random part (after the prefix) whose last four characters may be shown.
-const MIN_LEN_TO_SHOW_TAIL: usize = 16;
+pub(crate) const MIN_LEN_TO_SHOW_TAIL: usize = 16;
 
 /// Keeps the family prefix and the last four characters: `sk-proj-…Ab3A`, the way OpenAI's
 /// dashboard lists keys. Short secrets show no tail at all.

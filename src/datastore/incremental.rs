@@ -26,7 +26,16 @@ pub(crate) struct Scope {
 impl Scope {
     /// The scope of a run with `config`'s rules and options, of a history whose digest is `tips`.
     pub(crate) fn new(config: &Config, tips: Option<String>, grouped: bool) -> Self {
-        Scope { rules_version: rules_version(&config.rules, &config.expand, config.max_file_size), tips, grouped }
+        Scope {
+            rules_version: rules_version(
+                &config.rules,
+                &config.expand,
+                config.max_file_size,
+                &config.filters.allowlist,
+            ),
+            tips,
+            grouped,
+        }
     }
 }
 

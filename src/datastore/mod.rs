@@ -147,12 +147,12 @@ impl Datastore {
                 "SELECT finding FROM blob_finding WHERE repository = ?1 AND rules_version = ?2 AND blob = ?3",
             )?;
             let mut findings = Vec::new();
-            for Sighting { blob, path, commit } in recalled {
+            for Sighting { blob, origin } in recalled {
                 let rows = statement
                     .query_map(params![repo.0, rules_version, blob.as_bytes()], |row| row.get::<_, String>(0))?;
                 for row in rows {
                     let stored: Option<Stored> = serde_json::from_str(&row?).ok();
-                    findings.extend(stored.and_then(|stored| stored.at(path, *commit).finding(rules)));
+                    findings.extend(stored.and_then(|stored| stored.at(origin).finding(rules)));
                 }
             }
             Ok(findings)
@@ -186,7 +186,10 @@ impl Datastore {
                     "INSERT INTO blob_finding (repository, rules_version, blob, finding) VALUES (?1, ?2, ?3, ?4)",
                 )?;
                 for finding in scan.raw {
-                    let Origin::Blob { blob, .. } = &finding.provenance.origin else { continue };
+                    let (Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. }) = &finding.provenance.origin
+                    else {
+                        continue;
+                    };
                     if let Some(stored) = Stored::of(finding, store_secrets) {
                         found.execute(params![repo.0, scan.rules_version, blob.as_bytes(), to_json(&stored)])?;
                     }

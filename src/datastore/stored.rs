@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::lines::Position;
+use crate::redact::MIN_LEN_TO_SHOW_TAIL;
 use crate::rules::RuleSet;
 use crate::source::{CommitInfo, Origin, Provenance};
 
@@ -20,6 +21,10 @@ pub(crate) struct Stored {
     redacted: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// The secret's length in characters, when the secret itself is not stored: reports of a
+    /// secret too short to show its last characters say how long it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chars: Option<usize>,
     prefix_len: usize,
     origin: StoredOrigin,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -42,31 +47,42 @@ pub(crate) struct Stored {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum StoredOrigin {
-    Blob { path: String, blob: String, commit: String },
-    CommitMessage { commit: String },
-    TagMessage { name: String, tag: String },
+    Blob {
+        path: String,
+        blob: String,
+        commit: String,
+    },
+    Unreachable {
+        blob: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
+    CommitMessage {
+        commit: String,
+    },
+    TagMessage {
+        name: String,
+        tag: String,
+    },
+    UnreachableMessage {
+        object: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+    },
 }
 
 impl Stored {
     /// `finding` as stored; `None` for a finding outside history (no git object to name).
     /// The secret is kept only with `store_secret`.
     pub(crate) fn of(finding: &Finding, store_secret: bool) -> Option<Self> {
-        let origin = match &finding.provenance.origin {
-            Origin::Blob { path, blob, commit } => {
-                StoredOrigin::Blob { path: path.clone(), blob: blob.to_string(), commit: commit.to_string() }
-            }
-            Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
-            Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
-            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
-                return None
-            }
-        };
+        let origin = StoredOrigin::of(&finding.provenance.origin)?;
         let p = finding.position;
         Some(Stored {
             rule: finding.rule_id.clone(),
             fingerprint: finding.fingerprint.clone(),
             redacted: finding.redacted_secret(),
             secret: store_secret.then(|| finding.secret.clone()),
+            chars: (!store_secret).then(|| finding.secret.chars().count()),
             prefix_len: finding.prefix_len,
             origin,
             members: finding.provenance.members.clone(),
@@ -84,11 +100,11 @@ impl Stored {
         &self.fingerprint
     }
 
-    /// The same finding met at another sighting of its blob: `path` in `commit`.
-    pub(crate) fn at(mut self, path: &str, commit: Oid) -> Self {
-        if let StoredOrigin::Blob { path: at, commit: by, .. } = &mut self.origin {
-            *at = path.to_string();
-            *by = commit.to_string();
+    /// The same finding met at another sighting of its blob, `origin`: another path and
+    /// commit, or no ref reaching it any more, or a ref reaching it now.
+    pub(crate) fn at(mut self, origin: &Origin) -> Self {
+        if let Some(at) = StoredOrigin::of(origin) {
+            self.origin = at;
         }
         self
     }
@@ -97,7 +113,7 @@ impl Stored {
     /// an object id does not parse (a file edited by hand).
     pub(crate) fn finding(&self, rules: &RuleSet) -> Option<Finding> {
         let rule = rules.find(&self.rule)?;
-        let secret = self.secret.clone().unwrap_or_else(|| stand_in(&self.redacted, self.prefix_len));
+        let secret = self.secret.clone().unwrap_or_else(|| stand_in(&self.redacted, self.prefix_len, self.chars));
         let provenance = Provenance { origin: self.origin.origin()?, members: self.members.clone() };
         let [line, column, end_line, end_column] = self.position;
         let position = Position { line, column, end_line, end_column };
@@ -113,29 +129,55 @@ impl Stored {
 }
 
 impl StoredOrigin {
+    /// `origin` as stored; `None` for one outside history.
+    fn of(origin: &Origin) -> Option<Self> {
+        Some(match origin {
+            Origin::Blob { path, blob, commit } => {
+                StoredOrigin::Blob { path: path.clone(), blob: blob.to_string(), commit: commit.to_string() }
+            }
+            Origin::Unreachable { blob, path } => {
+                StoredOrigin::Unreachable { blob: blob.to_string(), path: path.clone() }
+            }
+            Origin::CommitMessage { commit } => StoredOrigin::CommitMessage { commit: commit.to_string() },
+            Origin::TagMessage { name, tag } => StoredOrigin::TagMessage { name: name.clone(), tag: tag.to_string() },
+            Origin::UnreachableMessage { object, tag } => {
+                StoredOrigin::UnreachableMessage { object: object.to_string(), tag: tag.clone() }
+            }
+            Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) => return None,
+        })
+    }
+
     fn origin(&self) -> Option<Origin> {
         let oid = |hex: &str| Oid::from_str(hex).ok();
         Some(match self {
             StoredOrigin::Blob { path, blob, commit } => {
                 Origin::Blob { path: path.clone(), blob: oid(blob)?, commit: oid(commit)? }
             }
+            StoredOrigin::Unreachable { blob, path } => Origin::Unreachable { blob: oid(blob)?, path: path.clone() },
             StoredOrigin::CommitMessage { commit } => Origin::CommitMessage { commit: oid(commit)? },
             StoredOrigin::TagMessage { name, tag } => Origin::TagMessage { name: name.clone(), tag: oid(tag)? },
+            StoredOrigin::UnreachableMessage { object, tag } => {
+                Origin::UnreachableMessage { object: oid(object)?, tag: tag.clone() }
+            }
         })
     }
 }
 
 /// A stand-in for a secret that was not stored, which redacts to the stored `redacted` form
 /// (family prefix, `…`, and the last four characters when the secret was long enough to show
-/// them). It is never the secret: a report with `--show-secrets` shows it as it is.
-fn stand_in(redacted: &str, prefix_len: usize) -> String {
+/// them). A secret too short to show them is reported with its length, so its stand-in is as
+/// long, `chars`, when that is known. It is never the secret: a report with `--show-secrets`
+/// shows it as it is.
+fn stand_in(redacted: &str, prefix_len: usize, chars: Option<usize>) -> String {
     let prefix = redacted.get(..prefix_len).unwrap_or("");
     let tail = redacted[prefix.len()..].trim_start_matches('…');
-    if tail.is_empty() {
-        format!("{prefix}…")
+    let hidden = if tail.is_empty() {
+        // Bounded: a length read from a file, which is too short to show a tail.
+        chars.map_or(1, |chars| chars.saturating_sub(prefix.chars().count()).clamp(1, MIN_LEN_TO_SHOW_TAIL - 1))
     } else {
-        format!("{prefix}{}{tail}", "…".repeat(12))
-    }
+        12
+    };
+    format!("{prefix}{}{tail}", "…".repeat(hidden))
 }
 
 #[cfg(test)]
@@ -149,10 +191,17 @@ mod tests {
         let key = project_key();
         for (secret, prefix_len) in [(key.as_str(), 8), ("short-one", 6), ("abcdefghijklmnopqrstuvwxyz", 0)] {
             let redacted = redact(secret, prefix_len);
-            let stand_in = stand_in(&redacted, prefix_len);
-            assert_eq!(redact(&stand_in, prefix_len), redacted);
-            assert_ne!(stand_in, secret);
+            let chars = secret.chars().count();
+            for stand_in in [stand_in(&redacted, prefix_len, None), stand_in(&redacted, prefix_len, Some(chars))] {
+                assert_eq!(redact(&stand_in, prefix_len), redacted);
+                assert_ne!(stand_in, secret);
+            }
+            if chars < prefix_len + MIN_LEN_TO_SHOW_TAIL {
+                assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
+            }
         }
+        let edited = stand_in("short…", 5, Some(usize::MAX));
+        assert_eq!(redact(&edited, 5), "short…", "a length edited into the file changes nothing shown");
     }
 
     #[test]
@@ -173,5 +222,40 @@ mod tests {
         assert_eq!(Finding { secret: finding.secret.clone(), ..again }, finding);
         let kept = Stored::of(&finding, true).unwrap().finding(&rules).unwrap();
         assert_eq!(kept, finding);
+    }
+
+    #[test]
+    fn every_origin_in_history_is_stored_and_a_blobs_finding_recalled_where_it_is_met() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.find("openai-api-key").unwrap();
+        let (blob, commit) = (Oid::from_bytes(&[1; 20]).unwrap(), Oid::from_bytes(&[2; 20]).unwrap());
+        let position = Position { line: 1, column: 1, end_line: 1, end_column: 2 };
+        let found = |origin| Finding::new(rule, project_key().as_bytes(), 8, Provenance::new(origin), position);
+        let unreachable = Origin::Unreachable { blob, path: Some("app/.env".into()) };
+        let origins = [
+            Origin::Blob { path: "app/.env".into(), blob, commit },
+            unreachable.clone(),
+            Origin::Unreachable { blob, path: None },
+            Origin::CommitMessage { commit },
+            Origin::TagMessage { name: "v1".into(), tag: commit },
+            Origin::UnreachableMessage { object: commit, tag: None },
+            Origin::UnreachableMessage { object: commit, tag: Some("v1".into()) },
+        ];
+        for origin in origins {
+            let stored: Stored = serde_json::from_str(&to_json(&found(origin.clone()))).unwrap();
+            assert_eq!(stored.finding(&rules).unwrap().provenance.origin, origin);
+        }
+        assert!(Stored::of(&found(Origin::File("app/.env".into())), false).is_none());
+        // Stored unreachable, met at a commit now (a branch made at it), and the other way.
+        let reached = Origin::Blob { path: "config/.env".into(), blob, commit };
+        let stored = Stored::of(&found(unreachable.clone()), false).unwrap();
+        let again = stored.at(&reached).finding(&rules).unwrap();
+        assert_eq!((again.provenance.origin, again.path.as_str()), (reached.clone(), "config/.env"));
+        let stored = Stored::of(&found(reached), false).unwrap();
+        assert_eq!(stored.at(&unreachable).finding(&rules).unwrap().provenance.origin, unreachable);
+    }
+
+    fn to_json(finding: &Finding) -> String {
+        serde_json::to_string(&Stored::of(finding, false).unwrap()).unwrap()
     }
 }

@@ -28,7 +28,9 @@ impl Place {
         match origin {
             Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. } => Some(Place::Blob(*blob)),
             Origin::CommitMessage { commit } => Some(Place::Message(*commit)),
-            Origin::TagMessage { tag, .. } => Some(Place::Message(*tag)),
+            Origin::TagMessage { tag, .. } | Origin::UnreachableMessage { object: tag, .. } => {
+                Some(Place::Message(*tag))
+            }
             Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) => None,
         }
     }

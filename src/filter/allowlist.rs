@@ -48,6 +48,16 @@ impl Allowlist {
         secret_allowed.then_some(DropReason::AllowlistedSecret)
     }
 
+    /// What of the allowlist judges a finding by its secret text: the secret regexes as
+    /// written and the stopwords lowercased, each sorted and without repeats, so that the same
+    /// allowlist written in another order gives the same lists. A finding recalled from a
+    /// datastore without its secret carries a stand-in these cannot judge, so the datastore's
+    /// rules version includes them (`crate::datastore`): a change to them scans again.
+    pub(crate) fn secret_criteria(&self) -> (Vec<&str>, Vec<&str>) {
+        let regexes = sorted_unique(self.secret_regexes.iter().map(Regex::as_str).collect());
+        (regexes, sorted_unique(self.stopwords_lower.iter().map(String::as_str).collect()))
+    }
+
     /// Whether a path matches an allowlisted glob, as given or relative to the base.
     pub(crate) fn path_is_allowed(&self, path: &Path) -> bool {
         let stripped = path.strip_prefix("./").unwrap_or(path);
@@ -65,6 +75,12 @@ impl Allowlist {
     }
 }
 
+fn sorted_unique(mut items: Vec<&str>) -> Vec<&str> {
+    items.sort_unstable();
+    items.dedup();
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +94,14 @@ mod tests {
         assert!(allow.path_is_allowed(Path::new("./fixtures/b.txt")));
         assert!(allow.path_is_allowed(&base.join("fixtures/c.txt")));
         assert!(!allow.path_is_allowed(Path::new("src/fixtures.rs")));
+    }
+
+    #[test]
+    fn secret_criteria_are_the_secret_patterns_in_one_order_and_no_path_pattern() {
+        let regexes = |patterns: &[&str]| patterns.iter().map(|p| Regex::new(p).unwrap()).collect::<Vec<_>>();
+        let globs = globset::GlobSetBuilder::new().add(globset::Glob::new("docs/**").unwrap()).build().unwrap();
+        let stopwords = ["Dummy".to_string(), "example".to_string(), "dummy".to_string()];
+        let allow = Allowlist::new(None, globs, regexes(&["^tests/"]), regexes(&["^b", "^a", "^b"]), &stopwords);
+        assert_eq!(allow.secret_criteria(), (vec!["^a", "^b"], vec!["dummy", "example"]));
     }
 }

@@ -207,8 +207,8 @@ impl<'a> JsonSecret<'a> {
 impl<'a> JsonLocation<'a> {
     fn new(finding: &'a Finding) -> Self {
         let kind = match finding.provenance.origin {
-            Origin::CommitMessage { .. } => "commit-message",
-            Origin::TagMessage { .. } => "tag-message",
+            Origin::CommitMessage { .. } | Origin::UnreachableMessage { tag: None, .. } => "commit-message",
+            Origin::TagMessage { .. } | Origin::UnreachableMessage { tag: Some(_), .. } => "tag-message",
             _ => "file",
         };
         let position = &finding.position;

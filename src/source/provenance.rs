@@ -2,8 +2,8 @@
 //! attribution decides by, so nothing ever parses a path string back into its origin.
 //!
 //! A [`Provenance`] is an [`Origin`] (a work-tree file, a staged blob, a blob in the commit that
-//! introduced it, a blob no ref reaches, a commit or tag message, standard input) and the
-//! archive members opened inside it, outermost first. Members are a list beside the origin rather than a variant:
+//! introduced it, a blob no ref reaches, a commit or tag message, one no ref reaches, standard
+//! input) and the archive members opened inside it, outermost first. Members are a list beside the origin rather than a variant:
 //! any origin can be an archive (a file, a staged blob, a blob in history, even standard
 //! input), so a `Member` variant would have to nest a whole provenance in each level, and
 //! every question about the origin (is it a message? which commit?) would first have to dig
@@ -73,6 +73,14 @@ pub enum Origin {
         /// The tag object.
         tag: Oid,
     },
+    /// The message of a commit or an annotated tag no ref reaches (`history --unreachable`):
+    /// an amended-away commit's, a deleted tag's.
+    UnreachableMessage {
+        /// The commit or the tag object.
+        object: Oid,
+        /// A tag's name, as the tag object records it; `None` for a commit.
+        tag: Option<String>,
+    },
     /// Standard input, by the name it is reported under (`--stdin-name`, default `-`).
     Stdin(String),
 }
@@ -80,14 +88,14 @@ pub enum Origin {
 impl Origin {
     /// True for a commit or tag message: text about a repository, not a file in it.
     pub fn is_message(&self) -> bool {
-        matches!(self, Origin::CommitMessage { .. } | Origin::TagMessage { .. })
+        matches!(self, Origin::CommitMessage { .. } | Origin::TagMessage { .. } | Origin::UnreachableMessage { .. })
     }
 
     /// The commit or tag object that carries it, for what history holds.
     pub fn git_object(&self) -> Option<Oid> {
         match self {
             Origin::Blob { commit, .. } | Origin::CommitMessage { commit } => Some(*commit),
-            Origin::TagMessage { tag, .. } => Some(*tag),
+            Origin::TagMessage { tag, .. } | Origin::UnreachableMessage { object: tag, .. } => Some(*tag),
             Origin::File(_) | Origin::Staged(_) | Origin::Head(_) | Origin::Stdin(_) | Origin::Unreachable { .. } => {
                 None
             }
@@ -100,7 +108,7 @@ impl Origin {
             Origin::File(path) | Origin::Staged(path) | Origin::Head(path) | Origin::Blob { path, .. } => Some(path),
             Origin::Stdin(name) => Some(name),
             Origin::Unreachable { path, .. } => path.as_deref(),
-            Origin::CommitMessage { .. } | Origin::TagMessage { .. } => None,
+            Origin::CommitMessage { .. } | Origin::TagMessage { .. } | Origin::UnreachableMessage { .. } => None,
         }
     }
 }
@@ -110,6 +118,8 @@ impl fmt::Display for Origin {
         match self {
             Origin::CommitMessage { .. } => f.write_str("<commit message>"),
             Origin::TagMessage { name, .. } => write!(f, "<tag message: {name}>"),
+            Origin::UnreachableMessage { tag: None, .. } => f.write_str("<unreachable commit message>"),
+            Origin::UnreachableMessage { tag: Some(name), .. } => write!(f, "<unreachable tag message: {name}>"),
             Origin::Unreachable { blob, path: None } => write!(f, "<unreachable blob {blob:.12}>"),
             other => f.write_str(other.file_path().unwrap_or_default()),
         }
@@ -191,5 +201,11 @@ mod tests {
         assert_eq!((unreachable.git_object(), unreachable.file_path()), (None, None));
         let named = Origin::Unreachable { blob: Oid::zero(), path: Some("app/.env".into()) };
         assert_eq!((named.to_string().as_str(), named.file_path()), ("app/.env", Some("app/.env")));
+        let amended = Origin::UnreachableMessage { object: Oid::zero(), tag: None };
+        assert_eq!(amended.to_string(), "<unreachable commit message>");
+        assert!(amended.is_message() && amended.file_path().is_none());
+        assert_eq!(amended.git_object(), Some(Oid::zero()), "attributed to the commit, which is still there");
+        let deleted = Origin::UnreachableMessage { object: Oid::zero(), tag: Some("v1".into()) };
+        assert_eq!(deleted.to_string(), "<unreachable tag message: v1>");
     }
 }

@@ -4,7 +4,7 @@
 use crate::harness::{FakeKeys, Run, TestEnv};
 
 /// A repository with a key in one file of the first commit and clean files around it.
-fn repo_with_key(key: &str) -> TestEnv {
+pub(crate) fn repo_with_key(key: &str) -> TestEnv {
     let env = TestEnv::git_repo();
     env.write("app/.env", format!("OPENAI_API_KEY={key}\n"));
     env.write("README.md", "hello\n");
@@ -15,7 +15,7 @@ fn repo_with_key(key: &str) -> TestEnv {
 }
 
 /// `keyhound history --format json --datastore DB` in the repository, the datastore outside it.
-fn history(env: &TestEnv, db: &TestEnv, extra: &[&str]) -> Run {
+pub(crate) fn history(env: &TestEnv, db: &TestEnv, extra: &[&str]) -> Run {
     let path = db.path().join("k.db");
     let mut args = vec!["history", "--format", "json", "--datastore", path.to_str().unwrap()];
     args.extend_from_slice(extra);

@@ -4,6 +4,7 @@ mod audit;
 mod ci;
 mod ci_formats;
 mod datastore;
+mod datastore_gaps;
 mod encodings;
 mod harness;
 mod history;

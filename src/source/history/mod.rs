@@ -13,9 +13,10 @@
 //! and only in the commits that changed it, as `git log -- PATH` lists them.
 //!
 //! Commit messages and annotated tag messages (whole scans only) are handed out too. With
-//! [`Selection::unreachable`], so is every blob of the object database that no ref reaches,
-//! after the walk: those an unreachable commit's tree names at their path (an amended-away
-//! commit's key), then the rest with no path. Only object reads are used: no checkout,
+//! [`Selection::unreachable`], so is every object of the object database that no ref reaches,
+//! after the walk: each unreachable commit's message and the blobs its tree names, at their
+//! path (an amended-away commit's key), then the messages of unreachable annotated tags (a
+//! deleted tag's), then the remaining blobs with no path. Only object reads are used: no checkout,
 //! filters, diff drivers or hooks, so nothing a scanned repository's configuration names is
 //! ever run.
 //!
@@ -91,7 +92,8 @@ pub enum Item {
     Message {
         /// The message.
         text: Vec<u8>,
-        /// Which message ([`Origin::CommitMessage`] or [`Origin::TagMessage`]).
+        /// Which message ([`Origin::CommitMessage`], [`Origin::TagMessage`] or
+        /// [`Origin::UnreachableMessage`]).
         origin: Origin,
     },
 }
@@ -141,6 +143,10 @@ pub struct Enumeration {
     pub tag_messages: u64,
     /// Blobs no ref reaches handed out (`--unreachable`).
     pub unreachable_blobs: u64,
+    /// Messages of commits no ref reaches handed out (`--unreachable`).
+    pub unreachable_commit_messages: u64,
+    /// Messages of annotated tags no ref reaches handed out (`--unreachable`).
+    pub unreachable_tag_messages: u64,
     /// Distinct submodule commits (gitlinks) seen and not followed.
     pub gitlinks: u64,
     /// Objects that could not be read, named.
@@ -149,15 +155,14 @@ pub struct Enumeration {
     pub recalled: Vec<Sighting>,
 }
 
-/// Where the walk met a blob first: the path and commit a scan of it would report.
+/// Where the walk met a blob first: what a scan of it would report it as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
     /// The blob.
     pub blob: Oid,
-    /// Its path in `commit`'s tree.
-    pub path: String,
-    /// The commit that introduced it.
-    pub commit: Oid,
+    /// [`Origin::Blob`], at the path and in the commit that introduced it, or
+    /// [`Origin::Unreachable`].
+    pub origin: Origin,
 }
 
 /// Opens the repository at or above `path` (default: the current directory).

@@ -4,8 +4,9 @@
 //! it: memory holds blob ids and counts, never the blobs.
 //!
 //! With [`Known`] blobs (an incremental scan, see `crate::datastore`), the blobs an earlier
-//! run scanned are not sent to the scanners at all: the walk still counts their places, and the
-//! sightings of those the caller asked to recall are handed back in [`Enumeration::recalled`].
+//! run scanned, reachable or not, are not sent to the scanners at all: the walk still counts
+//! their places, and the sightings of those the caller asked to recall are handed back in
+//! [`Enumeration::recalled`].
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -64,17 +65,40 @@ impl Known {
         self.read.into_inner().expect("no reader panics while holding the lock")
     }
 
-    /// Whether to send `item` to the scanners; a known blob that is to be recalled is pushed
+    /// Whether to send `unit` to the scanners; a known blob that is to be recalled is pushed
     /// to `recalled`.
-    fn wants(&self, item: &Item, recalled: &mut Vec<Sighting>) -> bool {
-        let Item::Blob { id, path, commit } = item else { return true };
-        if !self.ids.contains(id) {
+    fn wants(&self, unit: &Unit, recalled: &mut Vec<Sighting>) -> bool {
+        let Unit::Blob(sighting) = unit else { return true };
+        if !self.ids.contains(&sighting.blob) {
             return true;
         }
-        if self.recall.contains(id) {
-            recalled.push(Sighting { blob: *id, path: path.clone(), commit: *commit });
+        if self.recall.contains(&sighting.blob) {
+            recalled.push(sighting.clone());
         }
         false
+    }
+}
+
+/// An item as the scanners take it: a blob, with the origin a scan of it reports, or a
+/// message.
+enum Unit {
+    /// A blob, and what a scan of it reports it as.
+    Blob(Sighting),
+    /// A message's text, and which message it is.
+    Message(Vec<u8>, Origin),
+}
+
+impl From<Item> for Unit {
+    fn from(item: Item) -> Self {
+        match item {
+            Item::Blob { id, path, commit } => {
+                Unit::Blob(Sighting { blob: id, origin: Origin::Blob { path, blob: id, commit } })
+            }
+            Item::Unreachable { id, path } => {
+                Unit::Blob(Sighting { blob: id, origin: Origin::Unreachable { blob: id, path } })
+            }
+            Item::Message { text, origin } => Unit::Message(text, origin),
+        }
     }
 }
 
@@ -90,7 +114,7 @@ impl Source for Blobs<'_> {
     {
         let pool = pool.expect("the driver gives a parallel source its pool");
         let git_dir = self.repo.path();
-        let (sender, receiver) = mpsc::sync_channel::<Vec<Item>>(QUEUE_DEPTH);
+        let (sender, receiver) = mpsc::sync_channel::<Vec<Unit>>(QUEUE_DEPTH);
         std::thread::scope(|scope| {
             threads::spawn_scoped(scope, "the history scanner", || {
                 pool.install(|| {
@@ -104,10 +128,11 @@ impl Source for Blobs<'_> {
             let mut batch = Vec::with_capacity(BATCH);
             let mut recalled = Vec::new();
             let mut enumeration = enumerate(self.repo, self.plan, self.counters, |item| {
-                if self.known.is_some_and(|known| !known.wants(&item, &mut recalled)) {
+                let unit = Unit::from(item);
+                if self.known.is_some_and(|known| !known.wants(&unit, &mut recalled)) {
                     return;
                 }
-                batch.push(item);
+                batch.push(unit);
                 if batch.len() == BATCH {
                     drop(sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
                 }
@@ -134,18 +159,15 @@ impl<'k> Reader<'k> {
         Reader { repo, max_file_size, known }
     }
 
-    /// Hands an item's bytes to `visitor`: a blob read from the object database, or a message.
-    fn read(&self, item: Item, visitor: &mut impl Visitor) {
+    /// Hands a unit's bytes to `visitor`: a blob read from the object database, or a message.
+    fn read(&self, unit: Unit, visitor: &mut impl Visitor) {
         let repo = match &self.repo {
             Ok(repo) => repo,
             Err(e) => return visitor.fail(e.clone()),
         };
-        match item {
-            Item::Blob { id, path, commit } => {
-                self.read_blob(repo, id, Origin::Blob { path, blob: id, commit }, visitor)
-            }
-            Item::Unreachable { id, path } => self.read_blob(repo, id, Origin::Unreachable { blob: id, path }, visitor),
-            Item::Message { text, origin } => visitor.message(&text, origin),
+        match unit {
+            Unit::Blob(Sighting { blob, origin }) => self.read_blob(repo, blob, origin, visitor),
+            Unit::Message(text, origin) => visitor.message(&text, origin),
         }
     }
 

@@ -1,5 +1,5 @@
 //! What a history scan says about itself: what it covered (commits, messages, tags, one
-//! path), what it did not follow (submodules), and what it could not read.
+//! path, what no ref reaches), what it did not follow (submodules), and what it could not read.
 
 use super::{Enumeration, Plan, Selection};
 use crate::source::SourceStats;
@@ -40,8 +40,10 @@ impl Summary<'_> {
         }
         if plan.unreachable {
             notes.push(format!(
-                "also scanned {} no ref reaches (reported as unreachable)",
-                count(enumeration.unreachable_blobs, "blob", "blobs")
+                "also scanned {}, {} and {} no ref reaches (reported as unreachable)",
+                count(enumeration.unreachable_blobs, "blob", "blobs"),
+                count(enumeration.unreachable_commit_messages, "commit message", "commit messages"),
+                count(enumeration.unreachable_tag_messages, "annotated tag message", "annotated tag messages")
             ));
         }
         if enumeration.gitlinks > 0 {
@@ -77,6 +79,17 @@ mod tests {
             ]
         );
         assert_eq!(stats.errors, ["ref x", "tree y"], "the plan's errors first");
+    }
+
+    #[test]
+    fn an_unreachable_scan_counts_the_blobs_and_messages_no_ref_reaches() {
+        let plan = Plan { commits: vec![git2::Oid::zero()], unreachable: true, ..Plan::default() };
+        let walked = Enumeration { commit_messages: 1, unreachable_blobs: 2, ..Enumeration::default() };
+        let walked = Enumeration { unreachable_commit_messages: 1, unreachable_tag_messages: 3, ..walked };
+        assert_eq!(
+            stats(&plan, &Selection::default(), walked).notes[1],
+            "also scanned 2 blobs, 1 commit message and 3 annotated tag messages no ref reaches (reported as unreachable)"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The enumeration: walks the plan's commits oldest first and hands out each blob once, at
 //! the path and in the commit that introduced it, with the commit and tag messages; later
-//! sightings of a blob at other paths are only counted as further places.
+//! sightings of a blob at other paths are only counted as further places. With
+//! `--unreachable`, what no ref reaches comes after: commits (message and tree), annotated
+//! tags (message), and the remaining blobs.
 
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{HashMap, HashSet};
@@ -24,10 +26,10 @@ pub fn enumerate(repo: &Repository, plan: &Plan, counters: &Counters, send: impl
         counters.commits_walked.fetch_add(1, Ordering::Relaxed);
     }
     for (name, tag) in &plan.tags {
-        walker.tag(name, *tag);
+        walker.tag(Some(name), *tag);
     }
     if plan.unreachable {
-        walker.unreachable(&plan.commits);
+        walker.unreachable(plan);
     }
     walker.finish()
 }
@@ -52,7 +54,7 @@ struct Walker<'r, 'c, F> {
     /// (blob, path hash) for paths other than a blob's first one.
     other_places: HashSet<(Oid, u64)>,
     gitlinks: HashSet<Oid>,
-    /// Blobs found now are unreachable ones.
+    /// Blobs and commits met now are unreachable ones.
     in_unreachable: bool,
     /// The path of the entry being visited, `/`-separated.
     path: Vec<u8>,
@@ -97,9 +99,15 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     }
 
     fn message(&mut self, commit: &git2::Commit) {
-        let text = commit.message_bytes().to_vec();
-        (self.send)(Item::Message { text, origin: Origin::CommitMessage { commit: commit.id() } });
-        self.result.commit_messages += 1;
+        let (id, text) = (commit.id(), commit.message_bytes().to_vec());
+        let origin = if self.in_unreachable {
+            self.result.unreachable_commit_messages += 1;
+            Origin::UnreachableMessage { object: id, tag: None }
+        } else {
+            self.result.commit_messages += 1;
+            Origin::CommitMessage { commit: id }
+        };
+        (self.send)(Item::Message { text, origin });
     }
 
     /// A commit of a scan limited to `path`: like `git log -- PATH`, only a commit whose entry
@@ -250,33 +258,59 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
         }
     }
 
-    fn tag(&mut self, name: &str, id: Oid) {
-        match self.repo.find_tag(id) {
-            Ok(tag) => {
-                let text = tag.message_bytes().unwrap_or_default().to_vec();
-                (self.send)(Item::Message { text, origin: Origin::TagMessage { name: name.to_string(), tag: id } });
-                self.result.tag_messages += 1;
+    /// Hands out the message of annotated tag `id`, which the ref `name` reaches (`None`: no
+    /// ref does, and the tag object's own name is shown).
+    fn tag(&mut self, name: Option<&str>, id: Oid) {
+        let tag = match self.repo.find_tag(id) {
+            Ok(tag) => tag,
+            Err(e) => {
+                let what = name.map_or_else(|| format!("unreachable tag {id}"), |name| format!("tag {name} ({id})"));
+                return self.result.errors.push(format!("{what}: {}", Plain(&e)));
             }
-            Err(e) => self.result.errors.push(format!("tag {name} ({id}): {}", Plain(&e))),
-        }
+        };
+        let text = tag.message_bytes().unwrap_or_default().to_vec();
+        let origin = match name {
+            Some(name) => {
+                self.result.tag_messages += 1;
+                Origin::TagMessage { name: name.to_string(), tag: id }
+            }
+            None => {
+                self.result.unreachable_tag_messages += 1;
+                let own = String::from_utf8_lossy(tag.name_bytes()).into_owned();
+                Origin::UnreachableMessage { object: id, tag: Some(own) }
+            }
+        };
+        (self.send)(Item::Message { text, origin });
     }
 
-    /// Hands out every blob of the object database the walk of `walked` did not: first those
-    /// the trees of unreachable commits name, at their path (oldest commit first), then the
-    /// rest, with none.
-    fn unreachable(&mut self, walked: &[Oid]) {
-        let (commits, blobs) = match unreachable_objects(self.repo, walked, &mut self.result.errors) {
+    /// Hands out every object of the object database the walk of the plan did not meet: the
+    /// message of each unreachable commit and the blobs its tree names, at their path (oldest
+    /// commit first), the messages of unreachable annotated tags, then the remaining blobs,
+    /// with no path.
+    fn unreachable(&mut self, plan: &Plan) {
+        let objects = match unreachable_objects(self.repo, plan, &mut self.result.errors) {
             Ok(objects) => objects,
             Err(e) => return self.result.errors.push(format!("cannot list the object database: {}", Plain(&e))),
         };
         self.in_unreachable = true;
-        for commit in commits {
-            match self.repo.find_commit(commit).and_then(|c| c.tree()) {
-                Ok(tree) => self.walk_tree(tree, Vec::new(), commit, ""),
-                Err(e) => self.result.errors.push(format!("unreachable commit {commit}: {}", Plain(&e))),
+        for id in objects.commits {
+            let commit = match self.repo.find_commit(id) {
+                Ok(commit) => commit,
+                Err(e) => {
+                    self.result.errors.push(format!("unreachable commit {id}: {}", Plain(&e)));
+                    continue;
+                }
+            };
+            self.message(&commit);
+            match commit.tree() {
+                Ok(tree) => self.walk_tree(tree, Vec::new(), id, ""),
+                Err(e) => self.result.errors.push(format!("tree of unreachable commit {id}: {}", Plain(&e))),
             }
         }
-        for id in blobs {
+        for id in objects.tags {
+            self.tag(None, id);
+        }
+        for id in objects.blobs {
             if let Entry::Vacant(vacant) = self.blobs.entry(id) {
                 vacant.insert(Sightings { first_path: 0, places: 1 });
                 self.counters.blobs_found.fetch_add(1, Ordering::Relaxed);
@@ -298,14 +332,19 @@ impl<'r, 'c, F: FnMut(Item)> Walker<'r, 'c, F> {
     }
 }
 
-/// The commits of the object database not in `walked`, oldest first, and all its blobs.
-/// Objects that cannot be read are named in `errors`; only an object database that cannot be
-/// listed at all fails.
-fn unreachable_objects(
-    repo: &Repository,
-    walked: &[Oid],
-    errors: &mut Vec<String>,
-) -> Result<(Vec<Oid>, Vec<Oid>), git2::Error> {
+/// The objects of the object database that a walk of a plan does not meet.
+struct Unreached {
+    /// Commits not in the plan, oldest first.
+    commits: Vec<Oid>,
+    /// Annotated tags whose messages the plan does not scan, and that no tag it scans leads to.
+    tags: Vec<Oid>,
+    /// Every blob (the walk has handed out those it met).
+    blobs: Vec<Oid>,
+}
+
+/// What of the object database a walk of `plan` does not meet. Objects that cannot be read
+/// are named in `errors`; only an object database that cannot be listed at all fails.
+fn unreachable_objects(repo: &Repository, plan: &Plan, errors: &mut Vec<String>) -> Result<Unreached, git2::Error> {
     let odb = repo.odb()?;
     let mut ids = Vec::new();
     odb.foreach(|id| {
@@ -315,8 +354,9 @@ fn unreachable_objects(
     // An object may sit in several packs and loose too.
     ids.sort_unstable();
     ids.dedup();
-    let walked: HashSet<Oid> = walked.iter().copied().collect();
-    let (mut commits, mut blobs) = (Vec::new(), Vec::new());
+    let walked: HashSet<Oid> = plan.commits.iter().copied().collect();
+    let tagged = tags_reached(repo, plan);
+    let (mut commits, mut tags, mut blobs) = (Vec::new(), Vec::new(), Vec::new());
     for id in ids {
         let kind = odb.read_header(id).map(|(_, kind)| kind);
         match kind {
@@ -324,13 +364,31 @@ fn unreachable_objects(
                 Ok(commit) => commits.push((commit.time().seconds(), id)),
                 Err(e) => errors.push(format!("unreachable commit {id}: {}", Plain(&e))),
             },
+            Ok(ObjectType::Tag) if !tagged.contains(&id) => tags.push(id),
             Ok(ObjectType::Blob) => blobs.push(id),
             Ok(_) => {}
             Err(e) => errors.push(format!("object {id}: {}", Plain(&e))),
         }
     }
     commits.sort_unstable();
-    Ok((commits.into_iter().map(|(_, id)| id).collect(), blobs))
+    Ok(Unreached { commits: commits.into_iter().map(|(_, id)| id).collect(), tags, blobs })
+}
+
+/// The plan's tags and the tags they point to in turn (a tag of a tag): tags a ref reaches.
+fn tags_reached(repo: &Repository, plan: &Plan) -> HashSet<Oid> {
+    let mut reached = HashSet::new();
+    for &(_, first) in &plan.tags {
+        let mut next = Some(first);
+        // Each tag is followed once, so a chain ends however it is built.
+        while let Some(id) = next.filter(|id| reached.insert(*id)) {
+            next = repo
+                .find_tag(id)
+                .ok()
+                .filter(|tag| tag.target_type() == Some(ObjectType::Tag))
+                .map(|tag| tag.target_id());
+        }
+    }
+    reached
 }
 
 /// A tree being walked, and how far.
@@ -433,10 +491,13 @@ mod tests {
         let enumeration = enumerate(&repo, &plan, &Counters::default(), |item| match item {
             Item::Blob { path, .. } => items.push(Some(path)),
             Item::Unreachable { path, .. } => items.push(path.map(|path| format!("unreachable {path}"))),
-            Item::Message { .. } => {}
+            Item::Message { origin, .. } => items.push(Some(origin.to_string())),
         });
-        assert_eq!(items, [Some("a".to_string()), Some("unreachable .env".to_string()), None]);
+        let expected = ["<commit message>", "a", "<unreachable commit message>", "unreachable .env"];
+        let expected: Vec<Option<String>> = expected.iter().map(|item| Some(item.to_string())).collect();
+        assert_eq!(items, [expected, vec![None]].concat());
         assert_eq!(enumeration.unreachable_blobs, 2);
+        assert_eq!((enumeration.commit_messages, enumeration.unreachable_commit_messages), (1, 1));
         assert!(enumeration.places.contains_key(&loose));
         assert!(!plan.commits.contains(&amended));
     }
