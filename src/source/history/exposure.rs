@@ -164,9 +164,12 @@ fn last_commits<K>(
     removed.iter().for_each(|&key| left[key] = true);
     let mut remaining = removed.len();
     for &commit in commits.iter().rev() {
-        let held: Vec<usize> = index.keys_in(&presence.commit(commit)).filter(|&key| left[key]).collect();
+        // A commit may hold several blobs of one secret: each secret is taken once.
+        let held: Vec<usize> = index.keys_in(&presence.commit(commit)).collect();
         for key in held {
-            left[key] = false;
+            if !std::mem::replace(&mut left[key], false) {
+                continue;
+            }
             remaining -= 1;
             if let Some(found) = presence.last_commit(commit) {
                 last.insert(key, found);
@@ -391,6 +394,22 @@ mod tests {
         let found = &exposure(&repo, &[old], &blobs)["key"];
         assert_eq!((found.status, found.in_head, found.only_on), (Status::Present, false, None));
         assert_eq!(found.refs, ["release"]);
+    }
+
+    #[test]
+    fn a_commit_holding_two_blobs_of_one_removed_secret_counts_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let both = commit(&repo, "refs/heads/main", &[("a", "key v1"), ("b", "key v2"), ("c", "other")], &[], 100);
+        let older = commit(&repo, "refs/heads/main", &[("c", "other")], &[both], 200);
+        let newer = commit(&repo, "refs/heads/main", &[("c", "other gone")], &[older], 300);
+        repo.set_head("refs/heads/main").unwrap();
+        let blob = |text: &str| repo.blob(text.as_bytes()).unwrap();
+        let blobs: HashMap<&str, Vec<Oid>> =
+            [("key", vec![blob("key v1"), blob("key v2")]), ("other", vec![blob("other")])].into_iter().collect();
+        let found = exposure(&repo, &[both, older, newer], &blobs);
+        assert_eq!(found["key"].last_commit.as_ref().unwrap().id, both.to_string());
+        assert_eq!(found["other"].last_commit.as_ref().unwrap().id, older.to_string());
     }
 
     #[test]
