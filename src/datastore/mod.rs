@@ -102,9 +102,16 @@ impl Datastore {
 
     /// The row of the repository named `name` (its canonical path or URL), added if new.
     pub(crate) fn repository(&self, name: &str) -> Result<RepoId> {
-        self.conn
-            .execute("INSERT INTO repository (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [name])
-            .and_then(|_| self.conn.query_row("SELECT id FROM repository WHERE name = ?1", [name], |row| row.get(0)))
+        let select = || self.conn.query_row("SELECT id FROM repository WHERE name = ?1", [name], |row| row.get(0));
+        // Looked up first: an insert takes the write lock even when it adds nothing.
+        select()
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => self
+                    .conn
+                    .execute("INSERT INTO repository (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [name])
+                    .and_then(|_| select()),
+                e => Err(e),
+            })
             .map(RepoId)
             .map_err(|e| self.failed(e))
     }
