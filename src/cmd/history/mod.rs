@@ -1,7 +1,8 @@
 //! `keyhound history [REPO]`: every blob and message in a repository's history (or in what a
 //! range of commits introduced), each scanned once and attributed to the commit that
 //! introduced it. A remote REPO is cloned first (`crate::source::remote`) and its clone
-//! removed when the scan is done. The steps: plan, drive (enumerate and scan), attribute,
+//! removed when the scan is done; with `--datastore`, a history unchanged since the recorded
+//! scan is answered from it before anything is read or cloned ([`answer`]). The steps: plan, drive (enumerate and scan), attribute,
 //! count occurrences, keep the earliest per file, summarise, and (grouped by secret, the
 //! default) find where each secret is today; with `--pre-push`, a blocked push then says how
 //! to rewrite the commits that added the keys ([`super::pre_push`]).
