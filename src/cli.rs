@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Arg, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Arg, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 use crate::rules::Confidence;
@@ -41,9 +41,12 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
     {
-        let command = Cli::command();
+        // One command tree, built once: it is most of what parsing costs.
+        let mut command = Cli::command();
         let args = options_after_command(&command, args.into_iter().map(Into::into).collect());
-        Cli::try_parse_from(&args).map_err(|error| explain_refused_verify(&command, error, &args))
+        let matches =
+            command.try_get_matches_from_mut(&args).map_err(|error| explain_refused_verify(&command, error, &args))?;
+        Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
     }
 }
 
@@ -53,6 +56,9 @@ impl Cli {
 /// option some command takes, such as `--help`, `--` or a misspelt name, and then nothing
 /// moves: clap reports the command line as written.
 fn options_after_command(command: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> {
+    if !args.get(1).is_some_and(|token| token.as_encoded_bytes().starts_with(b"-")) {
+        return args;
+    }
     let options = options_of_commands(command);
     let mut at = 1;
     while let Some(len) = args.get(at).and_then(|token| option_len(&options, token)) {

@@ -50,14 +50,15 @@ pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatu
     let jobs = usize::from(args.jobs).min(targets.len()).max(1);
     config.threads = (config.threads / jobs).max(1);
     let path = args.store.datastore.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATASTORE));
-    let triages = Datastore::open(&path, args.store.store_secrets)?.triages()?;
+    let store = Datastore::open(&path, args.store.store_secrets)?;
+    let triages = store.triages()?;
     let audit = Audit {
         config: &config,
         datastore: &path,
         store_secrets: args.store.store_secrets,
         scope: Scope::new(&config, None, false),
     };
-    let audited = audit_all(&targets, jobs, &audit);
+    let audited = audit_all(&targets, jobs, &audit, store);
     report_cmd::emit(&config, audited, &triages, &args.status, None)
 }
 
@@ -143,15 +144,19 @@ struct Audit<'a> {
     scope: Scope,
 }
 
-/// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore.
-fn audit_all(targets: &[(String, Listed)], jobs: usize, audit: &Audit) -> Vec<Audited> {
+/// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore:
+/// the first takes `store`, already open.
+fn audit_all(targets: &[(String, Listed)], jobs: usize, audit: &Audit, store: Datastore) -> Vec<Audited> {
     let config = audit.config;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::with_capacity(targets.len()));
     std::thread::scope(|scope| {
+        let mut first = Some(store);
         for _ in 0..jobs {
-            scope.spawn(|| {
-                let mut store = Datastore::open(audit.datastore, audit.store_secrets).map_err(|e| e.to_string());
+            let (given, next, done) = (first.take(), &next, &done);
+            scope.spawn(move || {
+                let store = given.map_or_else(|| Datastore::open(audit.datastore, audit.store_secrets), Ok);
+                let mut store = store.map_err(|e| e.to_string());
                 while let Some((name, target)) = targets.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let result = match &mut store {
                         Ok(store) => audit_one(target, audit, store),
