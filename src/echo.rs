@@ -144,6 +144,7 @@ fn rule_problem(problem: &RuleProblem) -> String {
     match problem {
         RuleProblem::Unreadable(error) => error.to_string(),
         RuleProblem::Toml { error, text } => toml_error(error, text),
+        RuleProblem::Format(why) => format!("not in the rule file format: {why}"),
         RuleProblem::Invalid { id, why } => format!("rule {}: {why}", quoted(id)),
         RuleProblem::Duplicate { id } => format!("rule id {} is defined twice", quoted(id)),
         RuleProblem::Compile { id, why } => format!("rule {}: {}", shown(id), compile_error(why)),

@@ -81,6 +81,8 @@ pub enum RuleProblem {
         /// The file's text, which the error's span points into.
         text: String,
     },
+    /// A built-in rule file, TOML as the build checked, is not in the rule file format.
+    Format(String),
     /// A rule's fields are invalid.
     Invalid {
         /// The rule's id.
@@ -538,8 +540,8 @@ fn load_source(source: &RuleSource) -> Result<Vec<Rule>> {
     match source {
         RuleSource::Builtin => {
             let mut rules = Vec::new();
-            for (name, text) in BUILTIN_RULE_FILES {
-                rules.extend(parse_rule_file(text, &format!("<builtin>/{name}"))?);
+            for (name, json) in BUILTIN_RULE_FILES {
+                rules.extend(parse_builtin(json, &format!("<builtin>/{name}"))?);
             }
             Ok(rules)
         }
@@ -590,6 +592,14 @@ pub fn parse_rule_file(text: &str, origin: &str) -> Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text).map_err(|error| {
         RuleError::new(origin, RuleProblem::Toml { error: Box::new(error), text: text.to_string() })
     })?;
+    validated(file.rule, origin)
+}
+
+/// Parses and validates a built-in rule file, which the build turned into JSON (see
+/// `build.rs`); the build already refused one that is not valid TOML.
+fn parse_builtin(json: &str, origin: &str) -> Result<Vec<Rule>> {
+    let file: RuleFile =
+        serde_json::from_str(json).map_err(|error| RuleError::new(origin, RuleProblem::Format(error.to_string())))?;
     validated(file.rule, origin)
 }
 
@@ -656,8 +666,8 @@ mod tests {
     #[test]
     fn builtin_rule_ids_are_unique_across_files() {
         let mut ids = std::collections::HashSet::new();
-        for (name, text) in BUILTIN_RULE_FILES {
-            for rule in parse_rule_file(text, name).expect("parses") {
+        for (name, json) in BUILTIN_RULE_FILES {
+            for rule in parse_builtin(json, name).expect("parses") {
                 assert!(ids.insert(rule.id().to_string()), "duplicate id {}", rule.id());
             }
         }
