@@ -84,7 +84,14 @@ pub(crate) fn group<'a>(
         .map(|(fingerprint, mut locations)| {
             // Stable: findings arrive sorted by path, line and column.
             locations.sort_by_key(|finding| rank(finding));
-            let exposure = secrets.exposure.get(fingerprint).cloned().unwrap_or_else(Exposure::message);
+            let exposure = match secrets.exposure.get(fingerprint) {
+                Some(exposure) if exposure.status != Status::Message => exposure.clone(),
+                // No ref's history holds it: in a message, or only in objects no ref reaches.
+                _ if locations.iter().all(|finding| finding.provenance.origin.is_unreachable()) => {
+                    Exposure::unreachable()
+                }
+                _ => Exposure::message(),
+            };
             Secret { locations, exposure }
         })
         .collect();
@@ -181,5 +188,27 @@ mod tests {
         assert_eq!(order(&verifications), ["e", "d", "c", "a", "b"]);
         let grouped = group(&findings, &known, &Verifications::new());
         assert_eq!(tally(&grouped), Tally { secrets: 5, present: 2 });
+    }
+
+    #[test]
+    fn a_secret_only_in_objects_no_ref_reaches_says_so_and_one_in_a_message_too_is_a_message() {
+        let rules = RuleSet::builtin().unwrap();
+        let at = |secret: &str, origin: Origin| {
+            let position = Position { line: 1, column: 1, end_line: 1, end_column: 2 };
+            Finding::new(&rules.rules()[0], secret.as_bytes(), 0, Provenance::new(origin), position)
+        };
+        let findings = vec![
+            at("amended", Origin::Unreachable { blob: oid(1), path: Some("a".into()) }),
+            at("amended", Origin::UnreachableMessage { object: oid(2), tag: None }),
+            at("pasted", Origin::Unreachable { blob: oid(3), path: None }),
+            at("pasted", Origin::CommitMessage { commit: oid(4) }),
+        ];
+        let known = secrets(&[(&findings[0], Status::Message), (&findings[2], Status::Message)]);
+        let grouped = group(&findings, &known, &Verifications::new());
+        let status = |secret: &str| {
+            let fingerprint = &findings.iter().find(|f| f.secret == secret).unwrap().fingerprint;
+            grouped.iter().find(|s| &s.first().fingerprint == fingerprint).unwrap().exposure.status
+        };
+        assert_eq!((status("amended"), status("pasted")), (Status::Unreachable, Status::Message));
     }
 }

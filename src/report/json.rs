@@ -94,8 +94,8 @@
 //! tree of each ref in `refs` holds it at its tip: branches, tags and remote-tracking
 //! branches by short name, other refs such as `refs/stash` whole), `removed` (no tip holds
 //! it; `last_commit` is the newest scanned commit that did, `{ "id", "date" }`, committer
-//! date) or `message` (only in commit or tag messages, which stay in history until it is
-//! rewritten). `in_head` says whether `HEAD`'s commit holds it; when it does not, `only_on` is
+//! date), `message` (only in commit or tag messages, which stay in history until it is
+//! rewritten) or `unreachable` (only in objects no ref reaches, found with `--unreachable`). `in_head` says whether `HEAD`'s commit holds it; when it does not, `only_on` is
 //! `unmerged` if every local ref holding it is a branch or tag `HEAD` has not merged,
 //! `remote-tracking` if every ref holding it is a remote-tracking branch, else `null`.
 //! Entries are ordered so that the keys to revoke first come first: live keys (with

@@ -137,6 +137,10 @@ fn today(exposure: &Exposure) -> String {
             None => "in no branch or tag tip; still in history".to_string(),
         },
         Status::Message => "in a commit or tag message: in history until it is rewritten".to_string(),
+        Status::Unreachable => "only in objects no ref reaches (an amended or dropped commit, a dropped stash): \
+                                in no branch's history, in this clone until they are pruned, and wherever \
+                                they were pushed or fetched before"
+            .to_string(),
     }
 }
 
@@ -435,6 +439,7 @@ mod tests {
         let one = Exposure { refs: vec!["main".into(), "release/1.2".into()], in_head: true, only_on: None, ..present };
         assert_eq!(today(&one), "still in main, release/1.2");
         assert_eq!(today(&Exposure::message()), "in a commit or tag message: in history until it is rewritten");
+        assert!(today(&Exposure::unreachable()).starts_with("only in objects no ref reaches"));
         assert_eq!(closing(Tally { secrets: 0, present: 0 }), None);
         let one = closing(Tally { secrets: 1, present: 0 }).unwrap();
         assert_eq!(one, "1 secret: 0 still at a branch or tag tip, 1 removed but in history. Revoke it; rewrite history only if needed.");

@@ -91,6 +91,11 @@ impl Origin {
         matches!(self, Origin::CommitMessage { .. } | Origin::TagMessage { .. } | Origin::UnreachableMessage { .. })
     }
 
+    /// True for an object no ref reaches (`--unreachable`): a blob or a message.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Origin::Unreachable { .. } | Origin::UnreachableMessage { .. })
+    }
+
     /// The commit or tag object that carries it, for what history holds.
     pub fn git_object(&self) -> Option<Oid> {
         match self {

@@ -44,6 +44,9 @@ pub enum Status {
     Removed,
     /// Only in commit or tag messages.
     Message,
+    /// Only in objects no ref reaches (`--unreachable`): amended or dropped commits, dropped
+    /// stashes, objects only a reflog keeps.
+    Unreachable,
 }
 
 /// The kind of every ref holding a secret that `HEAD` does not hold.
@@ -69,6 +72,11 @@ impl Exposure {
     /// The exposure of a secret found only in messages.
     pub fn message() -> Self {
         Exposure { status: Status::Message, refs: Vec::new(), in_head: false, only_on: None, last_commit: None }
+    }
+
+    /// The exposure of a secret found only in objects no ref reaches.
+    pub fn unreachable() -> Self {
+        Exposure { status: Status::Unreachable, ..Exposure::message() }
     }
 }
 
