@@ -64,6 +64,8 @@ pub(crate) struct Tally {
     pub secrets: usize,
     /// Held by some branch or tag tip today.
     pub present: usize,
+    /// Held only by objects no ref reaches.
+    pub unreachable: usize,
 }
 
 /// Groups `findings` by fingerprint, in report order (see the module docs).
@@ -105,8 +107,8 @@ pub(crate) fn group<'a>(
 
 /// Counts the secrets, and those a tip holds.
 pub(crate) fn tally(grouped: &[Secret]) -> Tally {
-    let present = grouped.iter().filter(|secret| secret.exposure.status == Status::Present).count();
-    Tally { secrets: grouped.len(), present }
+    let with = |status| grouped.iter().filter(|secret| secret.exposure.status == status).count();
+    Tally { secrets: grouped.len(), present: with(Status::Present), unreachable: with(Status::Unreachable) }
 }
 
 #[cfg(test)]
@@ -187,7 +189,7 @@ mod tests {
         let verifications = [(findings[4].fingerprint.clone(), live)].into_iter().collect();
         assert_eq!(order(&verifications), ["e", "d", "c", "a", "b"]);
         let grouped = group(&findings, &known, &Verifications::new());
-        assert_eq!(tally(&grouped), Tally { secrets: 5, present: 2 });
+        assert_eq!(tally(&grouped), Tally { secrets: 5, present: 2, unreachable: 0 });
     }
 
     #[test]

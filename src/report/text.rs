@@ -145,15 +145,20 @@ fn today(exposure: &Exposure) -> String {
 }
 
 /// The report's last line: `3 secrets: 1 still at a branch or tag tip, 2 removed but in
-/// history. …`; nothing when there are none.
+/// history. …` (and how many only objects no ref reaches hold, when some do); nothing when
+/// there are none.
 fn closing(tally: Tally) -> Option<String> {
     if tally.secrets == 0 {
         return None;
     }
-    let removed = tally.secrets - tally.present;
+    let removed = tally.secrets - tally.present - tally.unreachable;
+    let unreachable = match tally.unreachable {
+        0 => String::new(),
+        n => format!(", {n} only in objects no ref reaches"),
+    };
     let revoke = if tally.secrets == 1 { "Revoke it" } else { "Revoke all of them" };
     Some(format!(
-        "{}: {} still at a branch or tag tip, {} removed but in history. {revoke}; rewrite history only if needed.",
+        "{}: {} still at a branch or tag tip, {} removed but in history{unreachable}. {revoke}; rewrite history only if needed.",
         count(tally.secrets, "secret", "secrets"),
         tally.present,
         removed
@@ -440,12 +445,15 @@ mod tests {
         assert_eq!(today(&one), "still in main, release/1.2");
         assert_eq!(today(&Exposure::message()), "in a commit or tag message: in history until it is rewritten");
         assert!(today(&Exposure::unreachable()).starts_with("only in objects no ref reaches"));
-        assert_eq!(closing(Tally { secrets: 0, present: 0 }), None);
-        let one = closing(Tally { secrets: 1, present: 0 }).unwrap();
+        assert_eq!(closing(Tally { secrets: 0, present: 0, unreachable: 0 }), None);
+        let one = closing(Tally { secrets: 1, present: 0, unreachable: 0 }).unwrap();
         assert_eq!(one, "1 secret: 0 still at a branch or tag tip, 1 removed but in history. Revoke it; rewrite history only if needed.");
-        assert!(closing(Tally { secrets: 2, present: 1 })
+        assert!(closing(Tally { secrets: 2, present: 1, unreachable: 0 })
             .unwrap()
             .starts_with("2 secrets: 1 still at a branch or tag tip, 1 removed but in history. Revoke all of them;"));
+        assert!(closing(Tally { secrets: 3, present: 1, unreachable: 1 }).unwrap().starts_with(
+            "3 secrets: 1 still at a branch or tag tip, 1 removed but in history, 1 only in objects no ref reaches."
+        ));
     }
 
     #[test]

@@ -343,6 +343,9 @@ fn unreachable_finds_a_key_amended_away() {
     let text = env.run(&["history", "--unreachable"]);
     text.expect_code(1);
     assert!(text.stdout.contains("commit: unreachable"), "{}", text.stdout);
+    assert!(text.stdout.contains("today: only in objects no ref reaches"), "{}", text.stdout);
+    assert!(text.stdout.contains("0 removed but in history, 1 only in objects no ref reaches."), "{}", text.stdout);
+    assert_eq!(findings[0]["exposure"]["status"], "unreachable");
     assert!(!text.stdout.contains(&key) && !run.stdout.contains(&key));
     // A blob no commit names at all is reported by its id.
     let loose = FakeKeys::new(182).project_key();
