@@ -563,11 +563,11 @@ pub struct RespondArgs {
     /// Write a `git filter-repo --replace-text` file holding the secrets here (mode 0600).
     #[arg(long, value_name = "FILE")]
     pub purge_file: Option<PathBuf>,
-    /// Send OpenAI admin and usage requests here instead of https://api.openai.com (tests,
+    /// Send OpenAI admin and usage requests here instead of `https://api.openai.com` (tests,
     /// proxies): https://, or http:// to a loopback address only.
     #[arg(long, value_name = "URL")]
     pub admin_base_url: Option<String>,
-    /// Send GitHub revocations here instead of https://api.github.com (same rules).
+    /// Send GitHub revocations here instead of `https://api.github.com` (same rules).
     #[arg(long, value_name = "URL")]
     pub github_base_url: Option<String>,
     /// Its options; not `--verify`, whose checks it makes itself.
