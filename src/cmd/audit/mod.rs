@@ -7,6 +7,7 @@
 //! fails is named with its error and the others go on; the exit status is then 2.
 
 mod listed;
+mod slots;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +26,15 @@ use crate::pipeline;
 use crate::source::history::Selection;
 use crate::source::remote::{self, CloneOptions};
 use listed::{listed, located, Listed};
+use slots::Slots;
 
 /// The datastore `audit` writes when `--datastore` names none.
 const DEFAULT_DATASTORE: &str = "keyhound.db";
+
+/// How many repositories are looked at together when some are remote, however few `--jobs`
+/// scan at once: listing a remote's refs is a network round trip, and an unchanged remote
+/// costs nothing more, so a re-audit of a fleet waits on its network eight at a time.
+const REMOTE_LOOKUPS: usize = 8;
 
 /// Runs the command.
 pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatus> {
@@ -49,8 +56,11 @@ pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatu
         datastore: &path,
         store_secrets: args.store.store_secrets,
         scope: Scope::new(&config, None, false),
+        scanning: Slots::new(jobs),
     };
-    let audited = audit_all(&targets, jobs, &audit, store);
+    let remote = targets.iter().any(|(_, target)| matches!(target, Listed::Remote(_)));
+    let workers = if remote { jobs.max(REMOTE_LOOKUPS).min(targets.len()) } else { jobs };
+    let audited = audit_all(&targets, workers, &audit, store);
     report_cmd::emit(&config, audited, &triages, &args.status, None)
 }
 
@@ -62,17 +72,20 @@ struct Audit<'a> {
     store_secrets: bool,
     /// The scope of every repository's scan, but for its own digest.
     scope: Scope,
+    /// One for each repository scanned at once (`--jobs`).
+    scanning: Slots,
 }
 
-/// Audits `targets`, `jobs` at a time, each worker with its own connection to the datastore:
-/// the first takes `store`, already open.
-fn audit_all(targets: &[(String, Listed)], jobs: usize, audit: &Audit, store: Datastore) -> Vec<Audited> {
+/// Audits `targets` with `workers` threads (of which `audit.scanning` lets `--jobs` scan at
+/// once), each with its own connection to the datastore: the first takes `store`, already
+/// open.
+fn audit_all(targets: &[(String, Listed)], workers: usize, audit: &Audit, store: Datastore) -> Vec<Audited> {
     let config = audit.config;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(Vec::with_capacity(targets.len()));
     std::thread::scope(|scope| {
         let mut first = Some(store);
-        for _ in 0..jobs {
+        for _ in 0..workers {
             let (given, next, done) = (first.take(), &next, &done);
             scope.spawn(move || {
                 let store = given.map_or_else(|| Datastore::open(audit.datastore, audit.store_secrets), Ok);
@@ -119,6 +132,7 @@ fn audit_one(target: &Listed, audit: &Audit, store: &mut Datastore) -> std::resu
         let mut outcome = match answer(Incremental::start(store, &name, scope, config)?, config)? {
             Answer::Unchanged(outcome) => outcome,
             Answer::Scan(incremental) => {
+                let _slot = audit.scanning.take();
                 // A clone lives in a temporary directory until the scan is done.
                 let options = CloneOptions { dir: None, keep: false, timeout: remote::DEFAULT_TIMEOUT };
                 let (repo, clone) = target.into_repository(&options)?;
