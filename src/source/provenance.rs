@@ -102,6 +102,14 @@ impl Origin {
         }
     }
 
+    /// The blob it is, for a blob in history (reachable or not).
+    pub fn blob(&self) -> Option<Oid> {
+        match self {
+            Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. } => Some(*blob),
+            _ => None,
+        }
+    }
+
     /// The path or name of the file it is; `None` for a message, which is no file.
     pub fn file_path(&self) -> Option<&str> {
         match self {
