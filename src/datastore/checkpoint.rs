@@ -43,9 +43,12 @@ pub(crate) struct Unrecorded {
 
 /// The checkpoints of one repository's scan.
 pub(super) struct Checkpoints<'a> {
-    pub store: &'a mut Datastore,
-    pub repo: RepoId,
-    pub rules_version: &'a str,
+    /// The datastore, written by the checkpoint thread only while the scan runs.
+    pub(super) store: &'a mut Datastore,
+    /// The repository scanned.
+    pub(super) repo: RepoId,
+    /// The scan's rules version.
+    pub(super) rules_version: &'a str,
 }
 
 impl Checkpoints<'_> {

@@ -8,10 +8,10 @@
 //! ([`Datastore::recall`]), so the report is the one a full scan would give. When nothing a
 //! scan depends on changed since the last one (the same refs, selection and rules version),
 //! the recorded [`Snapshot`] answers without a walk ([`Datastore::snapshot`]). A repository's
-//! results are written in one transaction ([`Datastore::record`]): a run killed midway leaves
-//! the file as it was before that repository's end; what its scan had done by then is kept by
-//! [`checkpoint`]s every few seconds, so the next run reads only the blobs no checkpoint
-//! recorded.
+//! results are written in one transaction at the end of its scan ([`Datastore::record`]), and
+//! while it runs the blobs scanned so far are recorded with what they held every few seconds
+//! ([`checkpoint`]): a run killed midway leaves every finished repository and the checkpoints
+//! of those under way, and the next run reads only the blobs no checkpoint recorded.
 //!
 //! Secrets are stored redacted unless the user asks (`--store-secrets`). The file's path is
 //! always the user's, never chosen by a scanned repository.

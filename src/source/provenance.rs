@@ -106,7 +106,13 @@ impl Origin {
     pub fn blob(&self) -> Option<Oid> {
         match self {
             Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. } => Some(*blob),
-            _ => None,
+            Origin::File(_)
+            | Origin::Staged(_)
+            | Origin::Head(_)
+            | Origin::Stdin(_)
+            | Origin::CommitMessage { .. }
+            | Origin::TagMessage { .. }
+            | Origin::UnreachableMessage { .. } => None,
         }
     }
 

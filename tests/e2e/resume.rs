@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::datastore::{datastore_bytes, holds};
 use crate::harness::{git_command, FakeKeys, Run, TestEnv, HANG};
 
 /// Commits in the large history, each adding [`FILES`] files.
@@ -143,6 +144,8 @@ fn a_history_killed_midway_resumes_where_its_last_checkpoint_was() {
     let dbs = TestEnv::new();
     let (db, fresh) = (dbs.path().join("k.db"), dbs.path().join("fresh.db"));
     killed_history(&env, &db);
+    let checkpointed = datastore_bytes(&dbs);
+    assert!(keys.iter().all(|key| !holds(&checkpointed, key)), "a checkpoint stored a secret");
     let resumed = history(&env, &db, &[]);
     let uninterrupted = history(&env, &fresh, &[]);
     assert_resumed(&resumed, &db, &uninterrupted, &fresh, &keys);
