@@ -4,6 +4,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -427,6 +428,10 @@ pub struct HistoryArgs {
     /// The datastore that makes re-runs incremental.
     #[command(flatten)]
     pub store: DatastoreArgs,
+    /// With --datastore: while the history is scanned, record the blobs scanned so far every
+    /// SECONDS (decimals allowed), so a run killed midway resumes there [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, requires = "datastore")]
+    pub checkpoint_every: Option<Duration>,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: CommandOptions,
@@ -453,6 +458,15 @@ pub struct DatastoreArgs {
     /// forms only).
     #[arg(long)]
     pub store_secrets: bool,
+}
+
+/// A positive number of seconds, decimals allowed (`0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|_| "not a number of seconds".to_string())?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err("must be a positive number of seconds".to_string()),
+    }
 }
 
 /// `keyhound audit`.
@@ -686,6 +700,23 @@ mod tests {
             panic!("not rules")
         };
         assert_eq!(rules.confidence, Some(Confidence::High));
+    }
+
+    #[test]
+    fn checkpoint_intervals_are_positive_seconds_with_decimals() {
+        let every =
+            |value: &str| match parse(&["history", "--datastore", "k.db", &format!("--checkpoint-every={value}")]) {
+                Ok(Cli { command: Command::History(history), .. }) => Ok(history.checkpoint_every),
+                Ok(other) => panic!("not history: {other:?}"),
+                Err(e) => Err(e.kind()),
+            };
+        assert_eq!(every("0.25"), Ok(Some(Duration::from_millis(250))));
+        assert_eq!(every("10"), Ok(Some(Duration::from_secs(10))));
+        for refused in ["0", "-1", "NaN", "ten", "1e300"] {
+            assert_eq!(every(refused), Err(ErrorKind::ValueValidation), "{refused}");
+        }
+        let without = parse(&["history", "--checkpoint-every", "1"]).unwrap_err();
+        assert_eq!(without.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! One incremental history scan of one repository: what the datastore already knows going in
 //! ([`Incremental::start`]): the whole answer when the history is unchanged
 //! ([`Incremental::unchanged`]), else the blobs not to read again and the findings of those
-//! the walk meets ([`Incremental::recall`]); and what this run adds coming out
-//! ([`Incremental::finish`], one transaction).
+//! the walk meets ([`Incremental::recall`]); what the scan has done so far, while it runs
+//! ([`Incremental::checkpointing`]); and what this run adds coming out ([`Incremental::finish`],
+//! one transaction).
 
+use super::checkpoint::{Checkpoints, Unrecorded};
 use super::{rules_version, Datastore, RepoId, Scan, Snapshot};
 use crate::config::Config;
+use crate::driver::{Finished, Journal};
 use crate::error::Result;
 use crate::finding::Finding;
 use crate::pipeline::Collected;
@@ -80,9 +83,17 @@ impl<'s> Incremental<'s> {
         self.unchanged.take()
     }
 
-    /// The blobs not to read again.
-    pub(crate) fn known(&self) -> &Known {
-        &self.known
+    /// Runs `scan` of the blobs not to read again while checkpoints record what `journal`
+    /// says finished (see [`super::checkpoint`]); returns its result and what is left for
+    /// [`Incremental::finish`] to record.
+    pub(crate) fn checkpointing<T>(
+        &mut self,
+        journal: &Journal,
+        scan: impl FnOnce(&Known) -> T,
+    ) -> Result<(T, Unrecorded)> {
+        let checkpoints = Checkpoints { store: &mut *self.store, repo: self.repo, rules_version: &self.rules_version };
+        let known = &self.known;
+        checkpoints.during(journal, || scan(known))
     }
 
     /// The stored findings of the known blobs the walk met, at the sightings `recalled`.
@@ -96,13 +107,14 @@ impl<'s> Incremental<'s> {
         self.tips.as_ref().and_then(|_| Snapshot::of(collected, self.store.store_secrets))
     }
 
-    /// Records the blobs this run read, the `raw` findings the scanner made in them, the
-    /// `snapshot` of what it collected, and the `reported` findings.
-    pub(crate) fn finish(self, raw: &[Finding], snapshot: Option<Snapshot>, reported: &[Finding]) -> Result<()> {
-        let Incremental { store, repo, rules_version, tips, known, .. } = self;
-        let read = known.into_read();
+    /// Records the blobs this run scanned whole that no checkpoint recorded, `rest`, with the
+    /// findings the scanner made in them, the `snapshot` of what it collected, and the
+    /// `reported` findings.
+    pub(crate) fn finish(self, rest: &Finished, snapshot: Option<Snapshot>, reported: &[Finding]) -> Result<()> {
+        let Incremental { store, repo, rules_version, tips, .. } = self;
         let snapshot = tips.as_deref().zip(snapshot.as_ref());
-        store.record(repo, &Scan { rules_version: &rules_version, read: &read, raw, reported, snapshot })
+        let (read, raw) = (&rest.blobs, &rest.findings);
+        store.record(repo, &Scan { rules_version: &rules_version, read, raw, reported, snapshot })
     }
 
     /// Records the `reported` findings of an answer from [`Incremental::unchanged`].

@@ -8,12 +8,15 @@
 //! ([`Datastore::recall`]), so the report is the one a full scan would give. When nothing a
 //! scan depends on changed since the last one (the same refs, selection and rules version),
 //! the recorded [`Snapshot`] answers without a walk ([`Datastore::snapshot`]). A repository's
-//! results are written in one transaction ([`Datastore::record`]): a run killed midway leaves
-//! the file as it was before that repository, and the next run redoes only that repository.
+//! results are written in one transaction at the end of its scan ([`Datastore::record`]), and
+//! while it runs the blobs scanned so far are recorded with what they held every few seconds
+//! ([`checkpoint`]): a run killed midway leaves every finished repository and the checkpoints
+//! of those under way, and the next run reads only the blobs no checkpoint recorded.
 //!
 //! Secrets are stored redacted unless the user asks (`--store-secrets`). The file's path is
 //! always the user's, never chosen by a scanned repository.
 
+mod checkpoint;
 mod incremental;
 mod merge;
 mod schema;
@@ -24,7 +27,7 @@ mod version;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -33,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::source::history::{Known, Sighting};
-use crate::source::Origin;
+pub(crate) use checkpoint::Unrecorded;
 pub(crate) use incremental::{Incremental, Scope};
 pub(crate) use snapshot::Snapshot;
 pub(crate) use stored::Stored;
@@ -49,6 +52,8 @@ pub(crate) struct Datastore {
     conn: Connection,
     path: PathBuf,
     store_secrets: bool,
+    /// The time between checkpoints inside a repository's scan.
+    checkpoint_every: Duration,
 }
 
 /// A repository's row.
@@ -60,7 +65,8 @@ pub(crate) struct RepoId(i64);
 pub(crate) struct Scan<'a> {
     /// The rules version it ran under.
     pub rules_version: &'a str,
-    /// The blobs it read and scanned whole.
+    /// The blobs it read and scanned whole that no checkpoint recorded (one that did is left
+    /// as it is).
     pub read: &'a [Oid],
     /// What the scanner found in them, before attribution and filters.
     pub raw: &'a [Finding],
@@ -86,7 +92,13 @@ impl Datastore {
         conn.pragma_update(None, "foreign_keys", true).map_err(failed)?;
         schema::migrate(&mut conn)
             .map_err(|message| Error::Usage(format!("datastore {}: {message}", path.display())))?;
-        Ok(Datastore { conn, path: path.to_path_buf(), store_secrets })
+        Ok(Datastore { conn, path: path.to_path_buf(), store_secrets, checkpoint_every: checkpoint::DEFAULT_EVERY })
+    }
+
+    /// The same datastore, recording what a repository's scan has done so far every `every`
+    /// (10 s unless set) while it runs.
+    pub(crate) fn checkpoints_every(self, every: Duration) -> Self {
+        Datastore { checkpoint_every: every, ..self }
     }
 
     /// Opens the datastore at `path`, which must exist (commands that only read or annotate
@@ -125,7 +137,7 @@ impl Datastore {
             repo,
             rules_version,
         )?;
-        Ok(Known::new(ids, recall))
+        Ok(Known { ids, recall })
     }
 
     fn blob_ids(&self, sql: &str, repo: RepoId, rules_version: &str) -> Result<HashSet<Oid>> {
@@ -167,9 +179,9 @@ impl Datastore {
         read().map_err(|e| self.failed(e))
     }
 
-    /// Records a scan of `repo`, in one transaction: the blobs it read and what they held
-    /// (kept for later runs under the same rules version; other versions' are dropped), and
-    /// the findings it reported, replacing the previous scan's.
+    /// Records a scan of `repo`, in one transaction: the blobs it read that no checkpoint
+    /// recorded and what they held (kept for later runs under the same rules version; other
+    /// versions' are dropped), and the findings it reported, replacing the previous scan's.
     pub(crate) fn record(&mut self, repo: RepoId, scan: &Scan) -> Result<()> {
         let store_secrets = self.store_secrets;
         let write = |conn: &mut Connection| -> rusqlite::Result<()> {
@@ -183,25 +195,7 @@ impl Datastore {
                 "DELETE FROM blob_finding WHERE repository = ?1 AND rules_version <> ?2",
                 params![repo.0, scan.rules_version],
             )?;
-            {
-                let mut blob =
-                    tx.prepare("INSERT OR IGNORE INTO blob (repository, rules_version, id) VALUES (?1, ?2, ?3)")?;
-                for id in scan.read {
-                    blob.execute(params![repo.0, scan.rules_version, id.as_bytes()])?;
-                }
-                let mut found = tx.prepare(
-                    "INSERT INTO blob_finding (repository, rules_version, blob, finding) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for finding in scan.raw {
-                    let (Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. }) = &finding.provenance.origin
-                    else {
-                        continue;
-                    };
-                    if let Some(stored) = Stored::of(finding, store_secrets) {
-                        found.execute(params![repo.0, scan.rules_version, blob.as_bytes(), to_json(&stored)])?;
-                    }
-                }
-            }
+            checkpoint::insert_scanned(&tx, repo, scan.rules_version, scan.read, scan.raw, store_secrets)?;
             tx.execute("DELETE FROM snapshot WHERE repository = ?1", [repo.0])?;
             if let Some((tips, snapshot)) = scan.snapshot {
                 tx.execute(

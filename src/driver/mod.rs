@@ -7,8 +7,11 @@
 //! A source decides only how its units are read (see [`crate::source`]): the driver hands it
 //! a factory of per-thread [`Visitor`]s. Each visitor flushes its findings to the shared sink
 //! after a unit that produced any, so a lock is taken only when there is something to move.
+//! A driver given a [`Journal`] (a scan into a datastore) also appends each blob of history it
+//! scanned whole, with its findings, as the blob is done.
 
 pub(crate) mod history;
+mod journal;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -18,6 +21,7 @@ use crate::matcher::Matcher;
 use crate::scan::{BlobScanner, ExpandOptions, FindingSink};
 use crate::source::{Origin, Skipped, Source, SourceStats, Visitor};
 use crate::threads;
+pub(crate) use journal::{Finished, Journal};
 
 /// Scans what sources hand it with one matcher and one set of expand options.
 pub(crate) struct Driver<'m> {
@@ -25,6 +29,7 @@ pub(crate) struct Driver<'m> {
     expand: &'m ExpandOptions,
     threads: usize,
     counters: Counters,
+    journal: Option<&'m Journal>,
 }
 
 /// Blobs and bytes scanned so far, by every thread: read live by the progress display.
@@ -70,7 +75,12 @@ impl Scanned<SourceStats> {
 impl<'m> Driver<'m> {
     /// A driver running parallel sources on `threads` worker threads.
     pub(crate) fn new(matcher: &'m Matcher, expand: &'m ExpandOptions, threads: usize) -> Self {
-        Driver { matcher, expand, threads, counters: Counters::default() }
+        Driver { matcher, expand, threads, counters: Counters::default(), journal: None }
+    }
+
+    /// The same driver, appending each blob of history it scans whole to `journal`, if any.
+    pub(crate) fn journaling(self, journal: Option<&'m Journal>) -> Self {
+        Driver { journal, ..self }
     }
 
     /// The live counters, for the progress display.
@@ -111,11 +121,18 @@ struct Lane<'d> {
     local: FindingSink,
     counters: &'d Counters,
     gathered: &'d Mutex<Gathered>,
+    journal: Option<&'d Journal>,
 }
 
 impl<'d> Lane<'d> {
     fn new(driver: &'d Driver, gathered: &'d Mutex<Gathered>) -> Self {
-        Lane { scanner: driver.scanner(), local: FindingSink::default(), counters: &driver.counters, gathered }
+        Lane {
+            scanner: driver.scanner(),
+            local: FindingSink::default(),
+            counters: &driver.counters,
+            gathered,
+            journal: driver.journal,
+        }
     }
 
     fn gathered(&self) -> std::sync::MutexGuard<'d, Gathered> {
@@ -132,7 +149,19 @@ impl<'d> Lane<'d> {
 
 impl Visitor for Lane<'_> {
     fn blob(&mut self, bytes: &[u8], origin: impl FnOnce() -> Origin) {
-        self.scanner.scan(bytes, origin, &mut self.local);
+        match self.journal {
+            // The lane's sink is empty before each unit (it is flushed after each), so what
+            // it holds after the scan is this blob's findings.
+            Some(journal) => {
+                let origin = origin();
+                let blob = origin.blob();
+                self.scanner.scan(bytes, || origin, &mut self.local);
+                if let Some(blob) = blob {
+                    journal.push(blob, &self.local.findings);
+                }
+            }
+            None => self.scanner.scan(bytes, origin, &mut self.local),
+        }
         self.counters.blobs.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         self.flush();
@@ -209,6 +238,47 @@ mod tests {
         let (sink, stats) = driven(Units::<true>(vec![("a", b"x".to_vec())]));
         assert!(sink.findings.is_empty());
         assert_eq!(stats.blobs, 1);
+    }
+
+    /// Blobs of history by id and bytes, then a commit message holding `message`.
+    struct History {
+        blobs: Vec<(git2::Oid, Vec<u8>)>,
+        message: Vec<u8>,
+    }
+
+    impl Source for History {
+        type Output = ();
+        const PARALLEL: bool = false;
+
+        fn feed<V, F>(self, _: Option<&rayon::ThreadPool>, visitors: &F) -> Result<()>
+        where
+            V: Visitor + Send,
+            F: Fn() -> V + Sync + ?Sized,
+        {
+            let mut visitor = visitors();
+            let commit = git2::Oid::zero();
+            for (blob, bytes) in self.blobs {
+                visitor.blob(&bytes, || Origin::Blob { path: ".env".into(), blob, commit });
+            }
+            visitor.message(&self.message, Origin::CommitMessage { commit });
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_journal_gets_each_blob_of_history_with_its_findings_and_no_message() {
+        let matcher = Matcher::new(Arc::new(RuleSet::builtin().unwrap()));
+        let expand = ExpandOptions::default();
+        let journal = Journal::default();
+        let env = format!("OPENAI_API_KEY={}\n", project_key()).into_bytes();
+        let (a, b) = (git2::Oid::from_bytes(&[1; 20]).unwrap(), git2::Oid::from_bytes(&[2; 20]).unwrap());
+        let history = History { blobs: vec![(a, env.clone()), (b, b"clean".to_vec())], message: env };
+        let driver = Driver::new(&matcher, &expand, 1).journaling(Some(&journal));
+        let scanned = driver.drive(history).unwrap();
+        assert_eq!(scanned.sink.findings.len(), 2, "the blob's and the message's");
+        let finished = journal.take();
+        assert_eq!(finished.blobs, [a, b]);
+        assert_eq!(finished.findings, scanned.sink.findings[..1]);
     }
 
     #[test]

@@ -107,6 +107,20 @@ impl Origin {
         }
     }
 
+    /// The blob it is, for a blob in history (reachable or not).
+    pub fn blob(&self) -> Option<Oid> {
+        match self {
+            Origin::Blob { blob, .. } | Origin::Unreachable { blob, .. } => Some(*blob),
+            Origin::File(_)
+            | Origin::Staged(_)
+            | Origin::Head(_)
+            | Origin::Stdin(_)
+            | Origin::CommitMessage { .. }
+            | Origin::TagMessage { .. }
+            | Origin::UnreachableMessage { .. } => None,
+        }
+    }
+
     /// The path or name of the file it is; `None` for a message, which is no file.
     pub fn file_path(&self) -> Option<&str> {
         match self {

@@ -23,7 +23,7 @@ pub(crate) fn history(env: &TestEnv, db: &TestEnv, extra: &[&str]) -> Run {
 }
 
 /// Every byte of every file of the datastore (the database and any journal beside it).
-fn datastore_bytes(db: &TestEnv) -> Vec<u8> {
+pub(crate) fn datastore_bytes(db: &TestEnv) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(db.path()).unwrap() {
         bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
@@ -31,7 +31,7 @@ fn datastore_bytes(db: &TestEnv) -> Vec<u8> {
     bytes
 }
 
-fn holds(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn holds(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
 }
 

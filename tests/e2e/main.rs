@@ -14,6 +14,7 @@ mod mock_provider;
 mod precommit;
 mod remote;
 mod respond;
+mod resume;
 mod rules;
 // The hooks are POSIX sh scripts.
 #[cfg(unix)]

@@ -9,15 +9,14 @@ use git2::Repository;
 
 use crate::cmd::progress;
 use crate::config::Config;
-use crate::datastore::Incremental;
+use crate::datastore::{Incremental, Unrecorded};
 use crate::driver::history::{attribute, blobs_by_secret, copies, count_occurrences, earliest_per_file};
-use crate::driver::{self, Driver, Scanned};
+use crate::driver::{self, Driver, Finished, Journal, Scanned};
 use crate::error::Result;
-use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::pipeline::group::Secrets;
 use crate::pipeline::{Collected, ScanOutcome};
-use crate::source::history::{self, Blobs, Counters, Selection, Summary};
+use crate::source::history::{self, Blobs, Counters, Known, Selection, Summary};
 
 /// Scans the selected history of `repo` with the configured rules and allowlists; with an
 /// `incremental` scan, only the blobs the datastore does not hold are read, the stored
@@ -79,46 +78,51 @@ fn scan_incremental(
     grouped: bool,
     incremental: Incremental,
 ) -> Result<ScanOutcome> {
-    let incremental = match answer(incremental, config)? {
+    let mut incremental = match answer(incremental, config)? {
         Answer::Unchanged(outcome) => return Ok(outcome),
         Answer::Scan(incremental) => incremental,
     };
-    let (collected, raw) = collect(repo, selection, config, progress, grouped, Some(&incremental))?;
+    let (collected, rest) = collect(repo, selection, config, progress, grouped, Some(&mut incremental))?;
     let snapshot = incremental.snapshot(&collected);
     let outcome = collected.filter(&config.filters);
-    incremental.finish(&raw, snapshot, &outcome.findings)?;
+    incremental.finish(&rest, snapshot, &outcome.findings)?;
     Ok(outcome)
 }
 
-/// Plans, drives (enumerates and scans), re-joins what a datastore already holds, attributes,
-/// counts occurrences, keeps the earliest per file and summarises; grouped, also finds where
-/// each secret is today. Returns what was collected and, with a datastore, the scanner's
-/// findings in the blobs it read (what the datastore records of them).
+/// Plans, drives (enumerates and scans; with a datastore, checkpointing as it goes), re-joins
+/// what a datastore already holds, attributes, counts occurrences, keeps the earliest per file
+/// and summarises; grouped, also finds where each secret is today. Returns what was collected
+/// and, with a datastore, the blobs scanned whole that no checkpoint recorded, with the
+/// scanner's findings in them (what the datastore records of them at the end).
 fn collect(
     repo: &Repository,
     selection: &Selection,
     config: &Config,
     progress: Option<progress::Display>,
     grouped: bool,
-    incremental: Option<&Incremental>,
-) -> Result<(Collected, Vec<Finding>)> {
+    mut incremental: Option<&mut Incremental>,
+) -> Result<(Collected, Finished)> {
     let started = Instant::now();
     let plan = history::plan(repo, selection)?;
     let matcher = Matcher::new(config.rules.clone());
-    let driver = Driver::new(&matcher, &config.expand, config.threads);
+    let journal = incremental.is_some().then(Journal::default);
+    let driver = Driver::new(&matcher, &config.expand, config.threads).journaling(journal.as_ref());
     let counters = Counters::default();
-    let known = incremental.map(Incremental::known);
-    let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size, known };
     let line = || progress_line(&counters, driver.counters(), started);
-    let Scanned { mut sink, read, mut output } = progress::while_running(progress, line, || driver.drive(blobs))??;
-    let raw: Vec<Finding> = match incremental {
-        Some(incremental) => {
-            let raw = sink.findings.iter().filter(|finding| !finding.provenance.origin.is_message()).cloned().collect();
-            sink.findings.extend(incremental.recall(&output.recalled, config)?);
-            raw
-        }
-        None => Vec::new(),
+    let drive = |known: Option<&Known>| {
+        let blobs = Blobs { repo, plan: &plan, counters: &counters, max_file_size: config.max_file_size, known };
+        progress::while_running(progress, line, || driver.drive(blobs))
     };
+    let (scanned, unrecorded) = match (&mut incremental, &journal) {
+        (Some(incremental), Some(journal)) => incremental.checkpointing(journal, |known| drive(Some(known)))?,
+        _ => (drive(None), Unrecorded::default()),
+    };
+    let Scanned { mut sink, mut read, mut output } = scanned??;
+    read.warnings
+        .extend(unrecorded.failure.map(|e| format!("checkpoints stopped ({e}): the rest is recorded at the end")));
+    if let Some(incremental) = &incremental {
+        sink.findings.extend(incremental.recall(&output.recalled, config)?);
+    }
     let mut unattributed = attribute(&mut sink.findings, repo, &mut driver.scanner());
     count_occurrences(&mut sink.findings, &output.places);
     let secrets = grouped.then(|| {
@@ -134,7 +138,7 @@ fn collect(
     let mut stats = Summary { plan: &plan, selection, enumeration: output }.stats();
     stats.merge(read);
     stats.errors.extend(unattributed);
-    Ok((Collected { sink, stats, secrets }, raw))
+    Ok((Collected { sink, stats, secrets }, unrecorded.finished))
 }
 
 /// The progress line: where the walk and the scan are.

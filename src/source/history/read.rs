@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 
 use git2::{Oid, Repository};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -42,7 +42,8 @@ pub struct Blobs<'a> {
     pub known: Option<&'a Known>,
 }
 
-/// Blobs an earlier run scanned under the same rules, and what this run read besides.
+/// Blobs an earlier run scanned under the same rules (killed runs included: see
+/// `crate::datastore`'s checkpoints).
 #[derive(Debug, Default)]
 pub struct Known {
     /// Blob ids not to read again.
@@ -50,21 +51,9 @@ pub struct Known {
     /// Of those, the ones whose sighting (path and commit) the caller wants back, to re-join
     /// what the earlier run found in them.
     pub recall: HashSet<Oid>,
-    /// The blobs this run read and scanned whole (not skipped, not failed).
-    read: Mutex<Vec<Oid>>,
 }
 
 impl Known {
-    /// Blobs `ids` not to read again, of which `recall` are handed back when met.
-    pub fn new(ids: HashSet<Oid>, recall: HashSet<Oid>) -> Self {
-        Known { ids, recall, read: Mutex::default() }
-    }
-
-    /// The blobs this run read and scanned whole.
-    pub fn into_read(self) -> Vec<Oid> {
-        self.read.into_inner().expect("no reader panics while holding the lock")
-    }
-
     /// Whether to send `unit` to the scanners; a known blob that is to be recalled is pushed
     /// to `recalled`.
     fn wants(&self, unit: &Unit, recalled: &mut Vec<Sighting>) -> bool {
@@ -119,7 +108,7 @@ impl Source for Blobs<'_> {
             threads::spawn_scoped(scope, "the history scanner", || {
                 pool.install(|| {
                     receiver.into_iter().par_bridge().for_each_init(
-                        || (Reader::new(git_dir, self.max_file_size, self.known), visitors()),
+                        || (Reader::new(git_dir, self.max_file_size), visitors()),
                         |(reader, visitor), batch| batch.into_iter().for_each(|item| reader.read(item, visitor)),
                     )
                 })
@@ -147,16 +136,15 @@ impl Source for Blobs<'_> {
 }
 
 /// One scanner thread's repository, or why it could not be opened.
-struct Reader<'k> {
+struct Reader {
     repo: std::result::Result<Repository, String>,
     max_file_size: u64,
-    known: Option<&'k Known>,
 }
 
-impl<'k> Reader<'k> {
-    fn new(git_dir: &Path, max_file_size: u64, known: Option<&'k Known>) -> Self {
+impl Reader {
+    fn new(git_dir: &Path, max_file_size: u64) -> Self {
         let repo = reopen(git_dir).map_err(|e| e.into_error(git_dir, RepoHint::PassRepository).to_string());
-        Reader { repo, max_file_size, known }
+        Reader { repo, max_file_size }
     }
 
     /// Hands a unit's bytes to `visitor`: a blob read from the object database, or a message.
@@ -179,12 +167,7 @@ impl<'k> Reader<'k> {
         };
         let read = read_blob(&odb, id, self.max_file_size);
         match read {
-            Ok(BlobRead::Read(blob)) => {
-                visitor.blob(blob.data(), || origin);
-                if let Some(known) = self.known {
-                    known.read.lock().expect("no reader panics while holding the lock").push(id);
-                }
-            }
+            Ok(BlobRead::Read(blob)) => visitor.blob(blob.data(), || origin),
             Ok(BlobRead::TooLarge(size)) => {
                 visitor.skip(Skipped { path: skipped_name(&origin).into(), reason: SkipReason::TooLarge { size } })
             }
