@@ -428,10 +428,6 @@ pub struct HistoryArgs {
     /// The datastore that makes re-runs incremental.
     #[command(flatten)]
     pub store: DatastoreArgs,
-    /// With --datastore: while the history is scanned, record the blobs scanned so far every
-    /// SECONDS (decimals allowed), so a run killed midway resumes there [default: 10].
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, requires = "datastore")]
-    pub checkpoint_every: Option<Duration>,
     /// The options of a scan, its report and `--verify`.
     #[command(flatten)]
     pub options: CommandOptions,
@@ -458,6 +454,10 @@ pub struct DatastoreArgs {
     /// forms only).
     #[arg(long)]
     pub store_secrets: bool,
+    /// With a datastore: while a history is scanned, record the blobs scanned so far every
+    /// SECONDS (decimals allowed), so a run killed midway resumes there [default: 10].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub checkpoint_every: Option<Duration>,
 }
 
 /// A positive number of seconds, decimals allowed (`0.5`).
@@ -706,7 +706,7 @@ mod tests {
     fn checkpoint_intervals_are_positive_seconds_with_decimals() {
         let every =
             |value: &str| match parse(&["history", "--datastore", "k.db", &format!("--checkpoint-every={value}")]) {
-                Ok(Cli { command: Command::History(history), .. }) => Ok(history.checkpoint_every),
+                Ok(Cli { command: Command::History(history), .. }) => Ok(history.store.checkpoint_every),
                 Ok(other) => panic!("not history: {other:?}"),
                 Err(e) => Err(e.kind()),
             };
@@ -715,8 +715,9 @@ mod tests {
         for refused in ["0", "-1", "NaN", "ten", "1e300"] {
             assert_eq!(every(refused), Err(ErrorKind::ValueValidation), "{refused}");
         }
-        let without = parse(&["history", "--checkpoint-every", "1"]).unwrap_err();
-        assert_eq!(without.kind(), ErrorKind::MissingRequiredArgument);
+        let audit = parse(&["audit", "dir", "--checkpoint-every", "2"]).unwrap();
+        let Command::Audit(audit) = audit.command else { panic!("not audit") };
+        assert_eq!(audit.store.checkpoint_every, Some(Duration::from_secs(2)));
     }
 
     #[test]

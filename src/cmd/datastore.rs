@@ -39,12 +39,27 @@ pub(crate) fn open_datastore(
     selection: &Selection,
     config: &Config,
 ) -> Result<Option<Datastore>> {
-    let Some(path) = &args.datastore else { return Ok(None) };
+    let Some(path) = &args.datastore else {
+        if args.checkpoint_every.is_some() {
+            return Err(Error::Usage("--checkpoint-every records into a datastore: give --datastore too".into()));
+        }
+        return Ok(None);
+    };
     if selection.path.is_some() {
         return Err(Error::Usage("--datastore records a whole history: give the repository, not a path in it".into()));
     }
     check_verify(args, config)?;
-    Datastore::open(path, args.store_secrets).map(Some)
+    open_at(path, args).map(Some)
+}
+
+/// The datastore at `path`, opened as `args` say: keeping secrets or not, checkpointing how
+/// often.
+pub(crate) fn open_at(path: &Path, args: &DatastoreArgs) -> Result<Datastore> {
+    let store = Datastore::open(path, args.store_secrets)?;
+    Ok(match args.checkpoint_every {
+        Some(every) => store.checkpoints_every(every),
+        None => store,
+    })
 }
 
 /// Refuses `--verify` with a datastore that holds no secrets: the findings of blobs not read

@@ -93,11 +93,13 @@ fn history(env: &TestEnv, db: &Path, extra: &[&str]) -> Run {
     env.run(&args)
 }
 
-/// A killed `history --datastore DB` in `env`, checkpointing often.
-fn killed_history(env: &TestEnv, db: &Path) {
-    let child = env
+/// `keyhound ARGS --datastore DB --checkpoint-every 0.05` in `place`, killed once a
+/// checkpoint is on disk.
+fn killed(place: &TestEnv, args: &[&str], db: &Path) {
+    let child = place
         .keyhound()
-        .args(["history", "--datastore", db.to_str().unwrap(), "--checkpoint-every", "0.05", "--format", "json"])
+        .args(args)
+        .args(["--datastore", db.to_str().unwrap(), "--checkpoint-every", "0.05", "--format", "json"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -143,7 +145,7 @@ fn a_history_killed_midway_resumes_where_its_last_checkpoint_was() {
     let (env, keys) = large_history(241);
     let dbs = TestEnv::new();
     let (db, fresh) = (dbs.path().join("k.db"), dbs.path().join("fresh.db"));
-    killed_history(&env, &db);
+    killed(&env, &["history"], &db);
     let checkpointed = datastore_bytes(&dbs);
     assert!(keys.iter().all(|key| !holds(&checkpointed, key)), "a checkpoint stored a secret");
     let resumed = history(&env, &db, &[]);
@@ -153,15 +155,25 @@ fn a_history_killed_midway_resumes_where_its_last_checkpoint_was() {
 }
 
 #[test]
-fn an_audit_resumes_a_killed_scan_of_a_repository_on_its_list() {
+fn a_killed_audit_resumes_inside_the_repository_it_was_scanning() {
     let (env, keys) = large_history(242);
     let dbs = TestEnv::new();
     let (db, fresh) = (dbs.path().join("k.db"), dbs.path().join("fresh.db"));
     dbs.write("repos.txt", format!("{}\n", env.path().display()));
-    killed_history(&env, &db);
+    killed(&dbs, &["audit", "--repos", "repos.txt"], &db);
     let audit = |db: &Path| {
         dbs.run(&["audit", "--repos", "repos.txt", "--datastore", db.to_str().unwrap(), "--format", "json"])
     };
     let (resumed, uninterrupted) = (audit(&db), audit(&fresh));
     assert_resumed(&resumed, &db, &uninterrupted, &fresh, &keys);
+}
+
+#[test]
+fn checkpoints_without_a_datastore_are_refused() {
+    let env = TestEnv::git_repo();
+    env.write("README", "x\n");
+    env.commit_all("first");
+    let run = env.run(&["history", "--checkpoint-every", "1"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("--checkpoint-every records into a datastore"), "{}", run.stderr);
 }

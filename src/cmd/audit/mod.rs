@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::datastore::check_verify;
+use super::datastore::{check_verify, open_at};
 use super::history::{answer, scan_history, Answer};
 use super::report_cmd::{self, Audited};
 use super::shard::Shard;
-use crate::cli::{AuditArgs, CommandOptions};
+use crate::cli::{AuditArgs, CommandOptions, DatastoreArgs};
 use crate::config::Config;
 use crate::datastore::{Datastore, Incremental, Scope};
 use crate::error::Result;
@@ -49,12 +49,12 @@ pub(crate) fn run(args: &AuditArgs, chosen: &CommandOptions) -> Result<ExitStatu
     let jobs = usize::from(args.jobs).min(targets.len()).max(1);
     config.threads = (config.threads / jobs).max(1);
     let path = args.store.datastore.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATASTORE));
-    let store = Datastore::open(&path, args.store.store_secrets)?;
+    let store = open_at(&path, &args.store)?;
     let triages = store.triages()?;
     let audit = Audit {
         config: &config,
         datastore: &path,
-        store_secrets: args.store.store_secrets,
+        store: &args.store,
         scope: Scope::new(&config, None, false),
         scanning: Slots::new(jobs),
     };
@@ -69,7 +69,8 @@ struct Audit<'a> {
     config: &'a Config,
     /// The datastore's path.
     datastore: &'a Path,
-    store_secrets: bool,
+    /// How to open it.
+    store: &'a DatastoreArgs,
     /// The scope of every repository's scan, but for its own digest.
     scope: Scope,
     /// One for each repository scanned at once (`--jobs`).
@@ -88,7 +89,7 @@ fn audit_all(targets: &[(String, Listed)], workers: usize, audit: &Audit, store:
         for _ in 0..workers {
             let (given, next, done) = (first.take(), &next, &done);
             scope.spawn(move || {
-                let store = given.map_or_else(|| Datastore::open(audit.datastore, audit.store_secrets), Ok);
+                let store = given.map_or_else(|| open_at(audit.datastore, audit.store), Ok);
                 let mut store = store.map_err(|e| e.to_string());
                 while let Some((name, target)) = targets.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let result = match &mut store {

@@ -45,10 +45,7 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
     config.report.fix_follows = args.pre_push;
     let selection = selection(args, target.repo())?;
     let grouped = args.group_by == GroupBy::Secret;
-    let mut store = open_datastore(&args.store, &selection, &config)?.map(|store| match args.checkpoint_every {
-        Some(every) => store.checkpoints_every(every),
-        None => store,
-    });
+    let mut store = open_datastore(&args.store, &selection, &config)?;
     let incremental = match &mut store {
         Some(store) => {
             let scope = Scope::new(&config, target.tips(&selection, clone_options(args).timeout)?, grouped);
