@@ -2,8 +2,9 @@
 # Audit benchmark (issue 18): keyhound audit over 20 local repositories, first run vs an
 # unchanged re-run vs a re-run after one commit with a key; the same 20 as file:// URLs (cloned
 # the first time, only their refs listed when unchanged); 4 shards merged vs one run; and a
-# history into a datastore vs without one, first and second run. A re-run takes milliseconds,
-# so its figure is the median of 5 runs.
+# history into a datastore vs without one, first and second run. A re-run takes milliseconds:
+# the audits' figures are medians of 5 runs timed without a shell (bench/runs.py), first runs
+# each into a new datastore.
 #
 #   bench/audit.sh [HISTORY_REPO]        e.g. a clone of microsoft/autogen
 #
@@ -14,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KEYHOUND=${KEYHOUND:-$PWD/target/release/keyhound}
+BENCH=$PWD/bench
 OUT=${OUT:-$PWD/target/bench/audit}
 [ -x "$KEYHOUND" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 rm -rf "$OUT" && mkdir -p "$OUT/fleet"
@@ -43,26 +45,17 @@ timed() {
     "$@" >"$OUT/last.out" 2>"$OUT/last.err" || [ $? -le 1 ]
     end=$(date +%s.%N)
     printf '%.2f s  %s\n' "$(echo "$end - $start" | bc)" "$*"
-    grep -hE "repositories;|blob\(s\)," "$OUT/last.err" || true
+    grep -hE "repositories;|blobs, " "$OUT/last.err" || true
 }
 
-# Runs a command 5 times; prints the median wall time in seconds and the last run's totals line.
-median5() {
-    local times=() start end
-    for _ in 1 2 3 4 5; do
-        start=$(date +%s.%N)
-        "$@" >"$OUT/last.out" 2>"$OUT/last.err" || [ $? -le 1 ]
-        end=$(date +%s.%N)
-        times+=("$(echo "$end - $start" | bc)")
-    done
-    printf '%.3f s (median of 5)  %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)" "$*"
-    grep -hE "repositories;|blob\(s\)," "$OUT/last.err" || true
-}
+# Times a command of milliseconds: the median of 5 runs, no shell around it; with --fresh DB,
+# each run into a new datastore. Prints the last run's totals line.
+runs() { python3 "$BENCH/runs.py" --rounds 5 --show "repositories;|blobs, " "$@"; }
 
 cd "$OUT"
-echo "== 20 repositories: first run, unchanged re-run, +1 commit with a key"
-timed "$KEYHOUND" audit fleet --datastore audit.db --format json --output first.json
-median5 "$KEYHOUND" audit fleet --datastore audit.db --format json --output again.json
+echo "== 20 repositories: first run (a new datastore each time), unchanged re-run, +1 commit with a key"
+runs --fresh audit.db -- "$KEYHOUND" audit fleet --datastore audit.db --format json --output first.json
+runs -- "$KEYHOUND" audit fleet --datastore audit.db --format json --output again.json
 cmp -s first.json again.json && echo "same report"
 echo "OPENAI_API_KEY=$(fake_key 99)" > fleet/repo-07/deploy.env
 git_ -C fleet/repo-07 add -A && git_ -C fleet/repo-07 commit -qm "add deploy.env"
@@ -71,8 +64,8 @@ grep -c '"path": "deploy.env"' added.json | sed 's/^/findings at deploy.env: /'
 
 echo "== the 20 as file:// URLs: first run (clones), unchanged re-run (refs listed, no clone)"
 for repo in fleet/repo-*; do echo "file://$PWD/$repo"; done > urls.txt
-timed "$KEYHOUND" audit --repos urls.txt --datastore remote.db --format json --output remote-first.json
-median5 "$KEYHOUND" audit --repos urls.txt --datastore remote.db --format json --output remote-again.json
+runs --fresh remote.db -- "$KEYHOUND" audit --repos urls.txt --datastore remote.db --format json --output remote-first.json
+runs -- "$KEYHOUND" audit --repos urls.txt --datastore remote.db --format json --output remote-again.json
 cmp -s remote-first.json remote-again.json && echo "same report"
 
 echo "== 4 shards (4 processes) merged vs one run"
@@ -88,7 +81,7 @@ if [ $# -ge 1 ]; then
     echo "== $(basename "$repo"): history without and with a datastore"
     timed "$KEYHOUND" history "$repo" --format json --output plain.json
     timed "$KEYHOUND" history "$repo" --format json --output first.json --datastore history.db
-    median5 "$KEYHOUND" history "$repo" --format json --output second.json --datastore history.db
+    runs -- "$KEYHOUND" history "$repo" --format json --output second.json --datastore history.db
     cmp -s first.json second.json && echo "same report"
     blobs=$(python3 -c "import sqlite3; print(sqlite3.connect('history.db').execute('select count(*) from blob').fetchone()[0])")
     bytes=$(stat -c %s history.db)

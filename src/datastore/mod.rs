@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -114,7 +114,10 @@ impl Datastore {
 
     /// The row of the repository named `name` (its canonical path or URL), added if new.
     pub(crate) fn repository(&self, name: &str) -> Result<RepoId> {
-        let select = || self.conn.query_row("SELECT id FROM repository WHERE name = ?1", [name], |row| row.get(0));
+        // Cached statements: an audit asks these of every repository.
+        let select = || {
+            self.conn.prepare_cached("SELECT id FROM repository WHERE name = ?1")?.query_row([name], |row| row.get(0))
+        };
         // Looked up first: an insert takes the write lock even when it adds nothing.
         select()
             .or_else(|e| match e {
@@ -142,7 +145,7 @@ impl Datastore {
 
     fn blob_ids(&self, sql: &str, repo: RepoId, rules_version: &str) -> Result<HashSet<Oid>> {
         let read = || -> rusqlite::Result<HashSet<Oid>> {
-            let mut statement = self.conn.prepare(sql)?;
+            let mut statement = self.conn.prepare_cached(sql)?;
             let rows = statement.query_map(params![repo.0, rules_version], |row| row.get::<_, Vec<u8>>(0))?;
             let mut ids = HashSet::new();
             for row in rows {
@@ -215,13 +218,10 @@ impl Datastore {
     pub(crate) fn snapshot(&self, repo: RepoId, rules_version: &str, tips: &str) -> Result<Option<Snapshot>> {
         let collected = self
             .conn
-            .query_row(
-                "SELECT collected FROM snapshot WHERE repository = ?1 AND rules_version = ?2 AND tips = ?3",
-                params![repo.0, rules_version, tips],
-                |row| row.get::<_, String>(0),
-            )
-            .map(Some)
-            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .prepare_cached("SELECT collected FROM snapshot WHERE repository = ?1 AND rules_version = ?2 AND tips = ?3")
+            .and_then(|mut select| {
+                select.query_row(params![repo.0, rules_version, tips], |row| row.get::<_, String>(0)).optional()
+            })
             .map_err(|e| self.failed(e))?;
         Ok(collected.and_then(|text| serde_json::from_str(&text).ok()))
     }
@@ -251,7 +251,7 @@ impl Datastore {
     /// The recorded findings of `repo`'s latest scan, as stored, sorted.
     fn reported_json(&self, repo: RepoId) -> Result<Vec<String>> {
         let read = || -> rusqlite::Result<Vec<String>> {
-            let mut statement = self.conn.prepare("SELECT finding FROM finding WHERE repository = ?1")?;
+            let mut statement = self.conn.prepare_cached("SELECT finding FROM finding WHERE repository = ?1")?;
             let mut rows: Vec<String> =
                 statement.query_map([repo.0], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
             rows.sort_unstable();
