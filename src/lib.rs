@@ -97,7 +97,9 @@ use cli::{Cli, Command, CommandOptions, ReportArgs};
 /// Every command but `hook` only reads repositories, so libgit2's check that a repository
 /// belongs to the current user is turned off for them (see
 /// [`source::git::allow_repositories_of_other_owners`]); `hook` keeps it, since it writes where
-/// the repository's configuration says.
+/// the repository's configuration says. `history` and `audit`, which read only refs and
+/// objects, read no git configuration but the repository's own (see
+/// [`source::git::read_only_repository_configuration`]).
 ///
 /// # Safety
 ///
@@ -107,6 +109,11 @@ pub unsafe fn init(cli: &Cli) -> Result<()> {
     if !matches!(cli.command, Command::Hook { .. }) {
         // SAFETY: the caller's contract is this function's.
         unsafe { source::git::allow_repositories_of_other_owners() }
+            .map_err(|e| Error::git("cannot set up libgit2", e))?;
+    }
+    if matches!(cli.command, Command::History(_) | Command::Audit(_)) {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { source::git::read_only_repository_configuration() }
             .map_err(|e| Error::git("cannot set up libgit2", e))?;
     }
     Ok(())

@@ -81,7 +81,9 @@ pub(crate) fn print_summary(
 /// the repository scanned, so control characters in them are shown escaped, and the prefix
 /// keeps the line from starting a CI workflow command.
 pub(crate) fn say(out: &mut dyn Write, line: &str) -> io::Result<()> {
-    writeln!(out, "keyhound: {}", Visible(line))
+    // One write per line: standard error is unbuffered, and a line written in pieces costs a
+    // system call per piece (and may interleave with another process's output).
+    out.write_all(format!("keyhound: {}\n", Visible(line)).as_bytes())
 }
 
 /// Tells the report which command ran and, for the formats that place findings in a CI

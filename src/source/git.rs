@@ -298,6 +298,27 @@ pub unsafe fn allow_repositories_of_other_owners() -> Result<(), git2::Error> {
     unsafe { git2::opts::set_verify_owner_validation(false) }
 }
 
+/// Makes libgit2 read no git configuration but a repository's own: not the system's, nor the
+/// user's (`~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`).
+///
+/// For commands that read only refs and objects (`history`, `audit`): nothing in those files
+/// changes what they read, and libgit2 checks each of them for changes at every configuration
+/// lookup, a score of `stat` calls for every repository opened, which is most of what an
+/// unchanged repository costs an audit. A scan then also does not depend on who runs it.
+///
+/// # Safety
+///
+/// As [`allow_repositories_of_other_owners`]: call this before any other thread exists and
+/// before any other use of libgit2.
+pub unsafe fn read_only_repository_configuration() -> Result<(), git2::Error> {
+    use git2::ConfigLevel;
+    for level in [ConfigLevel::ProgramData, ConfigLevel::System, ConfigLevel::XDG, ConfigLevel::Global] {
+        // SAFETY: the caller's contract is this function's.
+        unsafe { git2::opts::set_search_path(level, "") }?;
+    }
+    Ok(())
+}
+
 /// The entry at `path` (`/`-separated) in `tree`, looked up one name at a time: libgit2's own
 /// lookup recurses once per directory level, and a hostile tree can be nested deeper than the
 /// stack allows.
