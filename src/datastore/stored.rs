@@ -165,20 +165,25 @@ impl StoredOrigin {
 
 /// A stand-in for a secret that was not stored, which redacts to the stored `redacted` form
 /// (family prefix, `…`, and the last four characters when the secret was long enough to show
-/// them). A secret too short to show them is reported with its length, so its stand-in is as
-/// long, `chars`, when that is known. It is never the secret: a report with `--show-secrets`
-/// shows it as it is.
+/// them), as long as the secret, `chars`, when that is known: a secret too short to show its
+/// tail is reported with its length, and a finding recorded again from its stand-in records
+/// the same length. It is never the secret: a report with `--show-secrets` shows it as it is.
 fn stand_in(redacted: &str, prefix_len: usize, chars: Option<usize>) -> String {
     let prefix = redacted.get(..prefix_len).unwrap_or("");
     let tail = redacted[prefix.len()..].trim_start_matches('…');
-    let hidden = if tail.is_empty() {
-        // Bounded: a length read from a file, which is too short to show a tail.
-        chars.map_or(1, |chars| chars.saturating_sub(prefix.chars().count()).clamp(1, MIN_LEN_TO_SHOW_TAIL - 1))
-    } else {
-        12
+    let shown = prefix.chars().count() + tail.chars().count();
+    // Hidden characters enough to redact as stored; bounded, since the length is read from
+    // a file.
+    let (least, most) = match tail.chars().count() {
+        0 => (1, MIN_LEN_TO_SHOW_TAIL - 1),
+        tail => (MIN_LEN_TO_SHOW_TAIL.saturating_sub(tail), MAX_STAND_IN),
     };
+    let hidden = chars.map_or(least, |chars| chars.saturating_sub(shown).clamp(least, most));
     format!("{prefix}{}{tail}", "…".repeat(hidden))
 }
+
+/// The most characters a stand-in hides: far more than any rule's secret.
+const MAX_STAND_IN: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -196,12 +201,12 @@ mod tests {
                 assert_eq!(redact(&stand_in, prefix_len), redacted);
                 assert_ne!(stand_in, secret);
             }
-            if chars < prefix_len + MIN_LEN_TO_SHOW_TAIL {
-                assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
-            }
+            assert_eq!(stand_in(&redacted, prefix_len, Some(chars)).chars().count(), chars, "{secret}");
         }
         let edited = stand_in("short…", 5, Some(usize::MAX));
         assert_eq!(redact(&edited, 5), "short…", "a length edited into the file changes nothing shown");
+        let long = stand_in("sk-…abcd", 3, Some(usize::MAX));
+        assert_eq!((redact(&long, 3).as_str(), long.chars().count()), ("sk-…abcd", 3 + MAX_STAND_IN + 4));
     }
 
     #[test]
@@ -219,6 +224,7 @@ mod tests {
         let back: Stored = serde_json::from_str(&json).unwrap();
         let again = back.finding(&rules).unwrap();
         assert_eq!(again.redacted_secret(), finding.redacted_secret());
+        assert_eq!(Stored::of(&again, false), Some(stored), "recorded again from its stand-in, the same");
         assert_eq!(Finding { secret: finding.secret.clone(), ..again }, finding);
         let kept = Stored::of(&finding, true).unwrap().finding(&rules).unwrap();
         assert_eq!(kept, finding);

@@ -153,3 +153,14 @@ fn a_re_audit_of_an_unchanged_remote_does_not_clone_it() {
     assert_eq!(again.stdout, first.stdout);
     assert!(again.stderr.contains("0 failed"), "{}", again.stderr);
 }
+
+#[test]
+fn an_unchanged_answer_leaves_the_datastore_as_it_was() {
+    let env = repo_with_keys(&mut FakeKeys::new(308));
+    let db = TestEnv::new();
+    history(&env, Some(&db), &["--format", "json"]).expect_code(1);
+    let before = std::fs::read(db.path().join("k.db")).unwrap();
+    let again = history(&env, Some(&db), &["--format", "json"]);
+    assert!(again.stderr.contains(UNCHANGED), "{}", again.stderr);
+    assert!(std::fs::read(db.path().join("k.db")).unwrap() == before, "the answer rewrote the datastore");
+}
