@@ -1,8 +1,6 @@
 //! `keyhound respond`: the real binary against a mock of OpenAI's administration and usage
 //! APIs and GitHub's credential revocation API on 127.0.0.1.
 
-mod mock;
-
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -13,7 +11,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::harness::{run_bounded, FakeKeys, Run, TestEnv, HANG};
-use mock::{Mock, Reply, Request};
+use crate::mock_provider::{Mock, Reply, Request};
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
