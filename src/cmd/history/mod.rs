@@ -52,7 +52,7 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
             match answer(Incremental::start(store, &target.name(), scope, &config)?, &config)? {
                 Answer::Unchanged(mut outcome) => {
                     outcome.stats.notes.extend(target.url().map(|url| format!("{url}: not cloned")));
-                    return report(args, &config, outcome, target.repo(), &selection);
+                    return finish(args, &config, outcome, target.repo(), &selection);
                 }
                 Answer::Scan(incremental) => Some(incremental),
             }
@@ -66,7 +66,7 @@ pub(crate) fn run(args: &HistoryArgs, chosen: &CommandOptions) -> Result<ExitSta
         outcome.stats.notes.push(clone_note(url, clone));
         outcome.stats.warnings.extend_from_slice(clone.warnings());
     }
-    report(args, &config, outcome, Some(&repo), &selection)
+    finish(args, &config, outcome, Some(&repo), &selection)
 }
 
 /// The part of history the arguments select; a path in a local `repo` limits it.
@@ -85,7 +85,7 @@ fn selection(args: &HistoryArgs, repo: Option<&Repository>) -> Result<Selection>
 
 /// Verifies (with `--verify`), writes the report, and, for a blocked push, says how to
 /// rewrite the commits that added the keys.
-fn report(
+fn finish(
     args: &HistoryArgs,
     config: &Config,
     mut outcome: ScanOutcome,

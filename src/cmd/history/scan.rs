@@ -19,8 +19,9 @@ use crate::pipeline::{Collected, ScanOutcome};
 use crate::source::history::{self, Blobs, Counters, Known, Selection, Summary};
 
 /// Scans the selected history of `repo` with the configured rules and allowlists; with an
-/// `incremental` scan, only the blobs the datastore does not hold are read, the stored
-/// findings of the others are re-joined, and the results are recorded.
+/// `incremental` scan (one [`answer`] did not answer for), only the blobs the datastore does
+/// not hold are read, the stored findings of the others are re-joined, and the results are
+/// recorded.
 pub(crate) fn scan_history(
     repo: &Repository,
     selection: &Selection,
@@ -68,20 +69,16 @@ pub(crate) fn answer<'s>(mut incremental: Incremental<'s>, config: &Config) -> R
     Ok(Answer::Unchanged(ScanOutcome { elapsed: started.elapsed(), ..outcome }))
 }
 
-/// With a datastore: its answer for an unchanged history, else a scan of the blobs it does not
-/// hold with the findings of the others re-joined; recorded either way.
+/// With a datastore: a scan of the blobs it does not hold, with the findings of the others
+/// re-joined, recorded. Callers ask [`answer`] first: whether it holds the whole answer.
 fn scan_incremental(
     repo: &Repository,
     selection: &Selection,
     config: &Config,
     progress: Option<progress::Display>,
     grouped: bool,
-    incremental: Incremental,
+    mut incremental: Incremental,
 ) -> Result<ScanOutcome> {
-    let mut incremental = match answer(incremental, config)? {
-        Answer::Unchanged(outcome) => return Ok(outcome),
-        Answer::Scan(incremental) => incremental,
-    };
     let (collected, rest) = collect(repo, selection, config, progress, grouped, Some(&mut incremental))?;
     let snapshot = incremental.snapshot(&collected);
     let outcome = collected.filter(&config.filters);
