@@ -57,12 +57,12 @@ fn check(files: &[PathBuf], chosen: &CommandOptions) -> Result<ExitStatus> {
     let examples: usize = rules.rules().iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
     if failures.is_empty() {
         let (rules, examples) = (count(rules.rules().len(), "rule", "rules"), count(examples, "example", "examples"));
-        let _ = writeln!(stderr, "keyhound: {rules} valid, {examples} passed");
+        let _ = super::say(&mut stderr, &format!("{rules} valid, {examples} passed"));
         Ok(ExitStatus::Clean)
     } else {
         let (problems, rules) =
             (count(failures.len(), "problem", "problems"), count(rules.rules().len(), "rule", "rules"));
-        let _ = writeln!(stderr, "keyhound: {problems} in {rules}");
+        let _ = super::say(&mut stderr, &format!("{problems} in {rules}"));
         Ok(ExitStatus::Error)
     }
 }
